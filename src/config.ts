@@ -1,0 +1,175 @@
+/**
+ * Environment -> typed, validated configuration. Every setting has a default; a bad value stops
+ * start-up with one line naming the variable (see ConfigError), never a stack trace.
+ */
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+export interface CacheTtls {
+  categories: number;
+  services: number;
+  inventory: number;
+  smsCountries: number;
+  smsProjects: number;
+}
+
+export interface SandboxConfig {
+  port: number;
+  host: string;
+  timeScale: number;
+  seed: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Unset: the gateway runs on an in-process sandbox. */
+  upstreamUrl: string | undefined;
+  /** Server-key mode when set; pass-through mode (each caller brings a key) when unset. */
+  serverKey: string | undefined;
+  gatewayTokens: string[];
+  allowAnonymous: boolean;
+  upstreamTimeoutMs: number;
+  upstreamConnections: number;
+  orderPollMs: number;
+  orderPollMaxMs: number;
+  smsPollMs: number;
+  pollFailureLimitMs: number;
+  subscriptionsPerConnection: number;
+  subscriptionsPerTenant: number;
+  cacheTtlSeconds: CacheTtls;
+  cacheStaleMaxSeconds: number;
+  cacheMaxEntries: number;
+  cacheMaxBytes: number;
+  idempotencyTtlSeconds: number;
+  idempotencyMaxEntries: number;
+  maxBodyBytes: number;
+  logLevel: LogLevel;
+  sandbox: SandboxConfig;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === '' ? undefined : value;
+}
+
+function fail(name: string, expected: string, got: string, secret = false): never {
+  throw new ConfigError(`${name} must be ${expected} (got ${secret ? 'a value that is not' : JSON.stringify(got)})`);
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw)) fail(name, `an integer from ${min} to ${max}`, raw);
+  const value = Number(raw);
+  if (value < min || value > max) fail(name, `an integer from ${min} to ${max}`, raw);
+  return value;
+}
+
+function positiveNumber(env: Env, name: string, fallback: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !(value > 0)) fail(name, 'a positive number', raw);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = read(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  return fail(name, 'true or false', raw);
+}
+
+function httpUrl(env: Env, name: string): string | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return fail(name, 'an http(s) URL such as https://hstockplus.com/api/v2', raw);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(name, 'an http(s) URL', raw);
+  if (url.username || url.password) fail(name, 'a URL without credentials', '<redacted>', true);
+  return url.toString();
+}
+
+function list(env: Env, name: string): string[] {
+  return (read(env, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function logLevel(env: Env): LogLevel {
+  const raw = read(env, 'LOG_LEVEL')?.toLowerCase() ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) fail('LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, raw);
+  return raw as LogLevel;
+}
+
+const PORT_MAX = 65535;
+
+export function loadSandboxConfig(env: Env = process.env): SandboxConfig {
+  return {
+    port: integer(env, 'SANDBOX_PORT', 4010, 0, PORT_MAX),
+    host: read(env, 'SANDBOX_HOST') ?? '127.0.0.1',
+    timeScale: positiveNumber(env, 'SANDBOX_TIME_SCALE', 1),
+    seed: integer(env, 'SANDBOX_SEED', 42, 0),
+  };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const serverKey = read(env, 'HSTOCK_API_KEY');
+  const upstreamUrl = httpUrl(env, 'HSTOCK_API_URL');
+  const orderPollMs = integer(env, 'ORDER_POLL_MS', 5000, 10);
+  const config: Config = {
+    port: integer(env, 'PORT', 4000, 0, PORT_MAX),
+    host: read(env, 'HOST') ?? '127.0.0.1',
+    upstreamUrl,
+    serverKey,
+    gatewayTokens: list(env, 'GATEWAY_TOKENS'),
+    allowAnonymous: boolean(env, 'GATEWAY_ALLOW_ANONYMOUS', false),
+    upstreamTimeoutMs: integer(env, 'HSTOCK_TIMEOUT_MS', 10000, 1),
+    upstreamConnections: integer(env, 'HSTOCK_MAX_CONNECTIONS', 32, 1, 1024),
+    orderPollMs,
+    orderPollMaxMs: integer(env, 'ORDER_POLL_MAX_MS', 60000, 10),
+    smsPollMs: integer(env, 'SMS_POLL_MS', 3000, 10),
+    pollFailureLimitMs: integer(env, 'POLL_FAILURE_LIMIT_MS', 120000, 0),
+    subscriptionsPerConnection: integer(env, 'SUBSCRIPTIONS_PER_CONNECTION', 200, 1),
+    subscriptionsPerTenant: integer(env, 'SUBSCRIPTIONS_PER_TENANT', 50000, 1),
+    cacheTtlSeconds: {
+      categories: integer(env, 'CACHE_TTL_CATEGORIES_S', 300, 0),
+      services: integer(env, 'CACHE_TTL_SERVICES_S', 60, 0),
+      inventory: integer(env, 'CACHE_TTL_INVENTORY_S', 5, 0),
+      smsCountries: integer(env, 'CACHE_TTL_SMS_COUNTRIES_S', 600, 0),
+      smsProjects: integer(env, 'CACHE_TTL_SMS_PROJECTS_S', 300, 0),
+    },
+    cacheStaleMaxSeconds: integer(env, 'CACHE_STALE_MAX_S', 3600, 0),
+    cacheMaxEntries: integer(env, 'CACHE_MAX_ENTRIES', 10000, 1),
+    cacheMaxBytes: integer(env, 'CACHE_MAX_BYTES', 64 * 1024 * 1024, 1024),
+    idempotencyTtlSeconds: integer(env, 'IDEMPOTENCY_TTL_S', 86400, 1),
+    idempotencyMaxEntries: integer(env, 'IDEMPOTENCY_MAX_ENTRIES', 100000, 1),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100 * 1024, 1024),
+    logLevel: logLevel(env),
+    sandbox: loadSandboxConfig(env),
+  };
+  if (config.orderPollMaxMs < orderPollMs) {
+    fail('ORDER_POLL_MAX_MS', `at least ORDER_POLL_MS (${orderPollMs})`, String(config.orderPollMaxMs));
+  }
+  if (serverKey && config.gatewayTokens.length === 0 && !config.allowAnonymous) {
+    throw new ConfigError(
+      'GATEWAY_TOKENS must list at least one token when HSTOCK_API_KEY is set ' +
+        '(or set GATEWAY_ALLOW_ANONYMOUS=true to let anyone who reaches the port spend the key)',
+    );
+  }
+  return config;
+}

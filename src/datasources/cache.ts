@@ -1,0 +1,92 @@
+/**
+ * The shared cache of supplier reads, keyed by tenant + action + params so one tenant never sees
+ * another's answers. lru-cache's `fetch()` joins concurrent misses onto one upstream call.
+ */
+import { LRUCache } from 'lru-cache';
+import { isGatewayError } from './errors.ts';
+
+export interface CacheRead<T> {
+  value: T;
+  /** Seconds since the supplier gave this value, when it is served past its TTL because the supplier failed. */
+  staleSeconds?: number;
+}
+
+/** The interface the gateway needs, so a shared backend can replace the in-process one. */
+export interface ReadCache {
+  read<T extends object>(key: string, ttlSeconds: number, load: () => Promise<T>): Promise<CacheRead<T>>;
+  delete(key: string): void;
+  readonly size: number;
+}
+
+export interface ReadCacheOptions {
+  maxEntries: number;
+  maxBytes: number;
+  /** How long past its TTL an entry may still be served while the supplier fails. */
+  staleMaxSeconds: number;
+  now?: () => number;
+}
+
+interface Entry {
+  value: object;
+  fetchedAt: number;
+  bytes: number;
+}
+
+interface FetchContext {
+  load: () => Promise<object>;
+  ttlMs: number;
+}
+
+export class LruReadCache implements ReadCache {
+  readonly #lru: LRUCache<string, Entry, FetchContext>;
+  readonly #staleMaxMs: number;
+  readonly #now: () => number;
+
+  constructor(options: ReadCacheOptions) {
+    this.#staleMaxMs = options.staleMaxSeconds * 1000;
+    this.#now = options.now ?? Date.now;
+    this.#lru = new LRUCache<string, Entry, FetchContext>({
+      max: options.maxEntries,
+      maxSize: options.maxBytes,
+      sizeCalculation: (entry) => entry.bytes,
+      // Freshness is decided here, per read; the LRU only keeps an entry as long as it may serve stale.
+      ttlAutopurge: false,
+      noDeleteOnFetchRejection: true,
+      allowStaleOnFetchRejection: false,
+      fetchMethod: async (_key, _old, { context }) => {
+        const value = await context.load();
+        return { value, fetchedAt: this.#now(), bytes: Math.max(1, JSON.stringify(value).length) };
+      },
+    });
+  }
+
+  get size(): number {
+    return this.#lru.size;
+  }
+
+  async read<T extends object>(key: string, ttlSeconds: number, load: () => Promise<T>): Promise<CacheRead<T>> {
+    const ttlMs = ttlSeconds * 1000;
+    const cached = this.#lru.peek(key);
+    if (cached && this.#now() - cached.fetchedAt < ttlMs) return { value: cached.value as T };
+    try {
+      const entry = await this.#lru.fetch(key, {
+        forceRefresh: true,
+        ttl: ttlMs + this.#staleMaxMs || 1,
+        context: { load, ttlMs },
+      });
+      if (!entry) throw new Error(`cache fetch for ${key} returned nothing`);
+      return { value: entry.value as T };
+    } catch (error) {
+      const old = this.#lru.peek(key) ?? cached;
+      const age = old ? this.#now() - old.fetchedAt : Infinity;
+      if (old && age <= ttlMs + this.#staleMaxMs && isGatewayError(error, 'UPSTREAM_UNAVAILABLE', 'RATE_LIMITED')) {
+        return { value: old.value as T, staleSeconds: Math.round(age / 1000) };
+      }
+      throw error;
+    }
+  }
+
+  delete(key: string): void {
+    this.#lru.delete(key);
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * The one place that speaks the supplier's wire format: form-encoded POSTs of `key`, `action` and
+ * the action's fields, JSON back, errors as `{"error": "..."}` often with HTTP 200.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
+import { GatewayError, errorFromSupplier, upstreamUnavailable } from './errors.ts';
+import {
+  ParseError,
+  isRecord,
+  parseBalance,
+  parseCategories,
+  parseInventory,
+  parseOrderId,
+  parseOrderState,
+  parseServices,
+  parseSmsCode,
+  parseSmsCountries,
+  parseSmsOrdersPlaced,
+  parseSmsProjects,
+  parseSmsStatus,
+  text,
+} from './parse.ts';
+import type { Money, NewOrder, NewSmsOrder, ServiceFilter } from './types.ts';
+
+export type Action =
+  | 'categories'
+  | 'services'
+  | 'inventory'
+  | 'add'
+  | 'status'
+  | 'balance'
+  | 'sms_projects'
+  | 'sms_countries'
+  | 'add_sms'
+  | 'sms_code'
+  | 'sms_status';
+
+/**
+ * Reads are safe to repeat; `add` and `add_sms` charge money and the supplier has no idempotency
+ * key, so a retry after an ambiguous failure could place (and charge) a second order.
+ */
+const RETRYABLE: Record<Action, boolean> = {
+  categories: true,
+  services: true,
+  inventory: true,
+  status: true,
+  balance: true,
+  sms_projects: true,
+  sms_countries: true,
+  sms_code: true,
+  sms_status: true,
+  add: false,
+  add_sms: false,
+};
+
+export type CallOutcome = 'ok' | 'supplier_error' | 'unavailable' | 'rate_limited';
+
+export interface CallEvent {
+  action: Action;
+  outcome: CallOutcome;
+  attempts: number;
+  durationMs: number;
+}
+
+export interface HstockClientOptions {
+  url: string;
+  timeoutMs: number;
+  connections: number;
+  /** Retries after the first attempt for reads (default 2). */
+  retries?: number;
+  /** Base of the exponential backoff between retries, before full jitter (default 100 ms). */
+  retryBaseMs?: number;
+  onCall?: (event: CallEvent) => void;
+}
+
+type Params = Record<string, string | number | undefined>;
+
+/** A failed attempt that a read may retry. */
+class TransientFailure extends Error {
+  constructor(
+    readonly error: GatewayError,
+    /** Whether the request may have reached the supplier (for orders: may exist). */
+    readonly maybeDelivered: boolean,
+  ) {
+    super(error.message);
+  }
+}
+
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+export class HstockClient {
+  readonly #pool: Pool;
+  readonly #path: string;
+  readonly #options: Required<Omit<HstockClientOptions, 'onCall'>> & Pick<HstockClientOptions, 'onCall'>;
+
+  constructor(options: HstockClientOptions) {
+    const url = new URL(options.url);
+    this.#path = url.pathname + url.search;
+    this.#options = { retries: 2, retryBaseMs: 100, ...options };
+    this.#pool = new Pool(url.origin, {
+      connections: options.connections,
+      keepAliveTimeout: 30_000,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+
+  categories = (key: string) => this.#read(key, 'categories', {}, parseCategories);
+
+  services = (key: string, filter: ServiceFilter = {}) =>
+    this.#read(key, 'services', { category: filter.category, subcategory: filter.subcategory }, parseServices);
+
+  inventory = (key: string, serviceId: string) =>
+    this.#read(key, 'inventory', { service: serviceId }, (body) => parseInventory(body, serviceId));
+
+  addOrder = (key: string, order: NewOrder) =>
+    this.#read(key, 'add', { service: order.serviceId, quantity: order.quantity, link: order.link }, parseOrderId);
+
+  orderStatus = (key: string, id: string) =>
+    this.#read(key, 'status', { order: id }, (body) => parseOrderState(body, id));
+
+  balance = (key: string) => this.#read(key, 'balance', {}, parseBalance);
+
+  smsCountries = (key: string) => this.#read(key, 'sms_countries', {}, parseSmsCountries);
+
+  smsProjects = (key: string, country?: string) => this.#read(key, 'sms_projects', { country }, parseSmsProjects);
+
+  addSms = (key: string, order: NewSmsOrder, price: Money | null) =>
+    this.#read(
+      key,
+      'add_sms',
+      { project_id: order.projectId, quantity: order.quantity, country: order.country, phone: order.phone },
+      (body) => parseSmsOrdersPlaced(body, price),
+    );
+
+  smsStatus = (key: string, id: string) =>
+    this.#read(key, 'sms_status', { order: id }, (body) => parseSmsStatus(body, id));
+
+  smsCode = (key: string, id: string) => this.#read(key, 'sms_code', { order: id }, (body) => parseSmsCode(body, id));
+
+  /** A 200 answer that does not have the documented shape is the supplier's fault, not the caller's. */
+  async #read<T>(key: string, action: Action, params: Params, parse: (body: unknown) => T): Promise<T> {
+    const body = await this.call(key, action, params);
+    try {
+      return parse(body);
+    } catch (error) {
+      if (error instanceof ParseError) throw upstreamUnavailable(action, 'unexpected response', error);
+      throw error;
+    }
+  }
+
+  /** One supplier call: a deadline over all attempts, retries for reads only, errors mapped. */
+  async call(key: string, action: Action, params: Params = {}): Promise<unknown> {
+    const started = performance.now();
+    const deadline = AbortSignal.timeout(this.#options.timeoutMs);
+    const maxAttempts = RETRYABLE[action] ? this.#options.retries + 1 : 1;
+    let attempts = 0;
+    let outcome: CallOutcome = 'unavailable';
+    try {
+      for (;;) {
+        attempts += 1;
+        try {
+          const body = await this.#attempt(key, action, params, deadline);
+          outcome = 'ok';
+          return body;
+        } catch (failure) {
+          if (!(failure instanceof TransientFailure)) throw failure;
+          const delay = this.#backoff(attempts);
+          if (attempts >= maxAttempts || deadline.aborted || delay >= this.#remaining(started)) {
+            throw this.#finalError(action, failure);
+          }
+          await sleep(delay);
+        }
+      }
+    } catch (error) {
+      if (error instanceof GatewayError) {
+        outcome = error.code === 'RATE_LIMITED' ? 'rate_limited' : error.code === 'UPSTREAM_UNAVAILABLE' ? 'unavailable' : 'supplier_error';
+      }
+      throw error;
+    } finally {
+      this.#options.onCall?.({ action, outcome, attempts, durationMs: performance.now() - started });
+    }
+  }
+
+  async #attempt(key: string, action: Action, params: Params, signal: AbortSignal): Promise<unknown> {
+    const form = new URLSearchParams({ key, action });
+    for (const [name, value] of Object.entries(params)) {
+      if (value !== undefined && value !== '') form.set(name, String(value));
+    }
+    let statusCode: number;
+    let raw: string;
+    try {
+      const response = await this.#pool.request({
+        method: 'POST',
+        path: this.#path,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: form.toString(),
+        signal,
+      });
+      statusCode = response.statusCode;
+      raw = await response.body.text();
+    } catch (cause) {
+      const code = (cause as { code?: string }).code ?? '';
+      const reason = signal.aborted ? 'timed out' : 'connection failed';
+      throw new TransientFailure(upstreamUnavailable(action, reason, cause), !NOT_SENT.has(code));
+    }
+    return this.#decode(key, action, statusCode, raw);
+  }
+
+  /** The `errorFromResponse` of this client: HTTP status and body decide together. */
+  #decode(key: string, action: Action, statusCode: number, raw: string): unknown {
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      body = undefined;
+    }
+    const supplierError = isRecord(body) ? text(body.error) : null;
+    if (statusCode === 429) {
+      throw new TransientFailure(new GatewayError('RATE_LIMITED', 'The supplier is rate limiting requests.'), false);
+    }
+    if (statusCode >= 500) {
+      throw new TransientFailure(upstreamUnavailable(action, `HTTP ${statusCode}`), true);
+    }
+    if (supplierError !== null) throw errorFromSupplier(redact(supplierError, key), action);
+    if (body === undefined || statusCode >= 300) {
+      throw new TransientFailure(upstreamUnavailable(action, 'unexpected response'), true);
+    }
+    return body;
+  }
+
+  #finalError(action: Action, failure: TransientFailure): GatewayError {
+    if (RETRYABLE[action] || !failure.maybeDelivered) return failure.error;
+    return new GatewayError(
+      'UPSTREAM_UNAVAILABLE',
+      `${failure.error.message} The order may have been placed: check your orders before placing it again.`,
+      { extensions: { action, orderMayExist: true } },
+    );
+  }
+
+  #backoff(attempt: number): number {
+    return Math.random() * this.#options.retryBaseMs * 2 ** (attempt - 1);
+  }
+
+  #remaining(started: number): number {
+    return this.#options.timeoutMs - (performance.now() - started);
+  }
+}
+
+function redact(message: string, key: string): string {
+  return key ? message.split(key).join('[redacted]') : message;
+}

@@ -1,0 +1,121 @@
+/**
+ * One tenant's view of the supplier: catalogue reads through the shared cache, live reads and
+ * writes straight through the client. Built per request; cheap.
+ */
+import type { CacheTtls } from '../config.ts';
+import type { ReadCache } from './cache.ts';
+import { GatewayError } from './errors.ts';
+import type { HstockClient } from './hstock-client.ts';
+import type { Money, NewOrder, NewSmsOrder, Service, ServiceFilter } from './types.ts';
+
+export interface Catalogue {
+  services: Service[];
+  byId: ReadonlyMap<string, Service>;
+}
+
+export interface SupplierDeps {
+  client: HstockClient;
+  cache: ReadCache;
+  ttl: CacheTtls;
+}
+
+export type StaleListener = (action: string, staleSeconds: number) => void;
+
+/** Who is calling: a supplier key to spend (and its tenant), or why there is none. */
+export type Identity = { ok: true; key: string; tenant: string } | { ok: false; reason: string };
+
+export class Supplier {
+  constructor(
+    private readonly identity: Identity,
+    private readonly deps: SupplierDeps,
+    private readonly onStale: StaleListener = () => {},
+  ) {}
+
+  /** Every use fails with UNAUTHENTICATED, before any upstream call, when the caller brought no usable key. */
+  get tenant(): string {
+    return this.#identity().tenant;
+  }
+
+  get #key(): string {
+    return this.#identity().key;
+  }
+
+  #identity() {
+    if (!this.identity.ok) throw new GatewayError('UNAUTHENTICATED', this.identity.reason);
+    return this.identity;
+  }
+
+  categories() {
+    return this.#cached('categories', {}, this.deps.ttl.categories, () => this.deps.client.categories(this.#key));
+  }
+
+  /** One `services` call per filter per TTL, however many pages or ids are read from it. */
+  catalogue(filter: ServiceFilter = {}): Promise<Catalogue> {
+    return this.#cached('services', { ...filter }, this.deps.ttl.services, async () => {
+      const services = await this.deps.client.services(this.#key, filter);
+      return { services, byId: new Map(services.map((service) => [service.id, service])) };
+    });
+  }
+
+  inventory(serviceId: string) {
+    return this.#cached('inventory', { serviceId }, this.deps.ttl.inventory, () =>
+      this.deps.client.inventory(this.#key, serviceId),
+    );
+  }
+
+  smsCountries() {
+    return this.#cached('sms_countries', {}, this.deps.ttl.smsCountries, () => this.deps.client.smsCountries(this.#key));
+  }
+
+  smsProjects(country?: string) {
+    return this.#cached('sms_projects', { country }, this.deps.ttl.smsProjects, () =>
+      this.deps.client.smsProjects(this.#key, country),
+    );
+  }
+
+  balance() {
+    return this.deps.client.balance(this.#key);
+  }
+
+  orderStatus(id: string) {
+    return this.deps.client.orderStatus(this.#key, id);
+  }
+
+  smsStatus(id: string) {
+    return this.deps.client.smsStatus(this.#key, id);
+  }
+
+  smsCode(id: string) {
+    return this.deps.client.smsCode(this.#key, id);
+  }
+
+  async addOrder(order: NewOrder): Promise<string> {
+    try {
+      return await this.deps.client.addOrder(this.#key, order);
+    } finally {
+      this.deps.cache.delete(this.#cacheKey('inventory', { serviceId: order.serviceId }));
+    }
+  }
+
+  addSms(order: NewSmsOrder, price: Money | null) {
+    return this.deps.client.addSms(this.#key, order, price);
+  }
+
+  #cacheKey(action: string, params: Record<string, string | undefined>): string {
+    const fields = Object.entries(params)
+      .filter(([, value]) => value !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b));
+    return `${this.tenant}\u0000${action}\u0000${JSON.stringify(fields)}`;
+  }
+
+  async #cached<T extends object>(
+    action: string,
+    params: Record<string, string | undefined>,
+    ttlSeconds: number,
+    load: () => Promise<T>,
+  ): Promise<T> {
+    const read = await this.deps.cache.read(this.#cacheKey(action, params), ttlSeconds, load);
+    if (read.staleSeconds !== undefined) this.onStale(action, read.staleSeconds);
+    return read.value;
+  }
+}

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { type Config, ConfigError, loadConfig } from './config.ts';
+import { type Context, type GatewayServices, createContext, identify } from './context.ts';
+import { LruReadCache } from './datasources/cache.ts';
+import { HstockClient } from './datasources/hstock-client.ts';
+import { LruIdempotencyStore } from './datasources/idempotency.ts';
+import { UpstreamHealth } from './health.ts';
+import { type Logger, createLogger } from './logger.ts';
+import { protections, useErrorLog, useStaleNotice } from './plugins.ts';
+import { createSandbox } from './sandbox/index.ts';
+import { schema } from './schema/index.ts';
+
+type ServerContext = { req: IncomingMessage; res: ServerResponse };
+
+export interface Gateway {
+  yoga: YogaServerInstance<ServerContext, Context>;
+  server: Server;
+  services: GatewayServices;
+  /** Listens on config.port (0: any free port) and resolves to the GraphQL URL. */
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const REQUEST_ID = /^[\w.-]{1,64}$/;
+
+export function createGateway(config: Config, logger: Logger = createLogger(config.logLevel)): Gateway {
+  if (!config.upstreamUrl) throw new ConfigError('HSTOCK_API_URL must be set (main() starts a sandbox when it is not)');
+  const health = new UpstreamHealth();
+  const client = new HstockClient({
+    url: config.upstreamUrl,
+    timeoutMs: config.upstreamTimeoutMs,
+    connections: config.upstreamConnections,
+    onCall: (event) => {
+      health.record(event);
+      logger.debug({ upstream: event }, 'upstream call');
+    },
+  });
+  const services: GatewayServices = {
+    config,
+    client,
+    ttl: config.cacheTtlSeconds,
+    cache: new LruReadCache({
+      maxEntries: config.cacheMaxEntries,
+      maxBytes: config.cacheMaxBytes,
+      staleMaxSeconds: config.cacheStaleMaxSeconds,
+    }),
+    idempotency: new LruIdempotencyStore({
+      ttlSeconds: config.idempotencyTtlSeconds,
+      maxEntries: config.idempotencyMaxEntries,
+    }),
+  };
+
+  const yoga = createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    multipart: false,
+    graphiql: { title: 'HstockPlus gateway', subscriptionsProtocol: 'WS' },
+    logging: {
+      debug: (...args) => logger.debug(args.map(String).join(' ')),
+      info: (...args) => logger.info(args.map(String).join(' ')),
+      warn: (...args) => logger.warn(args.map(String).join(' ')),
+      error: (...args) => logger.error(args.map(String).join(' ')),
+    },
+    context: ({ request, res }) => {
+      const requested = request.headers.get('x-request-id') ?? '';
+      const requestId = REQUEST_ID.test(requested) ? requested : randomUUID();
+      if (!res.headersSent) res.setHeader('x-request-id', requestId);
+      const credentials = { authorization: request.headers.get('authorization'), apiKey: request.headers.get('x-api-key') };
+      return createContext(services, identify(credentials, config), requestId);
+    },
+    plugins: [
+      ...protections(),
+      useStaleNotice(),
+      useErrorLog(logger),
+      useReadinessCheck({ endpoint: '/ready', check: () => health.ready }),
+    ],
+  });
+
+  const server = createServer((req, res) => {
+    if (Number(req.headers['content-length'] ?? 0) > config.maxBodyBytes) {
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ errors: [{ message: `Request body over ${config.maxBodyBytes} bytes.`, extensions: { code: 'BAD_USER_INPUT' } }] }));
+      return;
+    }
+    void yoga(req, res, { req, res });
+  });
+
+  return {
+    yoga,
+    server,
+    services,
+    start: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          const { port } = server.address() as AddressInfo;
+          resolve(`http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/graphql`);
+        });
+      }),
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await client.close();
+    },
+  };
+}
+
+function listenError(error: unknown, variable: string): never {
+  if ((error as { code?: string }).code === 'EADDRINUSE') {
+    console.error(`Port in use: set ${variable} to a free port (0 picks one).`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`Configuration error: ${error.message}`);
+    process.exit(1);
+  }
+  const logger = createLogger(config.logLevel);
+  let sandbox: Awaited<ReturnType<typeof createSandbox>> | undefined;
+  if (!config.upstreamUrl) {
+    sandbox = await createSandbox({ ...config.sandbox }).catch((error: unknown) => listenError(error, 'SANDBOX_PORT'));
+    config = { ...config, upstreamUrl: sandbox.url, serverKey: 'sandbox-demo-key', allowAnonymous: true, host: '127.0.0.1' };
+    logger.info(`HSTOCK_API_URL is not set: using the built-in sandbox at ${sandbox.url} with its demo key`);
+  } else if (config.serverKey && config.allowAnonymous) {
+    logger.warn('GATEWAY_ALLOW_ANONYMOUS=true: anyone who can reach this port can spend the supplier key');
+  }
+  const gateway = createGateway(config, logger);
+  const url = await gateway.start().catch((error: unknown) => listenError(error, 'PORT'));
+  logger.info(`GraphQL and GraphiQL at ${url}`);
+  console.log(`\n  GraphiQL: ${url}\n`);
+
+  const shutdown = async (signal: string) => {
+    logger.info(`${signal}: shutting down`);
+    await gateway.stop();
+    await sandbox?.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}

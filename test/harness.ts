@@ -1,0 +1,81 @@
+/**
+ * Real servers on loopback for tests: a sandbox as the upstream and the gateway in front of it,
+ * both on ephemeral ports. Requests go over HTTP exactly as a frontend's would.
+ */
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { type ExecutionResult, print } from 'graphql';
+import { type Config, loadConfig } from '../src/config.ts';
+import { type Gateway, createGateway } from '../src/server.ts';
+import { type Sandbox, type SandboxOptions, createSandbox } from '../src/sandbox/index.ts';
+import { createLogger } from '../src/logger.ts';
+
+export const DEMO_KEY = 'sandbox-demo-key';
+export const EMPTY_KEY = 'sandbox-empty-key';
+export const RESELLER_KEY = 'sandbox-reseller-key';
+
+export interface GraphQLResponse<T> extends ExecutionResult<T> {
+  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }> & ExecutionResult['errors'];
+}
+
+export interface Harness {
+  sandbox: Sandbox;
+  gateway: Gateway;
+  url: string;
+  /** A GraphQL request; `key` goes as `Authorization: Bearer` (null sends none). */
+  request<T, V extends Record<string, unknown>>(
+    document: TypedDocumentNode<T, V>,
+    variables?: V,
+    options?: { key?: string | null; headers?: Record<string, string> },
+  ): Promise<GraphQLResponse<T>>;
+  /** Upstream calls per action since the last reset, from the sandbox's own counter. */
+  calls(action?: string): number;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  config?: Partial<Config>;
+  sandbox?: SandboxOptions;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const sandbox = await createSandbox({ port: 0, ...options.sandbox });
+  const config: Config = {
+    ...loadConfig({}),
+    port: 0,
+    logLevel: 'silent',
+    upstreamUrl: sandbox.url,
+    ...options.config,
+  };
+  const gateway = createGateway(config, createLogger('silent'));
+  const url = await gateway.start();
+  return {
+    sandbox,
+    gateway,
+    url,
+    async request(document, variables, { key = DEMO_KEY, headers = {} } = {}) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json',
+          ...(key === null ? {} : { authorization: `Bearer ${key}` }),
+          ...headers,
+        },
+        body: JSON.stringify({ query: print(document), variables }),
+      });
+      return (await response.json()) as GraphQLResponse<never>;
+    },
+    calls(action) {
+      const { requests } = sandbox.stats();
+      if (action) return requests[action] ?? 0;
+      return Object.values(requests).reduce((sum, count) => sum + count, 0);
+    },
+    async close() {
+      await gateway.stop();
+      await sandbox.close();
+    },
+  };
+}
+
+/** The error codes of a response, in order. */
+export const codes = (response: GraphQLResponse<unknown>) => (response.errors ?? []).map((error) => error.extensions?.code);
