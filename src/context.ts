@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { IdempotencyStore } from './datasources/idempotency.ts';
 import { Loaders } from './datasources/loaders.ts';
 import { type Identity, Supplier, type SupplierDeps } from './datasources/supplier.ts';
+import type { PollHub } from './subscriptions/poll-hub.ts';
 
 export type { Identity };
 
@@ -10,6 +11,7 @@ export type { Identity };
 export interface GatewayServices extends SupplierDeps {
   config: Config;
   idempotency: IdempotencyStore;
+  hub: PollHub;
 }
 
 export interface Credentials {

@@ -13,8 +13,11 @@ import { type Logger, createLogger } from './logger.ts';
 import { protections, useErrorLog, useStaleNotice } from './plugins.ts';
 import { createSandbox } from './sandbox/index.ts';
 import { schema } from './schema/index.ts';
+import { PollHub } from './subscriptions/poll-hub.ts';
+import { attachWebSocket, credentialsFrom } from './websocket.ts';
 
-type ServerContext = { req: IncomingMessage; res: ServerResponse };
+/** What Node gives Yoga: the HTTP pair, or for graphql-ws the upgrade request and connection_init payload. */
+export type ServerContext = { req: IncomingMessage; res?: ServerResponse; connectionParams?: Record<string, unknown> };
 
 export interface Gateway {
   yoga: YogaServerInstance<ServerContext, Context>;
@@ -52,6 +55,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
       ttlSeconds: config.idempotencyTtlSeconds,
       maxEntries: config.idempotencyMaxEntries,
     }),
+    hub: new PollHub({ failureLimitMs: config.pollFailureLimitMs, perTenant: config.subscriptionsPerTenant }),
   };
 
   const yoga = createYoga<ServerContext, Context>({
@@ -66,11 +70,13 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
       warn: (...args) => logger.warn(args.map(String).join(' ')),
       error: (...args) => logger.error(args.map(String).join(' ')),
     },
-    context: ({ request, res }) => {
-      const requested = request.headers.get('x-request-id') ?? '';
+    context: ({ request, res, connectionParams }) => {
+      const requested = request?.headers.get('x-request-id') ?? '';
       const requestId = REQUEST_ID.test(requested) ? requested : randomUUID();
-      if (!res.headersSent) res.setHeader('x-request-id', requestId);
-      const credentials = { authorization: request.headers.get('authorization'), apiKey: request.headers.get('x-api-key') };
+      if (res && !res.headersSent) res.setHeader('x-request-id', requestId);
+      const credentials = request
+        ? { authorization: request.headers.get('authorization'), apiKey: request.headers.get('x-api-key') }
+        : credentialsFrom(connectionParams);
       return createContext(services, identify(credentials, config), requestId);
     },
     plugins: [
@@ -89,6 +95,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
     }
     void yoga(req, res, { req, res });
   });
+  const websocket = attachWebSocket(server, yoga, config);
 
   return {
     yoga,
@@ -104,6 +111,8 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
         });
       }),
     stop: async () => {
+      services.hub.close();
+      await websocket.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -5,5 +5,6 @@ import './category.ts';
 import './order.ts';
 import './balance.ts';
 import './sms.ts';
+import './subscription.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

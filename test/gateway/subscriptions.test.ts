@@ -1,0 +1,185 @@
+import { print } from 'graphql';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AddOrderDocument, AddSmsOrderDocument, OrderStatusDocument, OrderUpdatesDocument, ServicesPageDocument, SmsCodeDocument, SmsProjectsDocument } from '../generated/graphql.ts';
+import { type Harness, startHarness } from '../harness.ts';
+import { collectSse, collectWs, wsClient } from '../subscribe.ts';
+
+let h: Harness;
+let smm: { id: string; min: number };
+
+const collapse = (statuses: string[]) => statuses.filter((status, i) => status !== statuses[i - 1]);
+
+async function placeOrder(): Promise<string> {
+  const { data } = await h.request(AddOrderDocument, { input: { serviceId: smm.id, quantity: smm.min, link: 'https://a.b/live' } });
+  return data!.addOrder.id;
+}
+
+/** Moves the sandbox through an order's life once the first event has arrived. */
+function driveOrder(events: number[]) {
+  return () => {
+    events[0] = (events[0] ?? 0) + 1;
+    if (events[0] === 1) {
+      setTimeout(() => h.sandbox.advance(45), 30);
+      setTimeout(() => h.sandbox.advance(7200), 150);
+    }
+  };
+}
+
+beforeAll(async () => {
+  h = await startHarness({
+    config: { orderPollMs: 20, orderPollMaxMs: 80, smsPollMs: 20 },
+    sandbox: { partialShare: 0, cancelShare: 0, smsNoCodeShare: 0 },
+  });
+  const services = (await h.request(ServicesPageDocument, { first: 500 })).data!.services.edges.map((edge) => edge.node);
+  smm = services.find((service) => service.entityType === 'SMM')!;
+});
+afterAll(() => h.close());
+beforeEach(() => {
+  h.sandbox.clearFaults();
+  h.sandbox.resetStats();
+});
+
+describe('orderStatus', () => {
+  it('follows an order from Pending to Completed over WebSocket, then completes', async () => {
+    const id = await placeOrder();
+    const client = wsClient(h.url);
+    const events = await collectWs(client, OrderStatusDocument, { id }, driveOrder([]));
+    await client.dispose();
+    expect(events.every((event) => event.errors === undefined)).toBe(true);
+    const states = events.map((event) => event.data!.orderStatus);
+    expect(collapse(states.map((state) => state.status))).toEqual(['PENDING', 'IN_PROGRESS', 'COMPLETED']);
+    expect(states.at(-1)!.isFinal).toBe(true);
+    for (let i = 1; i < states.length; i += 1) expect(states[i]).not.toEqual(states[i - 1]);
+  });
+
+  it('follows an order over SSE, then completes', async () => {
+    const id = await placeOrder();
+    const events = await collectSse(h.url, OrderStatusDocument, { id }, { onEvent: driveOrder([]) });
+    expect(collapse(events.map((event) => event.data!.orderStatus.status))).toEqual(['PENDING', 'IN_PROGRESS', 'COMPLETED']);
+  });
+
+  it('ends with NOT_FOUND for an order the supplier does not know', async () => {
+    const client = wsClient(h.url);
+    await expect(collectWs(client, OrderStatusDocument, { id: '99999999' })).rejects.toSatisfy(
+      (errors: Array<{ extensions?: { code?: string } }>) => errors[0]?.extensions?.code === 'NOT_FOUND',
+    );
+    await client.dispose();
+    expect(h.gateway.services.hub.loops).toBe(0);
+  });
+
+  it('keeps going through injected 5xx answers without duplicate events', async () => {
+    const id = await placeOrder();
+    h.sandbox.setFaults({ serverErrorRate: 1, actions: ['status'], count: 4 });
+    const client = wsClient(h.url);
+    const events = await collectWs(client, OrderStatusDocument, { id }, driveOrder([]));
+    await client.dispose();
+    const states = events.map((event) => event.data!.orderStatus);
+    expect(collapse(states.map((state) => state.status))).toEqual(['PENDING', 'IN_PROGRESS', 'COMPLETED']);
+    for (let i = 1; i < states.length; i += 1) expect(states[i]).not.toEqual(states[i - 1]);
+  });
+});
+
+describe('coalescing', () => {
+  it('polls once for 100 watchers of one order over both transports, and stops when they leave', async () => {
+    const slow = await startHarness({ config: { orderPollMs: 60_000, orderPollMaxMs: 60_000 } });
+    try {
+      const service = (await slow.request(ServicesPageDocument, { first: 1, category: 'Instagram' })).data!.services.edges[0]!.node;
+      const placed = await slow.request(AddOrderDocument, { input: { serviceId: service.id, quantity: service.min, link: 'https://a.b' } });
+      const id = placed.data!.addOrder.id;
+      slow.sandbox.resetStats();
+      const clients = [wsClient(slow.url), wsClient(slow.url), wsClient(slow.url)];
+      const abort = new AbortController();
+      let seen = 0;
+      const allSeen = new Promise<void>((resolve) => {
+        const onEvent = () => {
+          seen += 1;
+          if (seen === 100) resolve();
+        };
+        for (let i = 0; i < 60; i += 1) {
+          const client = clients[i % 3]!;
+          client.subscribe({ query: print(OrderStatusDocument), variables: { id } }, { next: onEvent, error: () => {}, complete: () => {} });
+        }
+        for (let i = 0; i < 40; i += 1) {
+          void collectSse(slow.url, OrderStatusDocument, { id }, { signal: abort.signal, onEvent }).catch(() => {});
+        }
+      });
+      await allSeen;
+      expect(slow.calls('status')).toBe(1);
+      expect(slow.gateway.services.hub.loops).toBe(1);
+      expect(slow.gateway.services.hub.subscriptions).toBe(100);
+
+      abort.abort();
+      await Promise.all(clients.map((client) => client.dispose()));
+      await expect.poll(() => slow.gateway.services.hub.subscriptions).toBe(0);
+      expect(slow.gateway.services.hub.loops).toBe(0);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
+describe('orderUpdates', () => {
+  it('emits each order, then their changes, and completes when all are final', async () => {
+    const ids = [await placeOrder(), await placeOrder()];
+    const client = wsClient(h.url);
+    let first = true;
+    const events = await collectWs(client, OrderUpdatesDocument, { ids }, () => {
+      if (!first) return;
+      first = false;
+      setTimeout(() => h.sandbox.advance(7200), 50);
+    });
+    await client.dispose();
+    for (const id of ids) {
+      const statuses = events.map((event) => event.data!.orderUpdates).filter((order) => order.id === id).map((order) => order.status);
+      expect(statuses[0]).toBe('PENDING');
+      expect(statuses.at(-1)).toBe('COMPLETED');
+    }
+  });
+
+  it('refuses more than 100 ids', async () => {
+    const client = wsClient(h.url);
+    const ids = Array.from({ length: 101 }, (_, i) => String(i + 1));
+    const [event] = await collectWs(client, OrderUpdatesDocument, { ids });
+    await client.dispose();
+    expect(event?.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(h.calls('status')).toBe(0);
+  });
+});
+
+describe('smsCode', () => {
+  it('delivers the code when it arrives, then completes', async () => {
+    const project = (await h.request(SmsProjectsDocument, { country: 'us' })).data!.smsProjects[0]!;
+    const rented = await h.request(AddSmsOrderDocument, { input: { projectId: project.id } });
+    const id = rented.data!.addSmsOrder[0]!.id;
+    const events = await collectSse(h.url, SmsCodeDocument, { orderId: id }, {
+      onEvent: (event) => {
+        if (event.data?.smsCode.code === null) setTimeout(() => h.sandbox.advance(60), 30);
+      },
+    });
+    const last = events.at(-1)!.data!.smsCode;
+    expect(events[0]!.data!.smsCode.status).toBe('ACTIVE');
+    expect(last).toMatchObject({ status: 'CODE_RECEIVED', isFinal: true });
+    expect(last.smsContent).toContain(last.code!);
+  });
+
+  it('ends when the number expires without a code', async () => {
+    const project = (await h.request(SmsProjectsDocument, { country: 'gb' })).data!.smsProjects[0]!;
+    const rented = await h.request(AddSmsOrderDocument, { input: { projectId: project.id } });
+    const id = rented.data!.addSmsOrder[0]!.id;
+    h.sandbox.forceSms(Number(id), { outcome: 'no_code' });
+    const client = wsClient(h.url);
+    const events = await collectWs(client, SmsCodeDocument, { orderId: id }, (event) => {
+      if (event.data?.smsCode.status === 'ACTIVE') setTimeout(() => h.sandbox.advance(1300), 30);
+    });
+    await client.dispose();
+    expect(events.map((event) => event.data!.smsCode.status)).toEqual(['ACTIVE', 'EXPIRED']);
+  });
+});
+
+describe('WebSocket auth', () => {
+  it('refuses a connection without a key with close code 4403', async () => {
+    const client = wsClient(h.url, {});
+    await expect(collectWs(client, OrderStatusDocument, { id: '1' })).rejects.toMatchObject({ code: 4403 });
+    await client.dispose();
+  });
+});
