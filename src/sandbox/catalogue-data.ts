@@ -1,0 +1,169 @@
+/** The shape of the seeded catalogue: which categories exist and what their services cost. */
+
+type Size = 'bulk' | 'normal' | 'few';
+
+export interface SmmSubcategory {
+  name: string;
+  /** Rate per 1,000 units, in ten-thousandths of a dollar. */
+  rate: [number, number];
+  size: Size;
+}
+
+export interface SmmCategory {
+  category: string;
+  label: string;
+  subcategories: SmmSubcategory[];
+}
+
+export interface ProductSubcategory {
+  name: string;
+  /** Unit price, in ten-thousandths of a dollar. */
+  rate: [number, number];
+  /** Where credentials live: an e-mail domain, or none for a bare user name. */
+  mailDomain?: string;
+}
+
+export interface ProductCategory {
+  category: string;
+  /** The panel's own label on each service, which need not equal the category name. */
+  serviceCategory: string;
+  subcategories: ProductSubcategory[];
+}
+
+const sub = (name: string, low: number, high: number, size: Size = 'normal'): SmmSubcategory => ({
+  name,
+  rate: [low, high],
+  size,
+});
+
+export const SMM_CATEGORIES: SmmCategory[] = [
+  {
+    category: 'Instagram',
+    label: 'Instagram',
+    subcategories: [
+      sub('Followers', 4000, 60000),
+      sub('Likes', 1000, 30000),
+      sub('Views', 50, 5000, 'bulk'),
+      sub('Comments', 50000, 400000, 'few'),
+      sub('Story Views', 500, 10000, 'bulk'),
+    ],
+  },
+  {
+    category: 'TikTok',
+    label: 'TikTok',
+    subcategories: [
+      sub('Followers', 5000, 70000),
+      sub('Likes', 1000, 25000),
+      sub('Views', 30, 3000, 'bulk'),
+      sub('Shares', 2000, 30000),
+    ],
+  },
+  {
+    category: 'YouTube',
+    label: 'YouTube',
+    subcategories: [
+      sub('Subscribers', 20000, 300000),
+      sub('Views', 5000, 40000, 'bulk'),
+      sub('Likes', 3000, 40000),
+      sub('Comments', 60000, 500000, 'few'),
+      sub('Watch Time', 50000, 600000, 'few'),
+    ],
+  },
+  {
+    category: 'Telegram',
+    label: 'Telegram',
+    subcategories: [
+      sub('Members', 8000, 80000),
+      sub('Post Views', 100, 3000, 'bulk'),
+      sub('Reactions', 1000, 20000),
+    ],
+  },
+  {
+    category: 'X (Twitter)',
+    label: 'X',
+    subcategories: [
+      sub('Followers', 10000, 100000),
+      sub('Likes', 3000, 40000),
+      sub('Retweets', 10000, 100000),
+      sub('Views', 100, 5000, 'bulk'),
+    ],
+  },
+  {
+    category: 'Facebook',
+    label: 'Facebook',
+    subcategories: [
+      sub('Page Likes', 10000, 120000),
+      sub('Followers', 8000, 90000),
+      sub('Post Likes', 3000, 40000),
+      sub('Views', 200, 8000, 'bulk'),
+    ],
+  },
+  {
+    category: 'Spotify',
+    label: 'Spotify',
+    subcategories: [
+      sub('Plays', 3000, 30000, 'bulk'),
+      sub('Followers', 5000, 50000),
+      sub('Monthly Listeners', 10000, 100000),
+      sub('Saves', 5000, 50000),
+    ],
+  },
+];
+
+export const PRODUCT_CATEGORIES: ProductCategory[] = [
+  {
+    category: 'Email Accounts',
+    serviceCategory: 'Accounts-Email',
+    subcategories: [
+      { name: 'Gmail', rate: [3000, 30000], mailDomain: 'gmail.com' },
+      { name: 'Outlook', rate: [500, 8000], mailDomain: 'outlook.com' },
+      { name: 'Yahoo', rate: [1000, 12000], mailDomain: 'yahoo.com' },
+    ],
+  },
+  {
+    category: 'Social Accounts',
+    serviceCategory: 'Social Accounts',
+    subcategories: [
+      { name: 'Instagram', rate: [5000, 80000] },
+      { name: 'Facebook', rate: [10000, 150000] },
+      { name: 'TikTok', rate: [4000, 60000] },
+      { name: 'X', rate: [5000, 50000] },
+    ],
+  },
+];
+
+export const SMM_QUALIFIERS = [
+  'Real',
+  'HQ',
+  'Cheapest',
+  'Instant Start',
+  'Refill 30D',
+  'Non Drop',
+  'Mixed Quality',
+  'Targeted USA',
+  'Targeted Europe',
+  'Premium',
+  'Fast',
+  'Slow Drip',
+  'Lifetime Refill',
+  'Organic',
+];
+
+export const PRODUCT_VARIANTS = [
+  'USA',
+  'Europe',
+  'Fresh PVA',
+  'Aged 1Y',
+  'Aged 3Y',
+  'With Recovery Email',
+  'Phone Verified',
+  'Bulk',
+  'Premium',
+  '2FA Enabled',
+];
+
+export const QUANTITY_LIMITS: Record<Size, { min: number[]; max: number[] }> = {
+  bulk: { min: [100, 250, 500, 1000], max: [100000, 500000, 1000000] },
+  normal: { min: [10, 20, 50, 100], max: [5000, 10000, 20000, 50000, 100000] },
+  few: { min: [5, 10, 20], max: [500, 1000, 5000] },
+};

@@ -1,0 +1,149 @@
+import { credit, type Account } from './accounts.ts';
+import type { Service } from './catalogue.ts';
+import { credentials } from './credentials.ts';
+import { SandboxInputError } from './errors.ts';
+import { scale, type Decimal } from './money.ts';
+import { mulberry32, randomInt, seedFor } from './random.ts';
+
+export type Outcome = 'completed' | 'partial' | 'canceled';
+export type OrderStatus = 'Pending' | 'In progress' | 'Completed' | 'Partial' | 'Canceled';
+
+export interface OrderPatch {
+  outcome?: Outcome;
+  /** Answered verbatim as `status`, to test clients against statuses they do not know. */
+  rawStatus?: string;
+}
+
+export interface Order {
+  id: number;
+  account: Account;
+  service: Service;
+  quantity: number;
+  charge: Decimal;
+  startCount: number;
+  pendingEnd: number;
+  runMs: number;
+  steps: number;
+  outcome: Outcome;
+  /** What a Partial leaves undelivered, drawn up front so forcing Partial stays deterministic. */
+  partialRemains: number;
+  /** Units delivered by the end: the quantity, fewer for Partial. */
+  target: number;
+  finalAt: number;
+  /** Product credentials, revealed as they are delivered. */
+  accounts: string[];
+  rawStatus?: string;
+  settled: boolean;
+}
+
+export interface OrderState {
+  status: OrderStatus;
+  delivered: number;
+}
+
+interface Timing {
+  pending: number;
+  run: (quantity: number) => number;
+  /** Deliveries come in this many equal parts over the run. */
+  parts: (quantity: number) => number;
+}
+
+/** How long each kind of order takes, in sandbox seconds. */
+const TIMINGS: Record<'smm' | 'autoProduct' | 'manualProduct', Timing> = {
+  smm: { pending: 30, run: (quantity) => Math.min(60 + quantity / 100, 30 * 60), parts: (quantity) => quantity },
+  autoProduct: { pending: 3, run: () => 0, parts: () => 1 },
+  manualProduct: { pending: 60, run: () => 6 * 60, parts: (quantity) => Math.min(quantity, 3) },
+};
+
+function timingOf(service: Service): Timing {
+  if (service.entityType === 'smm') return TIMINGS.smm;
+  return service.autoDelivery ? TIMINGS.autoProduct : TIMINGS.manualProduct;
+}
+
+export interface Shares {
+  partialShare: number;
+  cancelShare: number;
+}
+
+export interface NewOrder {
+  id: number;
+  account: Account;
+  service: Service;
+  quantity: number;
+  charge: Decimal;
+  now: number;
+  seed: number;
+}
+
+const ORDER_SALT = 3;
+
+export function createOrder(order: NewOrder, shares: Shares): Order {
+  const { id, service, quantity, now } = order;
+  const random = mulberry32(seedFor(order.seed, ORDER_SALT, id));
+  const smm = service.entityType === 'smm';
+  // Only SMM orders fail by themselves; products always deliver unless forced.
+  const outcome = smm ? drawOutcome(random(), shares) : 'completed';
+  const timing = timingOf(service);
+  const created: Order = {
+    ...order,
+    startCount: smm ? randomInt(random, 0, 50000) : 0,
+    pendingEnd: now + timing.pending * 1000,
+    runMs: timing.run(quantity) * 1000,
+    steps: timing.parts(quantity),
+    outcome,
+    partialRemains: randomInt(random, 1, Math.max(1, quantity - 1)),
+    target: quantity,
+    finalAt: now,
+    accounts: smm ? [] : credentials(random, quantity, service.mailDomain),
+    settled: false,
+  };
+  aimAt(created, outcome, now, 0);
+  return created;
+}
+
+function drawOutcome(draw: number, shares: Shares): Outcome {
+  if (draw < shares.cancelShare) return 'canceled';
+  return draw < shares.cancelShare + shares.partialShare ? 'partial' : 'completed';
+}
+
+function aimAt(order: Order, outcome: Outcome, now: number, delivered: number): void {
+  order.outcome = outcome;
+  if (outcome === 'canceled') {
+    order.target = 0;
+    order.finalAt = Math.max(order.pendingEnd, now);
+    return;
+  }
+  const undelivered = order.quantity - delivered;
+  const remains = outcome === 'partial' ? Math.max(1, Math.min(order.partialRemains, undelivered)) : 0;
+  order.target = order.quantity - remains;
+  order.finalAt = order.pendingEnd + (order.runMs * order.target) / order.quantity;
+}
+
+export function orderState(order: Order, now: number): OrderState {
+  if (now >= order.finalAt) {
+    if (order.outcome === 'canceled') return { status: 'Canceled', delivered: 0 };
+    return { status: order.target === order.quantity ? 'Completed' : 'Partial', delivered: order.target };
+  }
+  if (now < order.pendingEnd) return { status: 'Pending', delivered: 0 };
+  const part = Math.floor(((now - order.pendingEnd) / order.runMs) * order.steps);
+  const delivered = Math.floor((order.quantity * part) / order.steps);
+  return { status: 'In progress', delivered: Math.min(order.target, delivered) };
+}
+
+/** Refunds what was not delivered, once: Canceled gives back the charge, Partial its share. */
+export function settleOrder(order: Order, now: number): void {
+  if (order.settled || now < order.finalAt) return;
+  order.settled = true;
+  const remains = order.quantity - orderState(order, now).delivered;
+  if (remains === 0) return;
+  credit(order.account, order.outcome === 'canceled' ? order.charge : scale(order.charge, remains, order.quantity));
+  if (order.service.entityType === 'product') order.service.stock += remains;
+}
+
+export function patchOrder(order: Order, patch: OrderPatch, now: number): void {
+  if (patch.outcome) {
+    if (order.settled) throw new SandboxInputError(`order ${order.id} is already final`, 409);
+    aimAt(order, patch.outcome, now, orderState(order, now).delivered);
+  }
+  if (patch.rawStatus !== undefined) order.rawStatus = patch.rawStatus;
+}

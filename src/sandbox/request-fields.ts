@@ -1,0 +1,67 @@
+import type { IncomingMessage } from 'node:http';
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+export class BodyTooLargeError extends Error {
+  override name = 'BodyTooLargeError';
+}
+
+/** Reads the whole body; past the limit it drains the rest unread, so the client still gets its 413. */
+export function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    request.on('end', () => (size > MAX_BODY_BYTES ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks))));
+    request.on('error', reject);
+  });
+}
+
+/**
+ * The supplier documents form fields only; lenient panels also read the query string, JSON and
+ * multipart bodies, so the sandbox does too. Body fields win over query fields, the last of a
+ * repeated field wins (as PHP reads them), and a body that cannot be read counts as no fields.
+ */
+export async function requestFields(
+  url: URL,
+  contentType: string | undefined,
+  body: Buffer,
+): Promise<Map<string, string>> {
+  const fields = new Map(url.searchParams);
+  for (const [name, value] of await bodyFields(contentType, body)) fields.set(name, value);
+  return fields;
+}
+
+async function bodyFields(contentType: string | undefined, body: Buffer): Promise<Iterable<[string, string]>> {
+  if (body.length === 0) return [];
+  const mime = contentType?.split(';')[0]?.trim().toLowerCase();
+  const text = body.toString('utf8');
+  if (mime === 'application/json' || (!mime && text.trimStart().startsWith('{'))) return jsonFields(text);
+  if (mime === 'multipart/form-data' && contentType) return multipartFields(contentType, body);
+  return new URLSearchParams(text);
+}
+
+function jsonFields(text: string): [string, string][] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return [];
+  return Object.entries(parsed).flatMap(([name, value]): [string, string][] =>
+    ['string', 'number', 'boolean'].includes(typeof value) ? [[name, String(value)]] : [],
+  );
+}
+
+async function multipartFields(contentType: string, body: Buffer): Promise<[string, string][]> {
+  try {
+    const form = await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData();
+    return [...form].flatMap(([name, value]): [string, string][] => (typeof value === 'string' ? [[name, value]] : []));
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,105 @@
+import { createAccounts, DEFAULT_KEYS, type Account, type SandboxKey } from './accounts.ts';
+import { createCatalogue, type Catalogue } from './catalogue.ts';
+import { createClock, type Clock } from './clock.ts';
+import { DueQueue } from './due-queue.ts';
+import { Faults } from './faults.ts';
+import { settleOrder, type Order, type Shares } from './orders.ts';
+import type { QuirkSpec } from './quirks.ts';
+import { createSmsCatalogue, type SmsCatalogue } from './sms-catalogue.ts';
+import { settleSms, type SmsOrder, type SmsTimings } from './sms-orders.ts';
+
+export interface WorldOptions {
+  seed?: number;
+  timeScale?: number;
+  keys?: SandboxKey[];
+  partialShare?: number;
+  cancelShare?: number;
+  smsCodeDelaySeconds?: number;
+  smsLifetimeSeconds?: number;
+  smsNoCodeShare?: number;
+}
+
+/** Everything the simulated supplier knows. Handlers read and change it; nothing else holds state. */
+export interface World {
+  seed: number;
+  clock: Clock;
+  catalogue: Catalogue;
+  sms: SmsCatalogue;
+  accounts: Map<string, Account>;
+  orders: Map<number, Order>;
+  smsOrders: Map<number, SmsOrder>;
+  shares: Shares;
+  smsTimings: SmsTimings;
+  nextOrderId: number;
+  nextSmsId: number;
+  /** Orders and numbers waiting to turn final, so refunds and stock settle even if nobody asks. */
+  due: DueQueue;
+  faults: Faults;
+  quirks: QuirkSpec;
+  requests: Map<string, number>;
+}
+
+const FIRST_ORDER_ID = 100001;
+const FIRST_SMS_ID = 700001;
+
+export function createWorld(options: WorldOptions): World {
+  const seed = options.seed ?? 42;
+  const timeScale = options.timeScale ?? 1;
+  if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer (got ${seed})`);
+  if (!Number.isFinite(timeScale) || timeScale < 0) {
+    throw new RangeError(`timeScale must be 0 or more (got ${timeScale})`);
+  }
+  const shares = {
+    partialShare: share(options.partialShare ?? 0.1, 'partialShare'),
+    cancelShare: share(options.cancelShare ?? 0.05, 'cancelShare'),
+  };
+  if (shares.partialShare + shares.cancelShare > 1) {
+    throw new RangeError('partialShare + cancelShare must not exceed 1');
+  }
+  return {
+    seed,
+    clock: createClock(timeScale),
+    catalogue: createCatalogue(seed),
+    sms: createSmsCatalogue(seed),
+    accounts: createAccounts(options.keys ?? DEFAULT_KEYS),
+    orders: new Map(),
+    smsOrders: new Map(),
+    shares,
+    smsTimings: {
+      codeDelayMs: seconds(options.smsCodeDelaySeconds ?? 30, 'smsCodeDelaySeconds') * 1000,
+      lifetimeMs: seconds(options.smsLifetimeSeconds ?? 1200, 'smsLifetimeSeconds') * 1000,
+      noCodeShare: share(options.smsNoCodeShare ?? 0.1, 'smsNoCodeShare'),
+    },
+    nextOrderId: FIRST_ORDER_ID,
+    nextSmsId: FIRST_SMS_ID,
+    due: new DueQueue(),
+    faults: new Faults(seed),
+    quirks: {},
+    requests: new Map(),
+  };
+}
+
+function share(value: number, name: string): number {
+  if (!(value >= 0 && value <= 1)) throw new RangeError(`${name} must be from 0 to 1 (got ${value})`);
+  return value;
+}
+
+function seconds(value: number, name: string): number {
+  if (!(value >= 0 && Number.isFinite(value))) throw new RangeError(`${name} must be 0 or more (got ${value})`);
+  return value;
+}
+
+/** Settles everything that has turned final by now and returns now: call it first on every request. */
+export function settleDue(world: World): number {
+  const now = world.clock.now();
+  world.due.runUntil(now);
+  return now;
+}
+
+export function watchOrder(world: World, order: Order): void {
+  world.due.push(order.finalAt, (now) => settleOrder(order, now));
+}
+
+export function watchSms(world: World, order: SmsOrder): void {
+  world.due.push(order.finalAt, (now) => settleSms(order, now));
+}

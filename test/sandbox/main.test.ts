@@ -1,0 +1,39 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { DEMO, form } from './support.ts';
+
+function runMain(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/sandbox/main.ts'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return { child, stdout: () => stdout, stderr: () => stderr };
+}
+
+describe('npm run sandbox', () => {
+  it('serves alone, tells its URLs and keys, and stops cleanly on SIGTERM', { timeout: 20000 }, async () => {
+    const run = runMain({ SANDBOX_PORT: '0', SANDBOX_TIME_SCALE: '60', SANDBOX_SEED: '7' });
+    await expect.poll(run.stdout, { timeout: 15000, interval: 50 }).toMatch(/keys:[\s\S]*sandbox-reseller-key/);
+    const url = /API: (\S+)/.exec(run.stdout())?.[1] ?? '';
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v2$/);
+    expect(run.stdout()).toContain('sandbox-demo-key  1000.00 USD');
+    expect(run.stdout()).toContain(`admin: ${url.replace('/api/v2', '/__sandbox')}`);
+    const response = await fetch(url, { method: 'POST', body: form({ key: DEMO, action: 'balance' }) });
+    expect(await response.json()).toEqual({ balance: '1000.00', currency: 'USD' });
+    run.child.kill('SIGTERM');
+    const [code] = await once(run.child, 'exit');
+    expect(code).toBe(0);
+  });
+
+  it('stops with the one-line message of a bad setting and exit code 1', { timeout: 20000 }, async () => {
+    const run = runMain({ SANDBOX_TIME_SCALE: 'fast' });
+    const [code] = await once(run.child, 'exit');
+    expect(code).toBe(1);
+    expect(run.stderr()).toBe('SANDBOX_TIME_SCALE must be a positive number (got "fast")\n');
+  });
+});
