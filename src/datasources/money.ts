@@ -1,5 +1,6 @@
 import Big from 'big.js';
-import type { Decimal, Service } from './types.ts';
+import { GatewayError } from './errors.ts';
+import type { Balance, Decimal, Service } from './types.ts';
 
 /**
  * What an order should cost: the rate is per 1,000 units for SMM services and per unit for
@@ -12,4 +13,10 @@ export function estimateCharge(service: Service, quantity: number): Decimal {
 
 export const times = (amount: Decimal, quantity: number): Decimal => new Big(amount).times(quantity).toFixed();
 
-export const covers = (balance: Decimal, amount: Decimal): boolean => new Big(balance).gte(amount);
+/** The gateway's own INSUFFICIENT_BALANCE, before the supplier is asked to spend anything. */
+export function ensureCovers(balance: Balance, estimate: Decimal, what: string): void {
+  if (new Big(balance.amount).gte(estimate)) return;
+  throw new GatewayError('INSUFFICIENT_BALANCE', `${what} about ${estimate} ${balance.currency}; the balance is ${balance.amount}.`, {
+    extensions: { estimate, balance: balance.amount },
+  });
+}

@@ -1,6 +1,6 @@
 import type { Context } from '../context.ts';
 import { GatewayError, badInput } from '../datasources/errors.ts';
-import { covers, estimateCharge } from '../datasources/money.ts';
+import { ensureCovers, estimateCharge } from '../datasources/money.ts';
 import { FINAL_ORDER_STATUSES, type NewOrder, type OrderState } from '../datasources/types.ts';
 import { builder } from './builder.ts';
 import { idempotent } from './idempotency.ts';
@@ -25,28 +25,30 @@ const OrderStatus = builder.enumType('OrderStatus', {
   } as const,
 });
 
-const state = (order: OrderRef, ctx: Context) => order.known ?? ctx.loaders.orderStatus.load(order.id);
+async function current<K extends keyof OrderState>(order: OrderRef, ctx: Context, field: K) {
+  return (order.known ?? (await ctx.loaders.orderStatus.load(order.id)))[field];
+}
 
 export const Order = builder.objectRef<OrderRef>('Order').implement({
   fields: (t) => ({
     id: t.exposeID('id', { description: "The supplier's order id." }),
-    status: t.field({ type: OrderStatus, resolve: async (order, _args, ctx) => (await state(order, ctx)).status }),
+    status: t.field({ type: OrderStatus, resolve: (order, _args, ctx) => current(order, ctx, 'status') }),
     rawStatus: t.string({
       description: 'The status string exactly as the supplier sent it.',
-      resolve: async (order, _args, ctx) => (await state(order, ctx)).rawStatus,
+      resolve: (order, _args, ctx) => current(order, ctx, 'rawStatus'),
     }),
-    charge: t.field({ type: Money, nullable: true, resolve: async (order, _args, ctx) => (await state(order, ctx)).charge }),
-    startCount: t.int({ nullable: true, resolve: async (order, _args, ctx) => (await state(order, ctx)).startCount }),
-    remains: t.int({ nullable: true, resolve: async (order, _args, ctx) => (await state(order, ctx)).remains }),
-    autoDelivery: t.boolean({ nullable: true, resolve: async (order, _args, ctx) => (await state(order, ctx)).autoDelivery }),
-    entityType: t.field({ type: EntityType, nullable: true, resolve: async (order, _args, ctx) => (await state(order, ctx)).entityType }),
+    charge: t.field({ type: Money, nullable: true, resolve: (order, _args, ctx) => current(order, ctx, 'charge') }),
+    startCount: t.int({ nullable: true, resolve: (order, _args, ctx) => current(order, ctx, 'startCount') }),
+    remains: t.int({ nullable: true, resolve: (order, _args, ctx) => current(order, ctx, 'remains') }),
+    autoDelivery: t.boolean({ nullable: true, resolve: (order, _args, ctx) => current(order, ctx, 'autoDelivery') }),
+    entityType: t.field({ type: EntityType, nullable: true, resolve: (order, _args, ctx) => current(order, ctx, 'entityType') }),
     accounts: t.stringList({
       description: 'Delivered account credentials of a product order, one string per account; empty otherwise.',
-      resolve: async (order, _args, ctx) => (await state(order, ctx)).accounts,
+      resolve: (order, _args, ctx) => current(order, ctx, 'accounts'),
     }),
     isFinal: t.boolean({
       description: 'True for COMPLETED, PARTIAL and CANCELED: the status will not change again.',
-      resolve: async (order, _args, ctx) => FINAL_ORDER_STATUSES.has((await state(order, ctx)).status),
+      resolve: async (order, _args, ctx) => FINAL_ORDER_STATUSES.has(await current(order, ctx, 'status')),
     }),
   }),
 });
@@ -78,11 +80,7 @@ async function placeOrder(ctx: Context, order: NewOrder): Promise<string> {
   if (inventory && (!inventory.available || inventory.stock < order.quantity)) {
     throw new GatewayError('OUT_OF_STOCK', `Only ${inventory.stock} in stock for service ${service.id}.`, { extensions: { stock: inventory.stock } });
   }
-  if (!covers(balance.amount, estimate)) {
-    throw new GatewayError('INSUFFICIENT_BALANCE', `The order costs about ${estimate} ${balance.currency}; the balance is ${balance.amount}.`, {
-      extensions: { estimate, balance: balance.amount },
-    });
-  }
+  ensureCovers(balance, estimate, 'The order costs');
   try {
     return await ctx.supplier.addOrder(order);
   } finally {

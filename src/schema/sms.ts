@@ -1,6 +1,6 @@
 import type { Context } from '../context.ts';
 import { GatewayError, badInput } from '../datasources/errors.ts';
-import { covers, times } from '../datasources/money.ts';
+import { ensureCovers, times } from '../datasources/money.ts';
 import { FINAL_SMS_STATUSES, type NewSmsOrder, type SmsOrderState, type SmsProject as SmsProjectShape } from '../datasources/types.ts';
 import { builder } from './builder.ts';
 import { idempotent } from './idempotency.ts';
@@ -99,11 +99,7 @@ async function rentNumbers(ctx: Context, order: NewSmsOrder): Promise<SmsOrderSt
     throw badInput(`SMS project ${project.id} is for country ${project.countryCode}, not ${order.country}.`, { field: 'country' });
   }
   const estimate = times(project.price, order.quantity);
-  if (!covers(balance.amount, estimate)) {
-    throw new GatewayError('INSUFFICIENT_BALANCE', `The numbers cost ${estimate} ${balance.currency}; the balance is ${balance.amount}.`, {
-      extensions: { estimate, balance: balance.amount },
-    });
-  }
+  ensureCovers(balance, estimate, 'The numbers cost');
   try {
     return await ctx.supplier.addSms(order, { amount: project.price, currency: balance.currency });
   } finally {
