@@ -8,6 +8,7 @@ import { type Context, type GatewayServices, createContext, identify } from './c
 import { LruReadCache } from './datasources/cache.ts';
 import { HstockClient } from './datasources/hstock-client.ts';
 import { LruIdempotencyStore } from './datasources/idempotency.ts';
+import { renderGraphiQL, useGraphiQLAssets } from './graphiql.ts';
 import { UpstreamHealth } from './health.ts';
 import { type Logger, createLogger } from './logger.ts';
 import { protections, useErrorLog, useStaleNotice } from './plugins.ts';
@@ -64,6 +65,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
     landingPage: false,
     multipart: false,
     graphiql: { title: 'HstockPlus gateway', subscriptionsProtocol: 'WS' },
+    renderGraphiQL,
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
       info: (...args) => logger.info(args.map(String).join(' ')),
@@ -81,6 +83,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
     },
     plugins: [
       ...protections(),
+      useGraphiQLAssets(),
       useStaleNotice(),
       useErrorLog(logger),
       useReadinessCheck({ endpoint: '/ready', check: () => health.ready }),

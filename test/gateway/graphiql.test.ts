@@ -1,0 +1,59 @@
+import { gunzipSync } from 'node:zlib';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from '../harness.ts';
+
+let h: Harness;
+let page: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  page = await (await fetch(h.url, { headers: { accept: 'text/html' } })).text();
+});
+afterAll(() => h.close());
+
+const assetUrls = () => [...page.matchAll(/(?:href|src)="([^"]+)"/g)].map((match) => new URL(match[1]!, h.url));
+
+describe('GraphiQL page', () => {
+  it('is served by the gateway with every asset local, none from a CDN', () => {
+    expect(page).toContain('<title>HstockPlus gateway</title>');
+    expect(page).toContain('"subscriptionsProtocol":"WS"');
+    expect(page).not.toMatch(/https?:\/\//);
+    expect(assetUrls().map((url) => url.pathname.replace(/[0-9a-f]{12}/, 'HASH'))).toEqual([
+      '/graphiql/HASH/favicon.ico',
+      '/graphiql/HASH/graphiql.css',
+      '/graphiql/HASH/yoga-graphiql.js',
+    ]);
+  });
+
+  it('serves each asset with immutable caching, gzipped when asked', async () => {
+    for (const url of assetUrls()) {
+      const plain = await request(url);
+      const body = Buffer.from(await plain.body.arrayBuffer());
+      expect(plain.statusCode).toBe(200);
+      expect(plain.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+      expect(Number(plain.headers['content-length'])).toBe(body.length);
+
+      const zipped = await request(url, { headers: { 'accept-encoding': 'gzip' } });
+      expect(zipped.headers['content-encoding']).toBe('gzip');
+      expect(gunzipSync(Buffer.from(await zipped.body.arrayBuffer())).equals(body)).toBe(true);
+    }
+  });
+
+  it('serves the Monaco workers the page names, and 404 for another version or file', async () => {
+    const workers = JSON.parse(/const workers = (\{.*\});/.exec(page)![1]!) as Record<string, string>;
+    expect(Object.keys(workers).sort()).toEqual(['editorWorkerService', 'graphql', 'json']);
+    for (const path of Object.values(workers)) {
+      const response = await request(new URL(path, h.url));
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['content-type']).toBe('text/javascript; charset=utf-8');
+      await response.body.dump();
+    }
+    const css = assetUrls()[1]!;
+    for (const path of [css.pathname.replace(/[0-9a-f]{12}/, '000000000000'), css.pathname.replace('graphiql.css', 'secret.js')]) {
+      const response = await request(new URL(path, h.url));
+      expect(response.statusCode).toBe(404);
+      await response.body.dump();
+    }
+  });
+});
