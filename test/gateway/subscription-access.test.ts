@@ -1,0 +1,170 @@
+/**
+ * Who may subscribe over WebSocket, and how many: connection auth (refused with 4403), per-operation
+ * headers as GraphiQL sends them, and the per-connection and per-tenant limits.
+ */
+import { type FormattedExecutionResult, print } from 'graphql';
+import type { Client } from 'graphql-ws';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AddOrderDocument, OrderStatusDocument, ServicesPageDocument } from '../generated/graphql.ts';
+import { DEMO_KEY, type Harness, RESELLER_KEY, startHarness } from '../harness.ts';
+import { collectSse, collectWs, wsClient } from '../subscribe.ts';
+
+type Outcome = { event: FormattedExecutionResult<Record<string, unknown>, unknown> } | { error: unknown };
+
+/** A subscription left open; `first` settles with its first event or its error. */
+function hold(client: Client, id: string, extensions?: Record<string, unknown>) {
+  let dispose!: () => void;
+  const first = new Promise<Outcome>((resolve) => {
+    dispose = client.subscribe(
+      { query: print(OrderStatusDocument), variables: { id }, extensions },
+      { next: (event) => resolve({ event }), error: (error) => resolve({ error }), complete: () => {} },
+    );
+  });
+  return { first, dispose };
+}
+
+/** The error code an outcome carries, whichever way the server sent it. */
+function codeOf(outcome: Outcome): unknown {
+  if ('error' in outcome) return (outcome.error as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code;
+  return outcome.event.errors?.[0]?.extensions?.code;
+}
+
+async function placeOrder(h: Harness, key = DEMO_KEY): Promise<string> {
+  const service = (await h.request(ServicesPageDocument, { first: 1, category: 'Instagram' }, { key })).data!.services.edges[0]!.node;
+  const placed = await h.request(AddOrderDocument, { input: { serviceId: service.id, quantity: service.min, link: 'https://a.b/limits' } }, { key });
+  return placed.data!.addOrder.id;
+}
+
+describe('WebSocket auth (pass-through)', () => {
+  let h: Harness;
+  let id: string;
+  beforeAll(async () => {
+    h = await startHarness();
+    id = await placeOrder(h);
+  });
+  afterAll(() => h.close());
+  beforeEach(() => {
+    h.sandbox.clearFaults();
+    h.sandbox.resetStats();
+  });
+
+  it('refuses a connection whose key the supplier rejects with close code 4403', async () => {
+    const client = wsClient(h.url, { apiKey: 'not-a-real-key' });
+    await expect(collectWs(client, OrderStatusDocument, { id })).rejects.toMatchObject({ code: 4403 });
+    await client.dispose();
+    expect(h.calls('status')).toBe(0);
+  });
+
+  it('checks a key with the supplier once, then admits reconnections without a call', async () => {
+    for (const params of [{ apiKey: DEMO_KEY }, { authorization: `Bearer ${DEMO_KEY}` }]) {
+      const client = wsClient(h.url, params);
+      const { first, dispose } = hold(client, id);
+      expect(await first).toMatchObject({ event: { data: { orderStatus: { id, status: 'PENDING' } } } });
+      dispose();
+      await client.dispose();
+    }
+    expect(h.calls('balance')).toBe(1);
+  });
+
+  it('admits a key while the supplier is failing, rather than calling it bad', async () => {
+    const order = await placeOrder(h, RESELLER_KEY);
+    h.sandbox.resetStats();
+    h.sandbox.setFaults({ serverErrorRate: 1, actions: ['balance'] });
+    const client = wsClient(h.url, { apiKey: RESELLER_KEY });
+    const { first, dispose } = hold(client, order);
+    expect(await first).toMatchObject({ event: { data: { orderStatus: { id: order } } } });
+    dispose();
+    await client.dispose();
+    expect(h.calls('balance')).toBeGreaterThan(0);
+  });
+
+  it('accepts a connection without a key, and answers each operation without one with UNAUTHENTICATED', async () => {
+    const client = wsClient(h.url, {});
+    const { first } = hold(client, id);
+    expect(codeOf(await first)).toBe('UNAUTHENTICATED');
+    await client.dispose();
+    expect(h.calls()).toBe(0);
+  });
+
+  it("takes the key from an operation's extensions.headers, as GraphiQL sends its header editor", async () => {
+    const client = wsClient(h.url, {});
+    const { first, dispose } = hold(client, id, { headers: { Authorization: `Bearer ${DEMO_KEY}` } });
+    expect(await first).toMatchObject({ event: { data: { orderStatus: { id, status: 'PENDING' } } } });
+    dispose();
+    await client.dispose();
+  });
+});
+
+describe('WebSocket auth (server key)', () => {
+  it('refuses an unknown gateway token with 4403 and admits a known one', async () => {
+    const h = await startHarness({ config: { serverKey: DEMO_KEY, gatewayTokens: ['frontend-token'] } });
+    try {
+      const id = await placeOrder(h, 'frontend-token');
+      h.sandbox.resetStats();
+      const refused = wsClient(h.url, { authorization: 'Bearer guessed-token' });
+      await expect(collectWs(refused, OrderStatusDocument, { id })).rejects.toMatchObject({ code: 4403 });
+      await refused.dispose();
+
+      const admitted = wsClient(h.url, { authorization: 'Bearer frontend-token' });
+      const { first, dispose } = hold(admitted, id);
+      expect(await first).toMatchObject({ event: { data: { orderStatus: { id } } } });
+      dispose();
+      await admitted.dispose();
+      expect(h.calls('balance')).toBe(0);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('subscription limits', () => {
+  let h: Harness;
+  let id: string;
+  beforeAll(async () => {
+    h = await startHarness({ config: { subscriptionsPerConnection: 2, subscriptionsPerTenant: 3, orderPollMs: 60_000, orderPollMaxMs: 60_000 } });
+    id = await placeOrder(h);
+  });
+  afterAll(() => h.close());
+
+  it('refuses a subscription past SUBSCRIPTIONS_PER_CONNECTION with RATE_LIMITED, and admits one once a slot frees', async () => {
+    const client = wsClient(h.url);
+    const a = hold(client, id);
+    const b = hold(client, id);
+    expect(codeOf(await a.first)).toBeUndefined();
+    expect(codeOf(await b.first)).toBeUndefined();
+
+    const refused = hold(client, id);
+    expect(codeOf(await refused.first)).toBe('RATE_LIMITED');
+    expect(JSON.stringify(await refused.first)).toContain('At most 2 subscriptions per connection');
+
+    a.dispose();
+    await expect.poll(() => h.gateway.services.hub.subscriptions).toBe(1);
+    const again = hold(client, id);
+    expect(codeOf(await again.first)).toBeUndefined();
+    b.dispose();
+    again.dispose();
+    await client.dispose();
+    await expect.poll(() => h.gateway.services.hub.subscriptions).toBe(0);
+  });
+
+  it('refuses a subscription past SUBSCRIPTIONS_PER_TENANT on any connection or transport, and not other tenants', async () => {
+    const clients = [wsClient(h.url), wsClient(h.url)];
+    const held = [hold(clients[0]!, id), hold(clients[0]!, id), hold(clients[1]!, id)];
+    for (const { first } of held) expect(codeOf(await first)).toBeUndefined();
+    expect(h.gateway.services.hub.subscriptions).toBe(3);
+
+    expect(codeOf(await hold(clients[1]!, id).first)).toBe('RATE_LIMITED');
+    const [sse] = await collectSse(h.url, OrderStatusDocument, { id });
+    expect(sse?.errors?.[0]).toMatchObject({ message: 'At most 3 subscriptions per tenant are allowed.', extensions: { code: 'RATE_LIMITED' } });
+
+    const other = wsClient(h.url, { apiKey: RESELLER_KEY });
+    const order = await placeOrder(h, RESELLER_KEY);
+    const theirs = hold(other, order);
+    expect(codeOf(await theirs.first)).toBeUndefined();
+
+    theirs.dispose();
+    for (const { dispose } of held) dispose();
+    await Promise.all([...clients, other].map((client) => client.dispose()));
+    await expect.poll(() => h.gateway.services.hub.subscriptions).toBe(0);
+  });
+});
