@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { type Config, ConfigError, loadConfig } from './config.ts';
@@ -99,6 +99,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
     void yoga(req, res, { req, res });
   });
   const websocket = attachWebSocket(server, yoga, services);
+  const connections = trackConnections(server);
 
   return {
     yoga,
@@ -114,13 +115,52 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
         });
       }),
     stop: async () => {
+      // Ending the hub's channels completes every subscription; one turn of the event loop lets
+      // those `complete` messages and SSE endings go out before the sockets close.
       services.hub.close();
+      await new Promise((resolve) => setImmediate(resolve));
       await websocket.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeIdleConnections();
+        connections.drain(SHUTDOWN_GRACE_MS);
       });
       await client.close();
+    },
+  };
+}
+
+/** How long in-flight requests may take to finish at shutdown before their sockets are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Node's closeIdleConnections leaves alone sockets that never sent a request (a browser's
+ * preconnect, a client's spare connection), so server.close() would wait for them to time out.
+ * This knows which sockets carry a request, so that shutdown closes the others at once and each
+ * busy one as soon as its response is done.
+ */
+function trackConnections(server: Server) {
+  const busy = new Map<Socket, number>();
+  let draining = false;
+  const settle = (socket: Socket) => {
+    if (draining && !busy.get(socket)) socket.end();
+  };
+  server.on('connection', (socket: Socket) => {
+    busy.set(socket, 0);
+    socket.once('close', () => busy.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    busy.set(socket, (busy.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      busy.set(socket, Math.max(0, (busy.get(socket) ?? 1) - 1));
+      settle(socket);
+    });
+  });
+  return {
+    drain(graceMs: number) {
+      draining = true;
+      for (const socket of busy.keys()) settle(socket);
+      setTimeout(() => server.closeAllConnections(), graceMs).unref();
     },
   };
 }
