@@ -1,0 +1,15 @@
+/**
+ * `npm run bench` runs every benchmark; `npm run bench -- subscriptions` (or `catalogue`) one.
+ * Each compares variants side by side in one run, on this machine, against the sandbox.
+ */
+import { benchCatalogue } from './catalogue.ts';
+import { benchSubscriptions } from './subscriptions.ts';
+
+const benches: Record<string, () => Promise<void>> = {
+  catalogue: () => benchCatalogue(),
+  subscriptions: () => benchSubscriptions((process.env.BENCH_WATCHERS ?? '1,100,1000,5000').split(',').map(Number)),
+};
+
+const chosen = process.argv.slice(2);
+for (const name of chosen) if (!(name in benches)) throw new Error(`Unknown benchmark "${name}": ${Object.keys(benches).join(', ')}`);
+for (const name of chosen.length > 0 ? chosen : Object.keys(benches)) await benches[name]!();
