@@ -28,6 +28,18 @@ async function smsState(loaders: Loaders, id: string): Promise<SmsOrderState> {
   return { ...state, smsContent: (await loaders.smsCode.load(id)).smsContent };
 }
 
+/** One watch per distinct id; if one is refused (the tenant's limit), those already made are closed. */
+function watchOrders(ctx: Context, ids: readonly string[]) {
+  const sources: AsyncIterableIterator<OrderState>[] = [];
+  try {
+    for (const id of new Set(ids)) sources.push(watchOrder(ctx, id));
+  } catch (error) {
+    for (const source of sources) void source.return?.();
+    throw error;
+  }
+  return merge(sources);
+}
+
 function watchSms(ctx: Context, id: string) {
   const { supplier, services } = ctx;
   return services.hub.watch<SmsOrderState>(supplier.tenant, `sms:${id}`, () => ({
@@ -53,7 +65,7 @@ builder.subscriptionFields((t) => ({
     type: Order,
     description: 'Each order now, then each change of any of them, completing when all are final.',
     args: { ids: t.arg.idList({ required: true }) },
-    subscribe: (_root, args, ctx) => merge([...new Set(idList(args.ids, 'ids'))].map((id) => watchOrder(ctx, id))),
+    subscribe: (_root, args, ctx) => watchOrders(ctx, idList(args.ids, 'ids')),
     resolve: (state: OrderState) => ({ id: state.id, known: state }),
   }),
   smsCode: t.field({

@@ -5,7 +5,7 @@
 import { type FormattedExecutionResult, print } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AddOrderDocument, OrderStatusDocument, ServicesPageDocument } from '../generated/graphql.ts';
+import { AddOrderDocument, OrderStatusDocument, OrderUpdatesDocument, ServicesPageDocument } from '../generated/graphql.ts';
 import { DEMO_KEY, type Harness, RESELLER_KEY, startHarness } from '../harness.ts';
 import { collectSse, collectWs, wsClient } from '../subscribe.ts';
 
@@ -166,5 +166,19 @@ describe('subscription limits', () => {
     for (const { dispose } of held) dispose();
     await Promise.all([...clients, other].map((client) => client.dispose()));
     await expect.poll(() => h.gateway.services.hub.subscriptions).toBe(0);
+  });
+
+  it('refuses orderUpdates whose ids would pass the tenant limit, leaving no watch behind', async () => {
+    const ids = [id, await placeOrder(h), await placeOrder(h), await placeOrder(h)];
+    const client = wsClient(h.url);
+    const [event] = await collectWs(client, OrderUpdatesDocument, { ids });
+    expect(event?.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(h.gateway.services.hub.subscriptions).toBe(0);
+    expect(h.gateway.services.hub.loops).toBe(0);
+
+    const fits = hold(client, id);
+    expect(codeOf(await fits.first)).toBeUndefined();
+    fits.dispose();
+    await client.dispose();
   });
 });

@@ -79,6 +79,32 @@ describe('orderStatus', () => {
   });
 });
 
+describe('product orders', () => {
+  it("delivers a manual product's accounts as they arrive, then completes", async () => {
+    const services = (await h.request(ServicesPageDocument, { first: 500 })).data!.services.edges.map((edge) => edge.node);
+    const product = services.find((service) => service.entityType === 'PRODUCT' && !service.autoDelivery && (service.stock ?? 0) >= 3 && service.min <= 3 && service.max >= 3)!;
+    const placed = await h.request(AddOrderDocument, { input: { serviceId: product.id, quantity: 3 } });
+    const id = placed.data!.addOrder.id;
+    let step = 0;
+    const events = await collectSse(h.url, OrderStatusDocument, { id }, {
+      onEvent: () => {
+        step += 1;
+        // Pending for 60 s, then three deliveries of one account over 6 minutes.
+        setTimeout(() => h.sandbox.advance(step === 1 ? 61 : 121), 30);
+      },
+    });
+    const states = events.map((event) => event.data!.orderStatus);
+    expect(states[0]).toMatchObject({ status: 'PENDING', accounts: [] });
+    expect(states.at(-1)).toMatchObject({ status: 'COMPLETED', isFinal: true });
+    const final = states.at(-1)!.accounts;
+    expect(final).toHaveLength(3);
+    expect(new Set(final).size).toBe(3);
+    // Accounts only ever grow, each earlier list a prefix of the final one.
+    for (const state of states) expect(final.slice(0, state.accounts.length)).toEqual(state.accounts);
+    expect(states.some((state) => state.accounts.length > 0 && state.accounts.length < 3)).toBe(true);
+  });
+});
+
 describe('coalescing', () => {
   it('polls once for 100 watchers of one order over both transports, and stops when they leave', async () => {
     const slow = await startHarness({ config: { orderPollMs: 60_000, orderPollMaxMs: 60_000 } });
