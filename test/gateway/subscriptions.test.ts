@@ -79,6 +79,37 @@ describe('orderStatus', () => {
   });
 });
 
+describe('slow supplier', () => {
+  it('rides out status calls that time out, without errors or duplicate events', async () => {
+    const slow = await startHarness({ config: { upstreamTimeoutMs: 150, orderPollMs: 20, orderPollMaxMs: 80 } });
+    try {
+      const service = (await slow.request(ServicesPageDocument, { first: 1, category: 'Instagram' })).data!.services.edges[0]!.node;
+      const placed = await slow.request(AddOrderDocument, { input: { serviceId: service.id, quantity: service.min, link: 'https://a.b/slow' } });
+      const id = placed.data!.addOrder.id;
+      slow.sandbox.resetStats();
+      let step = 0;
+      const events = await collectSse(slow.url, OrderStatusDocument, { id }, {
+        onEvent: () => {
+          step += 1;
+          if (step !== 1) return;
+          // Every status call now outlasts the gateway's 150 ms deadline, four times over.
+          slow.sandbox.setFaults({ latencyMs: 400, actions: ['status'], count: 4 });
+          setTimeout(() => slow.sandbox.advance(45), 30);
+          setTimeout(() => slow.sandbox.advance(7200), 150);
+        },
+      });
+      expect(events.every((event) => event.errors === undefined)).toBe(true);
+      const statuses = events.map((event) => event.data!.orderStatus.status);
+      expect(statuses[0]).toBe('PENDING');
+      expect(statuses.at(-1)).toBe('COMPLETED');
+      expect(new Set(statuses).size).toBe(statuses.length);
+      expect(slow.calls('status')).toBeGreaterThanOrEqual(5);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
 describe('product orders', () => {
   it("delivers a manual product's accounts as they arrive, then completes", async () => {
     const services = (await h.request(ServicesPageDocument, { first: 500 })).data!.services.edges.map((edge) => edge.node);
