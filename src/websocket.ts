@@ -3,7 +3,7 @@
  * that plugins, context, validation and error masking match HTTP exactly.
  */
 import type { Server } from 'node:http';
-import { type ExecutionArgs, GraphQLError, type execute, type subscribe } from 'graphql';
+import { type ExecutionArgs, GraphQLError, type execute, getOperationAST, type subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
@@ -27,11 +27,87 @@ export function credentialsFrom(params: unknown): Credentials {
 
 const presents = (credentials: Credentials) => Boolean(credentials.authorization || credentials.apiKey);
 
+/** What one socket holds: operations being set up, and the live subscriptions they became. */
+interface SocketOperations {
+  starting: number;
+  live: Set<AsyncIterableIterator<unknown>>;
+}
+
+/**
+ * Wraps a subscription so the socket's set knows when it ends. graphql-ws forgets an operation as
+ * soon as the client sends `complete`, even while it is still starting, so its own bookkeeping
+ * cannot enforce a limit or find every subscription when the socket goes.
+ */
+function tracked<T>(iterator: AsyncIterableIterator<T>, live: Set<AsyncIterableIterator<unknown>>): AsyncIterableIterator<T> {
+  const wrapper: AsyncIterableIterator<T> = {
+    async next() {
+      try {
+        const result = await iterator.next();
+        if (result.done) live.delete(wrapper);
+        return result;
+      } catch (error) {
+        live.delete(wrapper);
+        throw error;
+      }
+    },
+    async return(value?: unknown) {
+      live.delete(wrapper);
+      return (await iterator.return?.(value)) ?? { value: undefined, done: true };
+    },
+    async throw(error?: unknown) {
+      live.delete(wrapper);
+      if (iterator.throw) return iterator.throw(error);
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return wrapper;
+    },
+  };
+  live.add(wrapper);
+  return wrapper;
+}
+
+const isAsyncIterator = (value: unknown): value is AsyncIterableIterator<unknown> =>
+  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+
+/** How long a key the supplier rejected is refused without asking again. */
+const REJECTED_FOR_MS = 60_000;
+
 export function attachWebSocket(server: Server, yoga: YogaServerInstance<ServerContext, Context>, services: GatewayServices) {
   const { config, client } = services;
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
-  /** Tenants whose key the supplier accepted lately: a reconnecting client does not cost a call. */
-  const verified = new LRUCache<string, true>({ max: 10_000, ttl: 5 * 60_000 });
+  const sockets = new WeakMap<object, SocketOperations>();
+  const operationsOf = (socket: object) => {
+    let operations = sockets.get(socket);
+    if (!operations) sockets.set(socket, (operations = { starting: 0, live: new Set() }));
+    return operations;
+  };
+  /**
+   * The supplier's verdict on a key, by tenant: accepted ones for 5 minutes, so a reconnecting
+   * client does not cost a call; rejected ones for a minute, so a client retrying a bad key does
+   * not either; and connections presenting one key at once share a single check.
+   */
+  const verdicts = new LRUCache<string, boolean>({ max: 10_000, ttl: 5 * 60_000 });
+  const checking = new Map<string, Promise<boolean>>();
+
+  async function supplierAccepts(key: string, tenant: string): Promise<boolean> {
+    const known = verdicts.get(tenant);
+    if (known !== undefined) return known;
+    let check = checking.get(tenant);
+    if (!check) {
+      check = client.balance(key).then(
+        () => (verdicts.set(tenant, true), true),
+        (error: unknown) => {
+          if (!isGatewayError(error, 'UNAUTHENTICATED')) return true; // an outage is not a bad key
+          verdicts.set(tenant, false, { ttl: REJECTED_FOR_MS });
+          return false;
+        },
+      );
+      checking.set(tenant, check);
+      void check.finally(() => checking.delete(tenant));
+    }
+    return check;
+  }
 
   /**
    * A connection that presents a key the gateway or the supplier rejects is closed with 4403
@@ -43,29 +119,14 @@ export function attachWebSocket(server: Server, yoga: YogaServerInstance<ServerC
     if (!presents(credentials)) return true;
     const identity = identify(credentials, config);
     if (!identity.ok) return false;
-    if (config.serverKey !== undefined || verified.has(identity.tenant)) return true;
-    try {
-      await client.balance(identity.key);
-    } catch (error) {
-      // Only the supplier's own verdict refuses a key; an outage must not look like a bad key.
-      return !isGatewayError(error, 'UNAUTHENTICATED');
-    }
-    verified.set(identity.tenant, true);
-    return true;
+    if (config.serverKey !== undefined) return true;
+    return supplierAccepts(identity.key, identity.tenant);
   }
 
   const disposable = useServer<Record<string, unknown> | undefined>(
     {
       onConnect: (ctx) => admit(ctx.connectionParams),
       onSubscribe: async (ctx, _id, payload) => {
-        // ctx.subscriptions already holds this operation, so the count includes it.
-        if (Object.keys(ctx.subscriptions).length > config.subscriptionsPerConnection) {
-          return [
-            new GraphQLError(`At most ${config.subscriptionsPerConnection} subscriptions per connection are allowed.`, {
-              extensions: { code: 'RATE_LIMITED' },
-            }),
-          ];
-        }
         const connectionParams = presents(credentialsFrom(ctx.connectionParams))
           ? ctx.connectionParams
           : (payload.extensions?.headers as Record<string, unknown> | undefined);
@@ -85,26 +146,69 @@ export function attachWebSocket(server: Server, yoga: YogaServerInstance<ServerC
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
+        if (!getOperationAST(document, payload.operationName)) {
+          return [new GraphQLError('Unable to identify the operation: name it with operationName.', { extensions: { code: 'BAD_USER_INPUT' } })];
+        }
+        const contextValue = await contextFactory();
+        // From here to the operation's start nothing awaits, so the count cannot be raced.
+        const operations = operationsOf(ctx.extra.socket);
+        if (operations.starting + operations.live.size >= config.subscriptionsPerConnection) {
+          return [
+            new GraphQLError(`At most ${config.subscriptionsPerConnection} subscriptions per connection are allowed.`, {
+              extensions: { code: 'RATE_LIMITED' },
+            }),
+          ];
+        }
+        operations.starting += 1;
         return {
           schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
+          contextValue,
+          rootValue: { execute, subscribe, operations },
         };
       },
-      execute: (args: ExecutionArgs) => (args.rootValue as { execute: typeof execute }).execute(args),
-      subscribe: (args: ExecutionArgs) => (args.rootValue as { subscribe: typeof subscribe }).subscribe(args),
+      execute: (args: ExecutionArgs) => run(args, 'execute'),
+      subscribe: (args: ExecutionArgs) => run(args, 'subscribe'),
+      // However the socket goes, every subscription it started ends with it.
+      onClose: async (ctx) => {
+        const operations = sockets.get(ctx.extra.socket);
+        if (operations) await Promise.all([...operations.live].map((live) => live.return?.()));
+      },
     },
     wss,
   );
 
   return {
-    /** Closes every socket (1001 Going Away) and the server. */
-    close: async () => {
-      await disposable.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    /** Closes every socket (1001 Going Away) and the server; sockets that do not answer within graceMs are cut. */
+    close: async (graceMs: number) => {
+      const cut = setTimeout(() => {
+        for (const socket of wss.clients) socket.terminate();
+      }, graceMs);
+      try {
+        await disposable.dispose();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+      } finally {
+        clearTimeout(cut);
+      }
     },
   };
+}
+
+interface Root {
+  execute: typeof execute;
+  subscribe: typeof subscribe;
+  operations: SocketOperations;
+}
+
+/** Runs an operation prepared by onSubscribe, and files a subscription under its socket. */
+async function run(args: ExecutionArgs, kind: 'execute' | 'subscribe') {
+  const root = args.rootValue as Root;
+  try {
+    const result = await root[kind](args);
+    return isAsyncIterator(result) ? tracked(result, root.operations.live) : result;
+  } finally {
+    root.operations.starting -= 1;
+  }
 }

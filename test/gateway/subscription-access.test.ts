@@ -5,6 +5,7 @@
 import { type FormattedExecutionResult, print } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { AddOrderDocument, OrderStatusDocument, OrderUpdatesDocument, ServicesPageDocument } from '../generated/graphql.ts';
 import { DEMO_KEY, type Harness, RESELLER_KEY, startHarness } from '../harness.ts';
 import { collectSse, collectWs, wsClient } from '../subscribe.ts';
@@ -53,6 +54,18 @@ describe('WebSocket auth (pass-through)', () => {
     await expect(collectWs(client, OrderStatusDocument, { id })).rejects.toMatchObject({ code: 4403 });
     await client.dispose();
     expect(h.calls('status')).toBe(0);
+  });
+
+  it('asks the supplier once about a bad key, however many connections present it', async () => {
+    const attempts = () =>
+      Array.from({ length: 5 }, async () => {
+        const client = wsClient(h.url, { apiKey: 'another-bad-key' });
+        await expect(collectWs(client, OrderStatusDocument, { id })).rejects.toMatchObject({ code: 4403 });
+        await client.dispose();
+      });
+    await Promise.all(attempts());
+    await Promise.all(attempts());
+    expect(h.calls('balance')).toBe(1);
   });
 
   it('checks a key with the supplier once, then admits reconnections without a call', async () => {
@@ -145,6 +158,28 @@ describe('subscription limits', () => {
     again.dispose();
     await client.dispose();
     await expect.poll(() => h.gateway.services.hub.subscriptions).toBe(0);
+  });
+
+  it('keeps the per-connection limit when a client completes operations while they start, and ends them all on disconnect', async () => {
+    const socket = new WebSocket(h.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const replies: Array<{ type: string; id?: string; payload?: unknown }> = [];
+    socket.on('message', (data) => replies.push(JSON.parse(String(data))));
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { apiKey: DEMO_KEY } }));
+    await expect.poll(() => replies.some((reply) => reply.type === 'connection_ack')).toBe(true);
+    const subscribe = JSON.stringify({ id: 'x', type: 'subscribe', payload: { query: print(OrderStatusDocument), variables: { id } } });
+    for (let i = 0; i < 20; i += 1) {
+      socket.send(subscribe);
+      socket.send(JSON.stringify({ id: 'x', type: 'complete' }));
+    }
+    socket.send(subscribe);
+    await expect.poll(() => replies.filter((reply) => reply.type === 'next' || reply.type === 'error').length).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(h.gateway.services.hub.subscriptions).toBeLessThanOrEqual(2);
+
+    socket.terminate();
+    await expect.poll(() => h.gateway.services.hub.subscriptions).toBe(0);
+    expect(h.gateway.services.hub.loops).toBe(0);
   });
 
   it('refuses a subscription past SUBSCRIPTIONS_PER_TENANT on any connection or transport, and not other tenants', async () => {
