@@ -115,15 +115,14 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
         });
       }),
     stop: async () => {
-      // Ending the hub's channels completes every subscription; one turn of the event loop lets
-      // those `complete` messages and SSE endings go out before the sockets close.
+      // No new connections; then every subscription completes and no new one starts. One turn of
+      // the event loop lets those `complete` messages and SSE endings go out before sockets close.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       services.hub.close();
       await new Promise((resolve) => setImmediate(resolve));
-      await websocket.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        connections.drain(SHUTDOWN_GRACE_MS);
-      });
+      connections.drain(SHUTDOWN_GRACE_MS);
+      await websocket.close(SHUTDOWN_GRACE_MS);
+      await closed;
       await client.close();
     },
   };
@@ -148,11 +147,18 @@ function trackConnections(server: Server) {
     busy.set(socket, 0);
     socket.once('close', () => busy.delete(socket));
   });
+  // An upgraded socket is the WebSocket server's to close, with a close frame.
+  server.on('upgrade', (_req: IncomingMessage, socket: Socket) => busy.delete(socket));
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
-    busy.set(socket, (busy.get(socket) ?? 0) + 1);
+    if (draining) res.setHeader('connection', 'close');
+    const held = busy.get(socket);
+    if (held === undefined) return;
+    busy.set(socket, held + 1);
     res.once('close', () => {
-      busy.set(socket, Math.max(0, (busy.get(socket) ?? 1) - 1));
+      const left = busy.get(socket);
+      if (left === undefined) return; // the socket closed first
+      busy.set(socket, Math.max(0, left - 1));
       settle(socket);
     });
   });

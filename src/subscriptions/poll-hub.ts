@@ -44,6 +44,7 @@ export class PollHub {
   readonly #perTenant = new Map<string, number>();
   readonly #random: () => number;
   readonly #now: () => number;
+  #closed = false;
 
   constructor(private readonly options: PollHubOptions) {
     this.#random = options.random ?? Math.random;
@@ -63,6 +64,10 @@ export class PollHub {
 
   /** The current state first, then each change; ends after a final state. */
   watch<T>(tenant: string, key: string, spec: () => PollSpec<T>): AsyncIterableIterator<T> {
+    if (this.#closed) {
+      // Retryable on purpose: clients reconnect, to this gateway's successor.
+      throw new GatewayError('UPSTREAM_UNAVAILABLE', 'The gateway is shutting down: subscribe again in a moment.');
+    }
     const held = this.#perTenant.get(tenant) ?? 0;
     if (held >= this.options.perTenant) {
       throw new GatewayError('RATE_LIMITED', `At most ${this.options.perTenant} subscriptions per tenant are allowed.`);
@@ -87,8 +92,9 @@ export class PollHub {
     return channel;
   }
 
-  /** Ends every subscription (shutdown): subscribers see completion. */
+  /** Ends every subscription and refuses new ones (shutdown): subscribers see completion. */
   close(): void {
+    this.#closed = true;
     for (const [id, loop] of this.#loops) {
       for (const channel of loop.subscribers) channel.end();
       this.#stop(id, loop);

@@ -146,6 +146,17 @@ describe('PollHub', () => {
     expect(() => hub.watch('a', 'order:3', spec)).not.toThrow();
   });
 
+  it('completes every subscriber on close and refuses new ones after it', async () => {
+    const { ended } = drain(hub.watch('t', 'order:1', () => scripted([{ status: 'pending' }]).spec));
+    hub.close();
+    expect(await ended).toBe('complete');
+    expect(hub.loops).toBe(0);
+    expect(() => hub.watch('t', 'order:2', () => scripted([{ status: 'pending' }]).spec)).toThrow(
+      expect.objectContaining({ code: 'UPSTREAM_UNAVAILABLE' }),
+    );
+    expect(hub.subscriptions).toBe(0);
+  });
+
   it('keeps tenants apart: the same id under two tenants is two loops', () => {
     const spec = () => scripted([{ status: 'pending' }]).spec;
     hub.watch('a', 'order:1', spec);
