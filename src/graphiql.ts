@@ -27,7 +27,16 @@ interface Assets {
 /** Monaco asks for a worker by label; these are the labels GraphiQL uses. */
 const WORKERS = { editorWorkerService: 'editor.worker.js', json: 'json.worker.js', graphql: 'graphql.worker.js' } as const;
 
-const ASSET_PATH = /^\/graphiql\/([0-9a-f]{12})\/([\w.-]+)$/;
+/** The page links its assets relative to itself, so they arrive under whatever prefix it was served at. */
+const ASSET_PATH = /\/graphiql\/([0-9a-f]{12})\/([\w.-]+)$/;
+
+/** Whether the client takes gzip (and has not refused it with q=0). */
+const acceptsGzip = (header: string | null) =>
+  (header ?? '').split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((param) => /^\s*q=([\d.]+)\s*$/.exec(param)?.[1]).find((value) => value !== undefined);
+    return (coding === 'gzip' || coding === 'x-gzip') && (q === undefined || Number(q) > 0);
+  });
 
 let loading: Promise<Assets> | undefined;
 
@@ -46,6 +55,7 @@ function loadAssets(): Promise<Assets> {
     for (const [name, asset] of files) hash.update(name).update(asset.body);
     return { version: hash.digest('hex').slice(0, 12), files };
   });
+  loading.catch(() => (loading = undefined)); // a failed load is tried again on the next visit
   return loading;
 }
 
@@ -106,7 +116,7 @@ export function useGraphiQLAssets(): Plugin {
         vary: 'accept-encoding',
       };
       let body = asset.body;
-      if (/\bgzip\b/.test(request.headers.get('accept-encoding') ?? '')) {
+      if (acceptsGzip(request.headers.get('accept-encoding'))) {
         asset.gzipped ??= gzipAsync(asset.body);
         body = await asset.gzipped;
         headers['content-encoding'] = 'gzip';

@@ -40,6 +40,25 @@ describe('GraphiQL page', () => {
     }
   });
 
+  it('refuses gzip to a client that says q=0', async () => {
+    const response = await request(assetUrls()[1]!, { headers: { 'accept-encoding': 'gzip;q=0, identity' } });
+    expect(response.headers['content-encoding']).toBeUndefined();
+    await response.body.dump();
+  });
+
+  it('works at /graphql/ too: the relative asset links resolve there', async () => {
+    const base = h.url.replace(/\/graphql$/, '/graphql/');
+    const response = await fetch(base, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('yoga-graphiql.js');
+    for (const [, path] of html.matchAll(/(?:href|src)="([^"]+)"/g)) {
+      const asset = await request(new URL(path!, base));
+      expect(asset.statusCode).toBe(200);
+      await asset.body.dump();
+    }
+  });
+
   it('serves the Monaco workers the page names, and 404 for another version or file', async () => {
     const workers = JSON.parse(/const workers = (\{.*\});/.exec(page)![1]!) as Record<string, string>;
     expect(Object.keys(workers).sort()).toEqual(['editorWorkerService', 'graphql', 'json']);
