@@ -5,9 +5,18 @@
  * sources' poll loops running.
  */
 export function merge<T>(sources: AsyncIterator<T>[]): AsyncIterableIterator<T> {
-  type Settled = { index: number; result: IteratorResult<T> };
+  // A failure is kept as a value until next() looks at it: a rejection nobody awaits yet (the
+  // consumer still busy with the previous value) would be an unhandled one.
+  type Settled = { index: number; result: IteratorResult<T> } | { index: number; error: unknown };
   const pending = new Map<number, Promise<Settled>>();
-  const pull = (index: number) => pending.set(index, sources[index]!.next().then((result) => ({ index, result })));
+  const pull = (index: number) =>
+    pending.set(
+      index,
+      sources[index]!.next().then(
+        (result) => ({ index, result }),
+        (error: unknown) => ({ index, error }),
+      ),
+    );
   sources.forEach((_source, index) => pull(index));
   let closed = false;
   const close = async () => {
@@ -22,8 +31,10 @@ export function merge<T>(sources: AsyncIterator<T>[]): AsyncIterableIterator<T> 
     async next() {
       try {
         while (!closed && pending.size > 0) {
-          const { index, result } = await Promise.race(pending.values());
+          const settled = await Promise.race(pending.values());
           if (closed) break;
+          if ('error' in settled) throw settled.error;
+          const { index, result } = settled;
           if (result.done) {
             pending.delete(index);
             continue;

@@ -37,4 +37,25 @@ describe('merge', () => {
     expect(left.sort()).toEqual([0, 1, 2]);
     expect(await merged.next()).toEqual({ value: undefined, done: true });
   });
+
+  it('holds a failure that comes while the consumer is busy until it asks again', async () => {
+    const { list, left } = channels(2);
+    const merged = merge(list);
+    list[0]!.push('a1');
+    expect(await merged.next()).toEqual({ value: 'a1', done: false });
+    // No next() is pending, and source 0 was asked again after its value: its failure must wait,
+    // not become an unhandled rejection.
+    list[0]!.fail(new Error('late'));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await expect(merged.next()).rejects.toThrow('late');
+    expect(left.sort()).toEqual([0, 1]);
+  });
+
+  it('ends a next() that is waiting when it is returned', async () => {
+    const { list } = channels(2);
+    const merged = merge(list);
+    const waiting = merged.next();
+    await merged.return!();
+    expect(await waiting).toEqual({ value: undefined, done: true });
+  });
 });
