@@ -14,5 +14,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // Conditions that settle over loopback in milliseconds, given room on a loaded machine.
+    expect: { poll: { timeout: 10_000 } },
   },
 });

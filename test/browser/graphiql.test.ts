@@ -14,7 +14,8 @@ import { DEMO_KEY, type Harness, startHarness } from '../harness.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const present = existsSync(CHROMIUM);
-if (!present && process.env.CI) {
+const ci = ['1', 'true'].includes((process.env.CI ?? '').toLowerCase());
+if (!present && ci) {
   throw new Error(`Chromium not found at ${CHROMIUM}: CI must install it (apt-get install chromium).`);
 }
 if (!present) {

@@ -189,6 +189,8 @@ describe('coalescing', () => {
     abort.abort();
     await Promise.all(clients.map((client) => client.dispose()));
     await expect.poll(() => h.gateway.services.hub.loops).toBe(0);
+    // A poll sent just before the last watcher left may still be on its way to the sandbox.
+    await new Promise((resolve) => setTimeout(resolve, 200));
     const after = h.calls('status');
     // Five times the longest poll interval (80 ms): a loop left behind would have called again.
     await new Promise((resolve) => setTimeout(resolve, 400));
