@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import { type ExecutionArgs, GraphQLError, type execute, getOperationAST, type subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import type { YogaServerInstance } from 'graphql-yoga';
+import { type YogaServerInstance, isAsyncIterable } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { WebSocketServer } from 'ws';
 import { type Context, type Credentials, type GatewayServices, identify } from './context.ts';
@@ -67,9 +67,6 @@ function tracked<T>(iterator: AsyncIterableIterator<T>, live: Set<AsyncIterableI
   return wrapper;
 }
 
-const isAsyncIterator = (value: unknown): value is AsyncIterableIterator<unknown> =>
-  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-
 /** How long a key the supplier rejected is refused without asking again. */
 const REJECTED_FOR_MS = 60_000;
 
@@ -85,29 +82,22 @@ export function attachWebSocket(server: Server, yoga: YogaServerInstance<ServerC
   /**
    * The supplier's verdict on a key, by tenant: accepted ones for 5 minutes, so a reconnecting
    * client does not cost a call; rejected ones for a minute, so a client retrying a bad key does
-   * not either; and connections presenting one key at once share a single check.
+   * not either. lru-cache's fetch() gives connections presenting one key at once a single check.
    */
-  const verdicts = new LRUCache<string, boolean>({ max: 10_000, ttl: 5 * 60_000 });
-  const checking = new Map<string, Promise<boolean>>();
-
-  async function supplierAccepts(key: string, tenant: string): Promise<boolean> {
-    const known = verdicts.get(tenant);
-    if (known !== undefined) return known;
-    let check = checking.get(tenant);
-    if (!check) {
-      check = client.balance(key).then(
-        () => (verdicts.set(tenant, true), true),
-        (error: unknown) => {
-          if (!isGatewayError(error, 'UNAUTHENTICATED')) return true; // an outage is not a bad key
-          verdicts.set(tenant, false, { ttl: REJECTED_FOR_MS });
-          return false;
-        },
-      );
-      checking.set(tenant, check);
-      void check.finally(() => checking.delete(tenant));
-    }
-    return check;
-  }
+  const verdicts = new LRUCache<string, boolean, string>({
+    max: 10_000,
+    ttl: 5 * 60_000,
+    fetchMethod: async (_tenant, _stale, { context: key, options }) => {
+      try {
+        await client.balance(key);
+        return true;
+      } catch (error) {
+        if (!isGatewayError(error, 'UNAUTHENTICATED')) return undefined; // an outage is not a bad key: admit, remember nothing
+        options.ttl = REJECTED_FOR_MS;
+        return false;
+      }
+    },
+  });
 
   /**
    * A connection that presents a key the gateway or the supplier rejects is closed with 4403
@@ -120,7 +110,7 @@ export function attachWebSocket(server: Server, yoga: YogaServerInstance<ServerC
     const identity = identify(credentials, config);
     if (!identity.ok) return false;
     if (config.serverKey !== undefined) return true;
-    return supplierAccepts(identity.key, identity.tenant);
+    return (await verdicts.fetch(identity.tenant, { context: identity.key })) ?? true;
   }
 
   const disposable = useServer<Record<string, unknown> | undefined>(
@@ -207,7 +197,7 @@ async function run(args: ExecutionArgs, kind: 'execute' | 'subscribe') {
   const root = args.rootValue as Root;
   try {
     const result = await root[kind](args);
-    return isAsyncIterator(result) ? tracked(result, root.operations.live) : result;
+    return isAsyncIterable(result) ? tracked(result[Symbol.asyncIterator](), root.operations.live) : result;
   } finally {
     root.operations.starting -= 1;
   }
