@@ -8,6 +8,7 @@ import { type Config, loadConfig } from '../src/config.ts';
 import { type Gateway, createGateway } from '../src/server.ts';
 import { type Sandbox, type SandboxOptions, createSandbox } from '../src/sandbox/index.ts';
 import { createLogger } from '../src/logger.ts';
+import { AddOrderDocument, ServicesPageDocument } from './generated/graphql.ts';
 
 export const DEMO_KEY = 'sandbox-demo-key';
 export const EMPTY_KEY = 'sandbox-empty-key';
@@ -27,6 +28,8 @@ export interface Harness {
     variables?: V,
     options?: { key?: string | null; headers?: Record<string, string> },
   ): Promise<GraphQLResponse<T>>;
+  /** Places an order for the first Instagram (SMM) service at its minimum quantity; resolves to its id. */
+  placeOrder(options?: { key?: string | null }): Promise<string>;
   /** Upstream calls per action since the last reset, from the sandbox's own counter. */
   calls(action?: string): number;
   close(): Promise<void>;
@@ -48,7 +51,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   const gateway = createGateway(config, createLogger('silent'));
   const url = await gateway.start();
-  return {
+  const harness: Harness = {
     sandbox,
     gateway,
     url,
@@ -65,6 +68,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       });
       return (await response.json()) as GraphQLResponse<never>;
     },
+    async placeOrder({ key = DEMO_KEY } = {}) {
+      const page = await harness.request(ServicesPageDocument, { first: 1, category: 'Instagram' }, { key });
+      const service = page.data!.services.edges[0]!.node;
+      const input = { serviceId: service.id, quantity: service.min, link: 'https://instagram.com/p/test' };
+      const placed = await harness.request(AddOrderDocument, { input }, { key });
+      if (!placed.data) throw new Error(`addOrder failed: ${JSON.stringify(placed.errors)}`);
+      return placed.data.addOrder.id;
+    },
     calls(action) {
       const { requests } = sandbox.stats();
       if (action) return requests[action] ?? 0;
@@ -75,6 +86,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await sandbox.close();
     },
   };
+  return harness;
 }
 
 /** The error codes of a response, in order. */

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AddOrderDocument, ServicesPageDocument } from '../generated/graphql.ts';
 import { DEMO_KEY, type Harness, startHarness } from '../harness.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -78,9 +77,7 @@ describe.skipIf(!present)('GraphiQL in Chromium', () => {
   }, 30_000);
 
   it('shows an orderStatus subscription update as the order moves', async () => {
-    const service = (await h.request(ServicesPageDocument, { first: 1, category: 'Instagram' }, { key: null })).data!.services.edges[0]!.node;
-    const placed = await h.request(AddOrderDocument, { input: { serviceId: service.id, quantity: service.min, link: 'https://a.b/browser' } }, { key: null });
-    const id = placed.data!.addOrder.id;
+    const id = await h.placeOrder({ key: null });
 
     const response = await run(`subscription { orderStatus(id: "${id}") { id status isFinal } }`);
     await expect.poll(() => response.innerText(), { timeout: 15_000 }).toContain('PENDING');

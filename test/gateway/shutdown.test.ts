@@ -5,16 +5,14 @@
 import { connect } from 'node:net';
 import { print } from 'graphql';
 import { expect, it } from 'vitest';
-import { AddOrderDocument, OrderStatusDocument, ServicesPageDocument } from '../generated/graphql.ts';
+import { OrderStatusDocument } from '../generated/graphql.ts';
 import { startHarness } from '../harness.ts';
 import { collectSse, wsClient } from '../subscribe.ts';
 
 it('completes subscriptions and closes idle and silent sockets at once', async () => {
   const h = await startHarness({ config: { orderPollMs: 60_000, orderPollMaxMs: 60_000 } });
   try {
-    const service = (await h.request(ServicesPageDocument, { first: 1, category: 'Instagram' })).data!.services.edges[0]!.node;
-    const placed = await h.request(AddOrderDocument, { input: { serviceId: service.id, quantity: service.min, link: 'https://a.b/stop' } });
-    const id = placed.data!.addOrder.id;
+    const id = await h.placeOrder();
 
     let sseFirst!: () => void;
     const sseOpen = new Promise<void>((resolve) => (sseFirst = resolve));

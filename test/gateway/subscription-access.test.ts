@@ -6,7 +6,7 @@ import { type FormattedExecutionResult, print } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { AddOrderDocument, OrderStatusDocument, OrderUpdatesDocument, ServicesPageDocument } from '../generated/graphql.ts';
+import { OrderStatusDocument, OrderUpdatesDocument } from '../generated/graphql.ts';
 import { DEMO_KEY, type Harness, RESELLER_KEY, startHarness } from '../harness.ts';
 import { collectSse, collectWs, wsClient } from '../subscribe.ts';
 
@@ -30,18 +30,13 @@ function codeOf(outcome: Outcome): unknown {
   return outcome.event.errors?.[0]?.extensions?.code;
 }
 
-async function placeOrder(h: Harness, key = DEMO_KEY): Promise<string> {
-  const service = (await h.request(ServicesPageDocument, { first: 1, category: 'Instagram' }, { key })).data!.services.edges[0]!.node;
-  const placed = await h.request(AddOrderDocument, { input: { serviceId: service.id, quantity: service.min, link: 'https://a.b/limits' } }, { key });
-  return placed.data!.addOrder.id;
-}
 
 describe('WebSocket auth (pass-through)', () => {
   let h: Harness;
   let id: string;
   beforeAll(async () => {
     h = await startHarness();
-    id = await placeOrder(h);
+    id = await h.placeOrder();
   });
   afterAll(() => h.close());
   beforeEach(() => {
@@ -80,7 +75,7 @@ describe('WebSocket auth (pass-through)', () => {
   });
 
   it('admits a key while the supplier is failing, rather than calling it bad', async () => {
-    const order = await placeOrder(h, RESELLER_KEY);
+    const order = await h.placeOrder({ key: RESELLER_KEY });
     h.sandbox.resetStats();
     h.sandbox.setFaults({ serverErrorRate: 1, actions: ['balance'] });
     const client = wsClient(h.url, { apiKey: RESELLER_KEY });
@@ -112,7 +107,7 @@ describe('WebSocket auth (server key)', () => {
   it('refuses an unknown gateway token with 4403 and admits a known one', async () => {
     const h = await startHarness({ config: { serverKey: DEMO_KEY, gatewayTokens: ['frontend-token'] } });
     try {
-      const id = await placeOrder(h, 'frontend-token');
+      const id = await h.placeOrder({ key: 'frontend-token' });
       h.sandbox.resetStats();
       const refused = wsClient(h.url, { authorization: 'Bearer guessed-token' });
       await expect(collectWs(refused, OrderStatusDocument, { id })).rejects.toMatchObject({ code: 4403 });
@@ -135,7 +130,7 @@ describe('subscription limits', () => {
   let id: string;
   beforeAll(async () => {
     h = await startHarness({ config: { subscriptionsPerConnection: 2, subscriptionsPerTenant: 3, orderPollMs: 60_000, orderPollMaxMs: 60_000 } });
-    id = await placeOrder(h);
+    id = await h.placeOrder();
   });
   afterAll(() => h.close());
 
@@ -193,7 +188,7 @@ describe('subscription limits', () => {
     expect(sse?.errors?.[0]).toMatchObject({ message: 'At most 3 subscriptions per tenant are allowed.', extensions: { code: 'RATE_LIMITED' } });
 
     const other = wsClient(h.url, { apiKey: RESELLER_KEY });
-    const order = await placeOrder(h, RESELLER_KEY);
+    const order = await h.placeOrder({ key: RESELLER_KEY });
     const theirs = hold(other, order);
     expect(codeOf(await theirs.first)).toBeUndefined();
 
@@ -204,7 +199,7 @@ describe('subscription limits', () => {
   });
 
   it('refuses orderUpdates whose ids would pass the tenant limit, leaving no watch behind', async () => {
-    const ids = [id, await placeOrder(h), await placeOrder(h), await placeOrder(h)];
+    const ids = [id, await h.placeOrder(), await h.placeOrder(), await h.placeOrder()];
     const client = wsClient(h.url);
     const [event] = await collectWs(client, OrderUpdatesDocument, { ids });
     expect(event?.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');

@@ -5,14 +5,8 @@ import { type Harness, startHarness } from '../harness.ts';
 import { collectSse, collectWs, wsClient } from '../subscribe.ts';
 
 let h: Harness;
-let smm: { id: string; min: number };
 
 const collapse = (statuses: string[]) => statuses.filter((status, i) => status !== statuses[i - 1]);
-
-async function placeOrder(): Promise<string> {
-  const { data } = await h.request(AddOrderDocument, { input: { serviceId: smm.id, quantity: smm.min, link: 'https://a.b/live' } });
-  return data!.addOrder.id;
-}
 
 /** Moves the sandbox through an order's life once the first event has arrived. */
 function driveOrder(events: number[]) {
@@ -30,8 +24,6 @@ beforeAll(async () => {
     config: { orderPollMs: 20, orderPollMaxMs: 80, smsPollMs: 20 },
     sandbox: { partialShare: 0, cancelShare: 0, smsNoCodeShare: 0 },
   });
-  const services = (await h.request(ServicesPageDocument, { first: 500 })).data!.services.edges.map((edge) => edge.node);
-  smm = services.find((service) => service.entityType === 'SMM')!;
 });
 afterAll(() => h.close());
 beforeEach(() => {
@@ -41,7 +33,7 @@ beforeEach(() => {
 
 describe('orderStatus', () => {
   it('follows an order from Pending to Completed over WebSocket, then completes', async () => {
-    const id = await placeOrder();
+    const id = await h.placeOrder();
     const client = wsClient(h.url);
     const events = await collectWs(client, OrderStatusDocument, { id }, driveOrder([]));
     await client.dispose();
@@ -53,7 +45,7 @@ describe('orderStatus', () => {
   });
 
   it('follows an order over SSE, then completes', async () => {
-    const id = await placeOrder();
+    const id = await h.placeOrder();
     const events = await collectSse(h.url, OrderStatusDocument, { id }, { onEvent: driveOrder([]) });
     expect(collapse(events.map((event) => event.data!.orderStatus.status))).toEqual(['PENDING', 'IN_PROGRESS', 'COMPLETED']);
   });
@@ -68,7 +60,7 @@ describe('orderStatus', () => {
   });
 
   it('keeps going through injected 5xx answers without duplicate events', async () => {
-    const id = await placeOrder();
+    const id = await h.placeOrder();
     h.sandbox.setFaults({ serverErrorRate: 1, actions: ['status'], count: 4 });
     const client = wsClient(h.url);
     const events = await collectWs(client, OrderStatusDocument, { id }, driveOrder([]));
@@ -83,9 +75,7 @@ describe('slow supplier', () => {
   it('rides out status calls that time out, without errors or duplicate events', async () => {
     const slow = await startHarness({ config: { upstreamTimeoutMs: 150, orderPollMs: 20, orderPollMaxMs: 80 } });
     try {
-      const service = (await slow.request(ServicesPageDocument, { first: 1, category: 'Instagram' })).data!.services.edges[0]!.node;
-      const placed = await slow.request(AddOrderDocument, { input: { serviceId: service.id, quantity: service.min, link: 'https://a.b/slow' } });
-      const id = placed.data!.addOrder.id;
+      const id = await slow.placeOrder();
       slow.sandbox.resetStats();
       let step = 0;
       const events = await collectSse(slow.url, OrderStatusDocument, { id }, {
@@ -140,9 +130,7 @@ describe('coalescing', () => {
   it('polls once for 100 watchers of one order over both transports, and stops when they leave', async () => {
     const slow = await startHarness({ config: { orderPollMs: 60_000, orderPollMaxMs: 60_000 } });
     try {
-      const service = (await slow.request(ServicesPageDocument, { first: 1, category: 'Instagram' })).data!.services.edges[0]!.node;
-      const placed = await slow.request(AddOrderDocument, { input: { serviceId: service.id, quantity: service.min, link: 'https://a.b' } });
-      const id = placed.data!.addOrder.id;
+      const id = await slow.placeOrder();
       slow.sandbox.resetStats();
       const clients = [wsClient(slow.url), wsClient(slow.url), wsClient(slow.url)];
       const abort = new AbortController();
@@ -174,7 +162,7 @@ describe('coalescing', () => {
     }
   });
   it('stops calling the supplier once every watcher has left', async () => {
-    const id = await placeOrder();
+    const id = await h.placeOrder();
     const clients = [wsClient(h.url), wsClient(h.url)];
     const abort = new AbortController();
     for (const client of clients) {
@@ -201,7 +189,7 @@ describe('coalescing', () => {
 
 describe('orderUpdates', () => {
   it('emits each order, then their changes, and completes when all are final', async () => {
-    const ids = [await placeOrder(), await placeOrder()];
+    const ids = [await h.placeOrder(), await h.placeOrder()];
     const client = wsClient(h.url);
     let first = true;
     const events = await collectWs(client, OrderUpdatesDocument, { ids }, () => {
