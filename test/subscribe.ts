@@ -1,10 +1,12 @@
-/** Real subscription clients for tests: graphql-ws over WebSocket, and SSE read with fetch. */
+/** Real subscription clients for tests: graphql-ws over WebSocket, graphql-sse over SSE. */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type ExecutionResult, print } from 'graphql';
+import { createClient as createSseClient } from 'graphql-sse';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { DEMO_KEY } from './harness.ts';
 
-export function wsClient(httpUrl: string, connectionParams: Record<string, unknown> = { apiKey: 'sandbox-demo-key' }): Client {
+export function wsClient(httpUrl: string, connectionParams: Record<string, unknown> = { apiKey: DEMO_KEY }): Client {
   return createClient({ url: httpUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });
 }
 
@@ -23,47 +25,30 @@ export async function collectWs<T, V extends Record<string, unknown>>(
   return events;
 }
 
-/** An SSE subscription read by fetch; resolves with every `next` payload when the stream completes. */
+/**
+ * An SSE subscription on a connection of its own, as Yoga serves it (graphql-sse's distinct
+ * connections mode); resolves with every `next` payload when the server completes, rejects when
+ * `signal` aborts it.
+ */
 export async function collectSse<T, V extends Record<string, unknown>>(
   httpUrl: string,
   document: TypedDocumentNode<T, V>,
   variables: V,
-  options: { key?: string; signal?: AbortSignal; onEvent?: (event: ExecutionResult<T>) => void } = {},
+  { key = DEMO_KEY, signal, onEvent }: { key?: string; signal?: AbortSignal; onEvent?: (event: ExecutionResult<T>) => void } = {},
 ): Promise<Array<ExecutionResult<T>>> {
-  const response = await fetch(httpUrl, {
-    method: 'POST',
-    signal: options.signal,
-    headers: {
-      'content-type': 'application/json',
-      accept: 'text/event-stream',
-      authorization: `Bearer ${options.key ?? 'sandbox-demo-key'}`,
-    },
-    body: JSON.stringify({ query: print(document), variables }),
-  });
+  const client = createSseClient({ url: httpUrl, singleConnection: false, headers: { authorization: `Bearer ${key}` }, retryAttempts: 0 });
+  const dispose = () => client.dispose();
+  signal?.addEventListener('abort', dispose);
   const events: Array<ExecutionResult<T>> = [];
-  const decoder = new TextDecoder();
-  let buffer = '';
-  const reader = response.body!.getReader();
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const type = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (type === 'complete') {
-        await reader.cancel();
-        return events;
-      }
-      if (type === 'next' && data) {
-        const event = JSON.parse(data) as ExecutionResult<T>;
-        events.push(event);
-        options.onEvent?.(event);
-      }
+  try {
+    for await (const event of client.iterate<T, Record<string, unknown>>({ query: print(document), variables })) {
+      events.push(event);
+      onEvent?.(event);
     }
+  } finally {
+    signal?.removeEventListener('abort', dispose);
+    client.dispose();
   }
+  signal?.throwIfAborted();
   return events;
 }
