@@ -27,8 +27,7 @@ export async function collectWs<T, V extends Record<string, unknown>>(
 
 /**
  * An SSE subscription on a connection of its own, as Yoga serves it (graphql-sse's distinct
- * connections mode); resolves with every `next` payload when the server completes, rejects when
- * `signal` aborts it.
+ * connections mode); resolves with every `next` payload when the server completes.
  */
 export async function collectSse<T, V extends Record<string, unknown>>(
   httpUrl: string,
@@ -36,19 +35,18 @@ export async function collectSse<T, V extends Record<string, unknown>>(
   variables: V,
   { key = DEMO_KEY, signal, onEvent }: { key?: string; signal?: AbortSignal; onEvent?: (event: ExecutionResult<T>) => void } = {},
 ): Promise<Array<ExecutionResult<T>>> {
-  const client = createSseClient({ url: httpUrl, singleConnection: false, headers: { authorization: `Bearer ${key}` }, retryAttempts: 0 });
-  const dispose = () => client.dispose();
-  signal?.addEventListener('abort', dispose);
+  const client = createSseClient({
+    url: httpUrl,
+    singleConnection: false,
+    headers: { authorization: `Bearer ${key}` },
+    retryAttempts: 0,
+    // `signal` ends the request, and the collection with an error, as it would a plain fetch.
+    fetchFn: (url: string, init: RequestInit) => fetch(url, { ...init, signal: signal ? AbortSignal.any([init.signal!, signal]) : init.signal }),
+  });
   const events: Array<ExecutionResult<T>> = [];
-  try {
-    for await (const event of client.iterate<T, Record<string, unknown>>({ query: print(document), variables })) {
-      events.push(event);
-      onEvent?.(event);
-    }
-  } finally {
-    signal?.removeEventListener('abort', dispose);
-    client.dispose();
+  for await (const event of client.iterate<T, Record<string, unknown>>({ query: print(document), variables })) {
+    events.push(event);
+    onEvent?.(event);
   }
-  signal?.throwIfAborted();
   return events;
 }
