@@ -1,6 +1,16 @@
-import { print } from 'graphql';
+import { type ExecutionResult, print } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AddOrderDocument, AddSmsOrderDocument, OrderStatusDocument, OrderUpdatesDocument, ServicesPageDocument, SmsCodeDocument, SmsProjectsDocument } from '../generated/graphql.ts';
+import {
+  AddOrderDocument,
+  AddSmsOrderDocument,
+  type OrderStatus,
+  OrderStatusDocument,
+  type OrderStatusSubscription,
+  OrderUpdatesDocument,
+  ServicesPageDocument,
+  SmsCodeDocument,
+  SmsProjectsDocument,
+} from '../generated/graphql.ts';
 import { type Harness, startHarness } from '../harness.ts';
 import { collectSse, collectWs, wsClient } from '../subscribe.ts';
 
@@ -8,14 +18,18 @@ let h: Harness;
 
 const collapse = (statuses: string[]) => statuses.filter((status, i) => status !== statuses[i - 1]);
 
-/** Moves the sandbox through an order's life once the first event has arrived. */
-function driveOrder(events: number[]) {
-  return () => {
-    events[0] = (events[0] ?? 0) + 1;
-    if (events[0] === 1) {
-      setTimeout(() => h.sandbox.advance(45), 30);
-      setTimeout(() => h.sandbox.advance(7200), 150);
-    }
+/** Moves an SMM order on as its statuses arrive: out of its 30 s of Pending, then past its end. */
+function driveOrder(sandbox: Harness['sandbox']) {
+  const steps = new Map<OrderStatus, number>([
+    ['PENDING', 45],
+    ['IN_PROGRESS', 7200],
+  ]);
+  return (event: ExecutionResult<OrderStatusSubscription>) => {
+    const status = event.data?.orderStatus.status;
+    const seconds = status && steps.get(status);
+    if (!status || !seconds) return;
+    steps.delete(status);
+    sandbox.advance(seconds);
   };
 }
 
@@ -35,7 +49,7 @@ describe('orderStatus', () => {
   it('follows an order from Pending to Completed over WebSocket, then completes', async () => {
     const id = await h.placeOrder();
     const client = wsClient(h.url);
-    const events = await collectWs(client, OrderStatusDocument, { id }, driveOrder([]));
+    const events = await collectWs(client, OrderStatusDocument, { id }, driveOrder(h.sandbox));
     await client.dispose();
     expect(events.every((event) => event.errors === undefined)).toBe(true);
     const states = events.map((event) => event.data!.orderStatus);
@@ -46,7 +60,7 @@ describe('orderStatus', () => {
 
   it('follows an order over SSE, then completes', async () => {
     const id = await h.placeOrder();
-    const events = await collectSse(h.url, OrderStatusDocument, { id }, { onEvent: driveOrder([]) });
+    const events = await collectSse(h.url, OrderStatusDocument, { id }, { onEvent: driveOrder(h.sandbox) });
     expect(collapse(events.map((event) => event.data!.orderStatus.status))).toEqual(['PENDING', 'IN_PROGRESS', 'COMPLETED']);
   });
 
@@ -63,7 +77,7 @@ describe('orderStatus', () => {
     const id = await h.placeOrder();
     h.sandbox.setFaults({ serverErrorRate: 1, actions: ['status'], count: 4 });
     const client = wsClient(h.url);
-    const events = await collectWs(client, OrderStatusDocument, { id }, driveOrder([]));
+    const events = await collectWs(client, OrderStatusDocument, { id }, driveOrder(h.sandbox));
     await client.dispose();
     const states = events.map((event) => event.data!.orderStatus);
     expect(collapse(states.map((state) => state.status))).toEqual(['PENDING', 'IN_PROGRESS', 'COMPLETED']);
@@ -77,15 +91,16 @@ describe('slow supplier', () => {
     try {
       const id = await slow.placeOrder();
       slow.sandbox.resetStats();
-      let step = 0;
+      const drive = driveOrder(slow.sandbox);
+      let slowed = false;
       const events = await collectSse(slow.url, OrderStatusDocument, { id }, {
-        onEvent: () => {
-          step += 1;
-          if (step !== 1) return;
-          // Every status call now outlasts the gateway's 150 ms deadline, four times over.
-          slow.sandbox.setFaults({ latencyMs: 400, actions: ['status'], count: 4 });
-          setTimeout(() => slow.sandbox.advance(45), 30);
-          setTimeout(() => slow.sandbox.advance(7200), 150);
+        onEvent: (event) => {
+          if (!slowed) {
+            slowed = true;
+            // The next four status calls outlast the gateway's 150 ms deadline.
+            slow.sandbox.setFaults({ latencyMs: 400, actions: ['status'], count: 4 });
+          }
+          drive(event);
         },
       });
       expect(events.every((event) => event.errors === undefined)).toBe(true);
@@ -111,7 +126,7 @@ describe('product orders', () => {
       onEvent: () => {
         step += 1;
         // Pending for 60 s, then three deliveries of one account over 6 minutes.
-        setTimeout(() => h.sandbox.advance(step === 1 ? 61 : 121), 30);
+        h.sandbox.advance(step === 1 ? 61 : 121);
       },
     });
     const states = events.map((event) => event.data!.orderStatus);
@@ -176,13 +191,8 @@ describe('coalescing', () => {
 
     abort.abort();
     await Promise.all(clients.map((client) => client.dispose()));
+    // A stopped loop polls no more: the hub's fake-clock tests prove that part.
     await expect.poll(() => h.gateway.services.hub.loops).toBe(0);
-    // A poll sent just before the last watcher left may still be on its way to the sandbox.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const after = h.calls('status');
-    // Five times the longest poll interval (80 ms): a loop left behind would have called again.
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(h.calls('status')).toBe(after);
     expect(h.gateway.services.hub.subscriptions).toBe(0);
   });
 });
@@ -191,11 +201,10 @@ describe('orderUpdates', () => {
   it('emits each order, then their changes, and completes when all are final', async () => {
     const ids = [await h.placeOrder(), await h.placeOrder()];
     const client = wsClient(h.url);
-    let first = true;
-    const events = await collectWs(client, OrderUpdatesDocument, { ids }, () => {
-      if (!first) return;
-      first = false;
-      setTimeout(() => h.sandbox.advance(7200), 50);
+    const unseen = new Set(ids);
+    const events = await collectWs(client, OrderUpdatesDocument, { ids }, (event) => {
+      // Only once every order has shown its first state do they all move past their end.
+      if (unseen.delete(event.data!.orderUpdates.id) && unseen.size === 0) h.sandbox.advance(7200);
     });
     await client.dispose();
     for (const id of ids) {
@@ -222,7 +231,7 @@ describe('smsCode', () => {
     const id = rented.data!.addSmsOrder[0]!.id;
     const events = await collectSse(h.url, SmsCodeDocument, { orderId: id }, {
       onEvent: (event) => {
-        if (event.data?.smsCode.code === null) setTimeout(() => h.sandbox.advance(60), 30);
+        if (event.data?.smsCode.code === null) h.sandbox.advance(60);
       },
     });
     const last = events.at(-1)!.data!.smsCode;
@@ -238,7 +247,7 @@ describe('smsCode', () => {
     h.sandbox.forceSms(Number(id), { outcome: 'no_code' });
     const client = wsClient(h.url);
     const events = await collectWs(client, SmsCodeDocument, { orderId: id }, (event) => {
-      if (event.data?.smsCode.status === 'ACTIVE') setTimeout(() => h.sandbox.advance(1300), 30);
+      if (event.data?.smsCode.status === 'ACTIVE') h.sandbox.advance(1300);
     });
     await client.dispose();
     expect(events.map((event) => event.data!.smsCode.status)).toEqual(['ACTIVE', 'EXPIRED']);
