@@ -44,9 +44,9 @@ describe('merge', () => {
     list[0]!.push('a1');
     expect(await merged.next()).toEqual({ value: 'a1', done: false });
     // No next() is pending, and source 0 was asked again after its value: its failure must wait,
-    // not become an unhandled rejection.
+    // not become an unhandled rejection, which Node reports before the next turn of its loop.
     list[0]!.fail(new Error('late'));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise(setImmediate);
     await expect(merged.next()).rejects.toThrow('late');
     expect(left.sort()).toEqual([0, 1]);
   });
