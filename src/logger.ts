@@ -19,4 +19,10 @@ export function createLogger(level: LogLevel): Logger {
   return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined });
 }
 
+/** Yoga's own log lines, into the same JSON stream. */
+export function yogaLogging(logger: Logger) {
+  const line = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => logger[level](args.map(String).join(' '));
+  return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+}
+
 export type { Logger };

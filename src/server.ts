@@ -1,27 +1,25 @@
-import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { KeyVerdicts, credentialsOf, identify } from './auth.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
-import { type Context, type GatewayServices, createContext, identify } from './context.ts';
+import { type GatewayServices, type OperationContext, type ServerContext, createContext } from './context.ts';
 import { LruReadCache } from './datasources/cache.ts';
 import { HstockClient } from './datasources/hstock-client.ts';
 import { LruIdempotencyStore } from './datasources/idempotency.ts';
+import { trackConnections } from './drain.ts';
 import { renderGraphiQL, useGraphiQLAssets } from './graphiql.ts';
 import { UpstreamHealth } from './health.ts';
-import { type Logger, createLogger } from './logger.ts';
-import { protections, useErrorLog, useStaleNotice } from './plugins.ts';
+import { type Logger, createLogger, yogaLogging } from './logger.ts';
+import { protections, useBodyLimit, useErrorLog, useRequestId, useStaleNotice } from './plugins.ts';
 import { createSandbox } from './sandbox/index.ts';
 import { schema } from './schema/index.ts';
 import { PollHub } from './subscriptions/poll-hub.ts';
-import { attachWebSocket, credentialsFrom } from './websocket.ts';
-
-/** What Node gives Yoga: the HTTP pair, or for graphql-ws the upgrade request and connection_init payload. */
-export type ServerContext = { req: IncomingMessage; res?: ServerResponse; connectionParams?: Record<string, unknown> };
+import { attachWebSocket } from './websocket.ts';
 
 export interface Gateway {
-  yoga: YogaServerInstance<ServerContext, Context>;
+  yoga: YogaServerInstance<ServerContext, OperationContext>;
   server: Server;
   services: GatewayServices;
   /** Listens on config.port (0: any free port) and resolves to the GraphQL URL. */
@@ -29,7 +27,8 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-const REQUEST_ID = /^[\w.-]{1,64}$/;
+/** How long in-flight requests may take to finish at shutdown before their sockets are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 export function createGateway(config: Config, logger: Logger = createLogger(config.logLevel)): Gateway {
   if (!config.upstreamUrl) throw new ConfigError('HSTOCK_API_URL must be set (main() starts a sandbox when it is not)');
@@ -47,41 +46,25 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
     config,
     client,
     ttl: config.cacheTtlSeconds,
-    cache: new LruReadCache({
-      maxEntries: config.cacheMaxEntries,
-      maxBytes: config.cacheMaxBytes,
-      staleMaxSeconds: config.cacheStaleMaxSeconds,
-    }),
-    idempotency: new LruIdempotencyStore({
-      ttlSeconds: config.idempotencyTtlSeconds,
-      maxEntries: config.idempotencyMaxEntries,
-    }),
+    cache: new LruReadCache({ maxEntries: config.cacheMaxEntries, maxBytes: config.cacheMaxBytes, staleMaxSeconds: config.cacheStaleMaxSeconds }),
+    idempotency: new LruIdempotencyStore({ ttlSeconds: config.idempotencyTtlSeconds, maxEntries: config.idempotencyMaxEntries }),
     hub: new PollHub({ failureLimitMs: config.pollFailureLimitMs, perTenant: config.subscriptionsPerTenant }),
+    keyVerdicts: new KeyVerdicts(client),
   };
 
-  const yoga = createYoga<ServerContext, Context>({
+  const yoga = createYoga<ServerContext, OperationContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     multipart: false,
+    maxRequestBodySize: config.maxBodyBytes,
     graphiql: { title: 'HstockPlus gateway', subscriptionsProtocol: 'WS' },
     renderGraphiQL,
-    logging: {
-      debug: (...args) => logger.debug(args.map(String).join(' ')),
-      info: (...args) => logger.info(args.map(String).join(' ')),
-      warn: (...args) => logger.warn(args.map(String).join(' ')),
-      error: (...args) => logger.error(args.map(String).join(' ')),
-    },
-    context: ({ request, res, connectionParams }) => {
-      const requested = request?.headers.get('x-request-id') ?? '';
-      const requestId = REQUEST_ID.test(requested) ? requested : randomUUID();
-      if (res && !res.headersSent) res.setHeader('x-request-id', requestId);
-      const credentials = request
-        ? { authorization: request.headers.get('authorization'), apiKey: request.headers.get('x-api-key') }
-        : credentialsFrom(connectionParams);
-      return createContext(services, identify(credentials, config), requestId);
-    },
+    logging: yogaLogging(logger),
+    context: (initial) => createContext(services, identify(credentialsOf(initial), config)),
     plugins: [
+      useRequestId(),
+      useBodyLimit(config.maxBodyBytes),
       ...protections(),
       useGraphiQLAssets(),
       useStaleNotice(),
@@ -90,17 +73,9 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
     ],
   });
 
-  const server = createServer((req, res) => {
-    if (Number(req.headers['content-length'] ?? 0) > config.maxBodyBytes) {
-      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-      res.end(JSON.stringify({ errors: [{ message: `Request body over ${config.maxBodyBytes} bytes.`, extensions: { code: 'BAD_USER_INPUT' } }] }));
-      return;
-    }
-    void yoga(req, res, { req, res });
-  });
+  const server = createServer(yoga);
   const websocket = attachWebSocket(server, yoga, services);
   const connections = trackConnections(server);
-
   return {
     yoga,
     server,
@@ -124,49 +99,6 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
       await websocket.close(SHUTDOWN_GRACE_MS);
       await closed;
       await client.close();
-    },
-  };
-}
-
-/** How long in-flight requests may take to finish at shutdown before their sockets are cut. */
-const SHUTDOWN_GRACE_MS = 10_000;
-
-/**
- * Node's closeIdleConnections leaves alone sockets that never sent a request (a browser's
- * preconnect, a client's spare connection), so server.close() would wait for them to time out.
- * This knows which sockets carry a request, so that shutdown closes the others at once and each
- * busy one as soon as its response is done.
- */
-function trackConnections(server: Server) {
-  const busy = new Map<Socket, number>();
-  let draining = false;
-  const settle = (socket: Socket) => {
-    if (draining && !busy.get(socket)) socket.end();
-  };
-  server.on('connection', (socket: Socket) => {
-    busy.set(socket, 0);
-    socket.once('close', () => busy.delete(socket));
-  });
-  // An upgraded socket is the WebSocket server's to close, with a close frame.
-  server.on('upgrade', (_req: IncomingMessage, socket: Socket) => busy.delete(socket));
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket;
-    if (draining) res.setHeader('connection', 'close');
-    const held = busy.get(socket);
-    if (held === undefined) return;
-    busy.set(socket, held + 1);
-    res.once('close', () => {
-      const left = busy.get(socket);
-      if (left === undefined) return; // the socket closed first
-      busy.set(socket, Math.max(0, left - 1));
-      settle(socket);
-    });
-  });
-  return {
-    drain(graceMs: number) {
-      draining = true;
-      for (const socket of busy.keys()) settle(socket);
-      setTimeout(() => server.closeAllConnections(), graceMs).unref();
     },
   };
 }

@@ -6,26 +6,9 @@ import type { Server } from 'node:http';
 import { type ExecutionArgs, GraphQLError, type execute, getOperationAST, type subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { type YogaServerInstance, isAsyncIterable } from 'graphql-yoga';
-import { LRUCache } from 'lru-cache';
 import { WebSocketServer } from 'ws';
-import { type Context, type Credentials, type GatewayServices, identify } from './context.ts';
-import { isGatewayError } from './datasources/errors.ts';
-import type { ServerContext } from './server.ts';
-
-/**
- * Credentials from a `connection_init` payload (`apiKey`, `authorization`) or from an operation's
- * `extensions.headers` (`Authorization`, `X-Api-Key`, as GraphiQL sends its header editor), with
- * names matched case-insensitively.
- */
-export function credentialsFrom(params: unknown): Credentials {
-  const named = new Map<string, string>();
-  if (params && typeof params === 'object') {
-    for (const [name, value] of Object.entries(params)) if (typeof value === 'string') named.set(name.toLowerCase(), value);
-  }
-  return { authorization: named.get('authorization'), apiKey: named.get('apikey') ?? named.get('x-api-key') };
-}
-
-const presents = (credentials: Credentials) => Boolean(credentials.authorization || credentials.apiKey);
+import { admitConnection, credentialsFrom, presents } from './auth.ts';
+import type { GatewayServices, OperationContext, ServerContext } from './context.ts';
 
 /** What one socket holds: operations being set up, and the live subscriptions they became. */
 interface SocketOperations {
@@ -67,11 +50,8 @@ function tracked<T>(iterator: AsyncIterableIterator<T>, live: Set<AsyncIterableI
   return wrapper;
 }
 
-/** How long a key the supplier rejected is refused without asking again. */
-const REJECTED_FOR_MS = 60_000;
-
-export function attachWebSocket(server: Server, yoga: YogaServerInstance<ServerContext, Context>, services: GatewayServices) {
-  const { config, client } = services;
+export function attachWebSocket(server: Server, yoga: YogaServerInstance<ServerContext, OperationContext>, services: GatewayServices) {
+  const { config } = services;
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
   const sockets = new WeakMap<object, SocketOperations>();
   const operationsOf = (socket: object) => {
@@ -79,43 +59,9 @@ export function attachWebSocket(server: Server, yoga: YogaServerInstance<ServerC
     if (!operations) sockets.set(socket, (operations = { starting: 0, live: new Set() }));
     return operations;
   };
-  /**
-   * The supplier's verdict on a key, by tenant: accepted ones for 5 minutes, so a reconnecting
-   * client does not cost a call; rejected ones for a minute, so a client retrying a bad key does
-   * not either. lru-cache's fetch() gives connections presenting one key at once a single check.
-   */
-  const verdicts = new LRUCache<string, boolean, string>({
-    max: 10_000,
-    ttl: 5 * 60_000,
-    fetchMethod: async (_tenant, _stale, { context: key, options }) => {
-      try {
-        await client.balance(key);
-        return true;
-      } catch (error) {
-        if (!isGatewayError(error, 'UNAUTHENTICATED')) return undefined; // an outage is not a bad key: admit, remember nothing
-        options.ttl = REJECTED_FOR_MS;
-        return false;
-      }
-    },
-  });
-
-  /**
-   * A connection that presents a key the gateway or the supplier rejects is closed with 4403
-   * (Forbidden). One that presents none is accepted: each operation then needs its own
-   * `extensions.headers`, or gets UNAUTHENTICATED exactly as an HTTP request without a key does.
-   */
-  async function admit(params: unknown): Promise<boolean> {
-    const credentials = credentialsFrom(params);
-    if (!presents(credentials)) return true;
-    const identity = identify(credentials, config);
-    if (!identity.ok) return false;
-    if (config.serverKey !== undefined) return true;
-    return (await verdicts.fetch(identity.tenant, { context: identity.key })) ?? true;
-  }
-
   const disposable = useServer<Record<string, unknown> | undefined>(
     {
-      onConnect: (ctx) => admit(ctx.connectionParams),
+      onConnect: (ctx) => admitConnection(ctx.connectionParams, config, services.keyVerdicts),
       onSubscribe: async (ctx, _id, payload) => {
         const connectionParams = presents(credentialsFrom(ctx.connectionParams))
           ? ctx.connectionParams

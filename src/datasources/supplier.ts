@@ -2,6 +2,7 @@
  * One tenant's view of the supplier: catalogue reads through the shared cache, live reads and
  * writes straight through the client. Built per request; cheap.
  */
+import type { Identity } from '../auth.ts';
 import type { CacheTtls } from '../config.ts';
 import type { ReadCache } from './cache.ts';
 import { GatewayError } from './errors.ts';
@@ -20,9 +21,6 @@ export interface SupplierDeps {
 }
 
 export type StaleListener = (action: string, staleSeconds: number) => void;
-
-/** Who is calling: a supplier key to spend (and its tenant), or why there is none. */
-export type Identity = { ok: true; key: string; tenant: string } | { ok: false; reason: string };
 
 export class Supplier {
   constructor(
