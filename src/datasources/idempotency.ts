@@ -47,3 +47,20 @@ export class LruIdempotencyStore implements IdempotencyStore {
     return result;
   }
 }
+
+const MAX_KEY_LENGTH = 255;
+
+/** Runs a money-spending mutation at most once per (tenant, mutation, idempotencyKey); no key, no record. */
+export function idempotent<T>(
+  store: IdempotencyStore,
+  scope: { tenant: string; mutation: string; key: string | null | undefined },
+  input: object,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (scope.key === null || scope.key === undefined) return work();
+  const key = scope.key.trim();
+  if (key === '' || key.length > MAX_KEY_LENGTH) {
+    throw badInput(`idempotencyKey must be 1 to ${MAX_KEY_LENGTH} characters.`, { field: 'idempotencyKey' });
+  }
+  return store.run(`${scope.tenant}\u0000${scope.mutation}\u0000${key}`, JSON.stringify(input), work);
+}

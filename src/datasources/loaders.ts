@@ -50,9 +50,14 @@ export class Loaders {
     return (this.#balance ??= this.supplier.balance());
   }
 
-  /** After a mutation: what it changed must be read again. */
+  /**
+   * After money was spent (or may have been): the balance, and the stock of the service ordered,
+   * are read again, by this request and, for the shared cache, by everyone.
+   */
   spent(serviceId?: string): void {
     this.#balance = undefined;
-    if (serviceId !== undefined) this.#inventory?.clear(serviceId);
+    if (serviceId === undefined) return;
+    this.#inventory?.clear(serviceId);
+    this.supplier.forgetInventory(serviceId);
   }
 }

@@ -87,16 +87,17 @@ export class Supplier {
     return this.deps.client.smsCode(this.#key, id);
   }
 
-  async addOrder(order: NewOrder): Promise<string> {
-    try {
-      return await this.deps.client.addOrder(this.#key, order);
-    } finally {
-      this.deps.cache.delete(this.#cacheKey('inventory', { serviceId: order.serviceId }));
-    }
+  addOrder(order: NewOrder): Promise<string> {
+    return this.deps.client.addOrder(this.#key, order);
   }
 
   addSms(order: NewSmsOrder, price: Money | null) {
     return this.deps.client.addSms(this.#key, order, price);
+  }
+
+  /** After an order: the service's stock must be read again by everyone. */
+  forgetInventory(serviceId: string): void {
+    this.deps.cache.delete(this.#cacheKey('inventory', { serviceId }));
   }
 
   #cacheKey(action: string, params: Record<string, string | undefined>): string {

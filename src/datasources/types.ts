@@ -107,12 +107,3 @@ export interface NewSmsOrder {
   country?: string;
   phone?: string;
 }
-
-export const FINAL_ORDER_STATUSES: ReadonlySet<OrderStatus> = new Set(['COMPLETED', 'PARTIAL', 'CANCELED']);
-
-export const FINAL_SMS_STATUSES: ReadonlySet<SmsOrderStatus> = new Set([
-  'CODE_RECEIVED',
-  'COMPLETED',
-  'CANCELED',
-  'EXPIRED',
-]);

@@ -1,17 +1,14 @@
 import type { Context } from '../context.ts';
-import { GatewayError, badInput } from '../datasources/errors.ts';
-import { ensureCovers, estimateCharge } from '../datasources/money.ts';
-import { FINAL_ORDER_STATUSES, type NewOrder, type OrderState } from '../datasources/types.ts';
+import { badInput } from '../datasources/errors.ts';
+import { idempotent } from '../datasources/idempotency.ts';
+import { placeOrder } from '../datasources/placement.ts';
+import { type StateRef, current, isFinalOrder } from '../datasources/states.ts';
+import type { NewOrder, OrderState } from '../datasources/types.ts';
+import { watchOrder, watchOrders } from '../subscriptions/watch.ts';
+import { Money } from './balance.ts';
 import { builder } from './builder.ts';
-import { idempotent } from './idempotency.ts';
-import { EntityType, Money } from './scalars.ts';
+import { EntityType } from './service.ts';
 import { idList, optionalText, supplierId } from './validate.ts';
-
-/** An order known by id; its state is loaded only when a status field is selected. */
-export interface OrderRef {
-  id: string;
-  known?: OrderState;
-}
 
 const OrderStatus = builder.enumType('OrderStatus', {
   values: {
@@ -25,30 +22,32 @@ const OrderStatus = builder.enumType('OrderStatus', {
   } as const,
 });
 
-async function current<K extends keyof OrderState>(order: OrderRef, ctx: Context, field: K) {
-  return (order.known ?? (await ctx.loaders.orderStatus.load(order.id)))[field];
-}
+/** A field of the order's state, which `addOrder` (knowing only the id) loads only when one is selected. */
+const field = <K extends keyof OrderState>(order: StateRef<OrderState>, ctx: Context, name: K) =>
+  current(order, name, ctx.loaders.orderStatus);
 
-export const Order = builder.objectRef<OrderRef>('Order').implement({
+const known = (state: OrderState): StateRef<OrderState> => ({ id: state.id, known: state });
+
+const Order = builder.objectRef<StateRef<OrderState>>('Order').implement({
   fields: (t) => ({
     id: t.exposeID('id', { description: "The supplier's order id." }),
-    status: t.field({ type: OrderStatus, resolve: (order, _args, ctx) => current(order, ctx, 'status') }),
+    status: t.field({ type: OrderStatus, resolve: (order, _args, ctx) => field(order, ctx, 'status') }),
     rawStatus: t.string({
       description: 'The status string exactly as the supplier sent it.',
-      resolve: (order, _args, ctx) => current(order, ctx, 'rawStatus'),
+      resolve: (order, _args, ctx) => field(order, ctx, 'rawStatus'),
     }),
-    charge: t.field({ type: Money, nullable: true, resolve: (order, _args, ctx) => current(order, ctx, 'charge') }),
-    startCount: t.int({ nullable: true, resolve: (order, _args, ctx) => current(order, ctx, 'startCount') }),
-    remains: t.int({ nullable: true, resolve: (order, _args, ctx) => current(order, ctx, 'remains') }),
-    autoDelivery: t.boolean({ nullable: true, resolve: (order, _args, ctx) => current(order, ctx, 'autoDelivery') }),
-    entityType: t.field({ type: EntityType, nullable: true, resolve: (order, _args, ctx) => current(order, ctx, 'entityType') }),
+    charge: t.field({ type: Money, nullable: true, resolve: (order, _args, ctx) => field(order, ctx, 'charge') }),
+    startCount: t.int({ nullable: true, resolve: (order, _args, ctx) => field(order, ctx, 'startCount') }),
+    remains: t.int({ nullable: true, resolve: (order, _args, ctx) => field(order, ctx, 'remains') }),
+    autoDelivery: t.boolean({ nullable: true, resolve: (order, _args, ctx) => field(order, ctx, 'autoDelivery') }),
+    entityType: t.field({ type: EntityType, nullable: true, resolve: (order, _args, ctx) => field(order, ctx, 'entityType') }),
     accounts: t.stringList({
       description: 'Delivered account credentials of a product order, one string per account; empty otherwise.',
-      resolve: (order, _args, ctx) => current(order, ctx, 'accounts'),
+      resolve: (order, _args, ctx) => field(order, ctx, 'accounts'),
     }),
     isFinal: t.boolean({
       description: 'True for COMPLETED, PARTIAL and CANCELED: the status will not change again.',
-      resolve: async (order, _args, ctx) => FINAL_ORDER_STATUSES.has(await current(order, ctx, 'status')),
+      resolve: async (order, _args, ctx) => isFinalOrder({ status: await field(order, ctx, 'status') }),
     }),
   }),
 });
@@ -64,38 +63,13 @@ const AddOrderInput = builder.inputType('AddOrderInput', {
   }),
 });
 
-/** Everything the gateway can check before money is spent, cheapest first. */
-async function placeOrder(ctx: Context, order: NewOrder): Promise<string> {
-  const service = await ctx.loaders.service.load(order.serviceId);
-  if (!service) throw new GatewayError('NOT_FOUND', `Service ${order.serviceId} not found.`, { extensions: { field: 'serviceId' } });
-  if (order.quantity < service.min || order.quantity > service.max) {
-    throw badInput(`quantity must be from ${service.min} to ${service.max} for service ${service.id}, got ${order.quantity}.`, { field: 'quantity' });
-  }
-  if (service.entityType === 'SMM' && !order.link) throw badInput(`link is required for SMM service ${service.id}.`, { field: 'link' });
-  const estimate = estimateCharge(service, order.quantity);
-  const [inventory, balance] = await Promise.all([
-    service.entityType === 'PRODUCT' ? ctx.loaders.inventory.load(service.id) : undefined,
-    ctx.loaders.balance(),
-  ]);
-  if (inventory && (!inventory.available || inventory.stock < order.quantity)) {
-    throw new GatewayError('OUT_OF_STOCK', `Only ${inventory.stock} in stock for service ${service.id}.`, { extensions: { stock: inventory.stock } });
-  }
-  ensureCovers(balance, estimate, 'The order costs');
-  try {
-    return await ctx.supplier.addOrder(order);
-  } finally {
-    ctx.loaders.spent(service.id);
-  }
-}
-
 builder.queryFields((t) => ({
   order: t.field({
     type: Order,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      const id = supplierId(args.id, 'id');
-      return { id, known: await ctx.loaders.orderStatus.load(id) };
+      return known(await ctx.loaders.orderStatus.load(supplierId(args.id, 'id')));
     },
   }),
   orders: t.field({
@@ -104,7 +78,7 @@ builder.queryFields((t) => ({
     description: 'One entry per id, in the same order; null (with an error at that path) for an id the supplier does not know.',
     args: { ids: t.arg.idList({ required: true }) },
     resolve: (_root, args, ctx) =>
-      idList(args.ids, 'ids').map(async (id) => ({ id, known: await ctx.loaders.orderStatus.load(id) })),
+      idList(args.ids, 'ids').map(async (id) => known(await ctx.loaders.orderStatus.load(id))),
   }),
 }));
 
@@ -119,8 +93,25 @@ builder.mutationField('addOrder', (t) =>
         link: optionalText(input.link, 'link'),
       };
       if (order.quantity <= 0) throw badInput(`quantity must be a positive integer, got ${order.quantity}.`, { field: 'quantity' });
-      const id = await idempotent(ctx, 'addOrder', input.idempotencyKey, order, () => placeOrder(ctx, order));
-      return { id };
+      const scope = { tenant: ctx.supplier.tenant, mutation: 'addOrder', key: input.idempotencyKey };
+      return { id: await idempotent(ctx.services.idempotency, scope, order, () => placeOrder(ctx, order)) };
     },
   }),
 );
+
+builder.subscriptionFields((t) => ({
+  orderStatus: t.field({
+    type: Order,
+    description: 'The order now, then each change of it, completing after a final status.',
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) => watchOrder(ctx, supplierId(args.id, 'id')),
+    resolve: known,
+  }),
+  orderUpdates: t.field({
+    type: Order,
+    description: 'Each order now, then each change of any of them, completing when all are final.',
+    args: { ids: t.arg.idList({ required: true }) },
+    subscribe: (_root, args, ctx) => watchOrders(ctx, idList(args.ids, 'ids')),
+    resolve: known,
+  }),
+}));

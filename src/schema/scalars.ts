@@ -31,12 +31,3 @@ builder.scalarType('DateTime', {
   parseValue: dateTime,
   parseLiteral: (ast) => dateTime(ast.kind === Kind.STRING ? ast.value : undefined),
 });
-
-export const Money = builder.objectRef<{ amount: string; currency: string }>('Money').implement({
-  fields: (t) => ({
-    amount: t.field({ type: 'Decimal', resolve: (money) => money.amount }),
-    currency: t.exposeString('currency'),
-  }),
-});
-
-export const EntityType = builder.enumType('EntityType', { values: ['SMM', 'PRODUCT'] as const });

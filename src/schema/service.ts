@@ -1,10 +1,21 @@
-import type { Service as ServiceShape, ServiceFilter } from '../datasources/types.ts';
-import { builder } from './builder.ts';
-import { Inventory } from './inventory.ts';
-import { MAX_PAGE_SIZE, type Page, checkPageArgs, paginate } from './pagination.ts';
-import { EntityType } from './scalars.ts';
-import { supplierId } from './validate.ts';
 import type { Context } from '../context.ts';
+import type { Inventory as InventoryShape, Service as ServiceShape, ServiceFilter } from '../datasources/types.ts';
+import { builder } from './builder.ts';
+import { MAX_PAGE_SIZE, type Page, checkPageArgs, paginate } from './pagination.ts';
+import { supplierId } from './validate.ts';
+
+export const EntityType = builder.enumType('EntityType', { values: ['SMM', 'PRODUCT'] as const });
+
+const Inventory = builder.objectRef<InventoryShape>('Inventory').implement({
+  description: "Live stock of a service, as the supplier's inventory action reports it.",
+  fields: (t) => ({
+    serviceId: t.exposeID('serviceId'),
+    stock: t.exposeInt('stock'),
+    available: t.exposeBoolean('available'),
+    entityType: t.field({ type: EntityType, resolve: (inventory) => inventory.entityType }),
+    autoDelivery: t.exposeBoolean('autoDelivery'),
+  }),
+});
 
 export const Service = builder.objectRef<ServiceShape>('Service').implement({
   fields: (t) => ({

@@ -1,17 +1,13 @@
 import type { Context } from '../context.ts';
-import { GatewayError, badInput } from '../datasources/errors.ts';
-import { ensureCovers, times } from '../datasources/money.ts';
-import { FINAL_SMS_STATUSES, type NewSmsOrder, type SmsOrderState, type SmsProject as SmsProjectShape } from '../datasources/types.ts';
+import { badInput } from '../datasources/errors.ts';
+import { idempotent } from '../datasources/idempotency.ts';
+import { rentNumbers } from '../datasources/placement.ts';
+import { type StateRef, current, isFinalSms, smsMessage } from '../datasources/states.ts';
+import type { NewSmsOrder, SmsCountry as SmsCountryShape, SmsOrderState, SmsProject as SmsProjectShape } from '../datasources/types.ts';
+import { watchSms } from '../subscriptions/watch.ts';
+import { Money } from './balance.ts';
 import { builder } from './builder.ts';
-import { idempotent } from './idempotency.ts';
-import { Money } from './scalars.ts';
 import { optionalText, supplierId } from './validate.ts';
-
-/** An SMS order known by id; what `add_sms` already said is used before asking `sms_status`. */
-export interface SmsOrderRef {
-  id: string;
-  known?: SmsOrderState;
-}
 
 const SmsOrderStatus = builder.enumType('SmsOrderStatus', {
   values: {
@@ -35,7 +31,7 @@ const SmsProject = builder.objectRef<SmsProjectShape>('SmsProject').implement({
   }),
 });
 
-const SmsCountry = builder.objectRef<{ code: string; name: string }>('SmsCountry').implement({
+const SmsCountry = builder.objectRef<SmsCountryShape>('SmsCountry').implement({
   fields: (t) => ({
     code: t.exposeString('code'),
     name: t.exposeString('name'),
@@ -47,33 +43,33 @@ const SmsCountry = builder.objectRef<{ code: string; name: string }>('SmsCountry
   }),
 });
 
-async function current<K extends keyof SmsOrderState>(order: SmsOrderRef, ctx: Context, field: K) {
-  return order.known?.[field] ?? (await ctx.loaders.smsStatus.load(order.id))[field];
-}
+const field = <K extends keyof SmsOrderState>(order: StateRef<SmsOrderState>, ctx: Context, name: K) =>
+  current(order, name, ctx.loaders.smsStatus);
 
-export const SmsOrder = builder.objectRef<SmsOrderRef>('SmsOrder').implement({
+const known = (state: SmsOrderState): StateRef<SmsOrderState> => ({ id: state.id, known: state });
+
+const SmsOrder = builder.objectRef<StateRef<SmsOrderState>>('SmsOrder').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
-    phone: t.string({ nullable: true, resolve: (order, _args, ctx) => current(order, ctx, 'phone') }),
-    country: t.string({ nullable: true, resolve: (order, _args, ctx) => current(order, ctx, 'country') }),
-    status: t.field({ type: SmsOrderStatus, resolve: (order, _args, ctx) => current(order, ctx, 'status') }),
-    rawStatus: t.string({ resolve: (order, _args, ctx) => current(order, ctx, 'rawStatus') }),
-    code: t.string({ nullable: true, resolve: (order, _args, ctx) => current(order, ctx, 'code') }),
+    phone: t.string({ nullable: true, resolve: (order, _args, ctx) => field(order, ctx, 'phone') }),
+    country: t.string({ nullable: true, resolve: (order, _args, ctx) => field(order, ctx, 'country') }),
+    status: t.field({ type: SmsOrderStatus, resolve: (order, _args, ctx) => field(order, ctx, 'status') }),
+    rawStatus: t.string({ resolve: (order, _args, ctx) => field(order, ctx, 'rawStatus') }),
+    code: t.string({ nullable: true, resolve: (order, _args, ctx) => field(order, ctx, 'code') }),
     smsContent: t.string({
       nullable: true,
       resolve: async (order, _args, ctx) => {
-        const content = await current(order, ctx, 'smsContent');
-        if (content !== null || (await current(order, ctx, 'code')) === null) return content;
-        return (await ctx.loaders.smsCode.load(order.id)).smsContent;
+        const [code, smsContent] = await Promise.all([field(order, ctx, 'code'), field(order, ctx, 'smsContent')]);
+        return smsMessage({ id: order.id, code, smsContent }, ctx.loaders);
       },
     }),
-    charge: t.field({ type: Money, nullable: true, resolve: (order, _args, ctx) => current(order, ctx, 'charge') }),
-    expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (order, _args, ctx) => current(order, ctx, 'expiresAt') }),
+    charge: t.field({ type: Money, nullable: true, resolve: (order, _args, ctx) => field(order, ctx, 'charge') }),
+    expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (order, _args, ctx) => field(order, ctx, 'expiresAt') }),
     isFinal: t.boolean({
       description: 'True once a code has arrived or the order was canceled or expired.',
       resolve: async (order, _args, ctx) => {
-        const status = await current(order, ctx, 'status');
-        return FINAL_SMS_STATUSES.has(status) || (await current(order, ctx, 'code')) !== null;
+        const [status, code] = await Promise.all([field(order, ctx, 'status'), field(order, ctx, 'code')]);
+        return isFinalSms({ status, code });
       },
     }),
   }),
@@ -91,22 +87,6 @@ const AddSmsOrderInput = builder.inputType('AddSmsOrderInput', {
   }),
 });
 
-async function rentNumbers(ctx: Context, order: NewSmsOrder): Promise<SmsOrderState[]> {
-  const [projects, balance] = await Promise.all([ctx.supplier.smsProjects(), ctx.loaders.balance()]);
-  const project = projects.find((candidate) => candidate.id === order.projectId);
-  if (!project) throw new GatewayError('NOT_FOUND', `SMS project ${order.projectId} not found.`, { extensions: { field: 'projectId' } });
-  if (order.country && order.country !== project.countryCode) {
-    throw badInput(`SMS project ${project.id} is for country ${project.countryCode}, not ${order.country}.`, { field: 'country' });
-  }
-  const estimate = times(project.price, order.quantity);
-  ensureCovers(balance, estimate, 'The numbers cost');
-  try {
-    return await ctx.supplier.addSms(order, { amount: project.price, currency: balance.currency });
-  } finally {
-    ctx.loaders.spent();
-  }
-}
-
 builder.queryFields((t) => ({
   smsCountries: t.field({ type: [SmsCountry], resolve: (_root, _args, ctx) => ctx.supplier.smsCountries() }),
   smsProjects: t.field({
@@ -119,8 +99,7 @@ builder.queryFields((t) => ({
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      const id = supplierId(args.id, 'id');
-      return { id, known: await ctx.loaders.smsStatus.load(id) };
+      return known(await ctx.loaders.smsStatus.load(supplierId(args.id, 'id')));
     },
   }),
 }));
@@ -138,8 +117,19 @@ builder.mutationField('addSmsOrder', (t) =>
         country: optionalText(input.country, 'country', 8)?.toLowerCase(),
         phone: optionalText(input.phone, 'phone', 32),
       };
-      const placed = await idempotent(ctx, 'addSmsOrder', input.idempotencyKey, order, () => rentNumbers(ctx, order));
-      return placed.map((known) => ({ id: known.id, known }));
+      const scope = { tenant: ctx.supplier.tenant, mutation: 'addSmsOrder', key: input.idempotencyKey };
+      const placed = await idempotent(ctx.services.idempotency, scope, order, () => rentNumbers(ctx, order));
+      return placed.map((state) => ({ id: state.id, known: state, partial: true }));
     },
+  }),
+);
+
+builder.subscriptionField('smsCode', (t) =>
+  t.field({
+    type: SmsOrder,
+    description: 'The SMS order now, then each change, completing once a code arrives or the order ends.',
+    args: { orderId: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) => watchSms(ctx, supplierId(args.orderId, 'orderId')),
+    resolve: known,
   }),
 );

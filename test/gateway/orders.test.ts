@@ -7,6 +7,7 @@ import {
   OrderDocument,
   OrdersDocument,
   SameOrderTwiceDocument,
+  ServiceInventoryDocument,
   ServicesPageDocument,
 } from '../generated/graphql.ts';
 import { EMPTY_KEY, type Harness, codes, startHarness } from '../harness.ts';
@@ -68,6 +69,16 @@ describe('addOrder', () => {
     const order = await h.request(OrderDocument, { id: data!.addOrder.id });
     expect(order.data!.order).toMatchObject({ status: 'COMPLETED', entityType: 'PRODUCT', isFinal: true });
     expect(order.data!.order!.accounts).toHaveLength(2);
+  });
+
+  it("reads a product's stock live again after an order, for every caller of the key", async () => {
+    const item = product();
+    const stock = async () => (await h.request(ServiceInventoryDocument, { id: item.id })).data!.service!.inventory.stock;
+    const before = await stock();
+    await h.request(AddOrderDocument, { input: { serviceId: item.id, quantity: 2 } });
+    h.sandbox.resetStats();
+    expect(await stock()).toBe(before - 2);
+    expect(h.calls('inventory')).toBe(1);
   });
 
   it.each([
