@@ -1,10 +1,10 @@
 import { SandboxInputError } from './errors.ts';
-import type { FaultSpec } from './faults.ts';
-import { patchOrder, type OrderPatch } from './orders.ts';
-import { parseQuirks, type QuirkSpec } from './quirks.ts';
-import { patchSms, type SmsPatch } from './sms-orders.ts';
-import { defined, objectWith, optionalChoice, optionalString } from './spec-input.ts';
-import { settleDue, watchOrder, watchSms, type World } from './world.ts';
+import { parseFaults, parseOrderPatch, parseQuirks, parseSeconds, parseSmsPatch } from './http/admin-input.ts';
+import type { FaultSpec } from './http/faults.ts';
+import type { QuirkSpec } from './http/quirks.ts';
+import { patchOrder, type OrderPatch } from './smm/orders.ts';
+import { patchSms, type SmsPatch } from './sms/orders.ts';
+import { settleDue, watchOrder, watchSms, type World } from './world/world.ts';
 
 /** The sandbox's own controls, shared by the programmatic interface and the admin endpoints. */
 export interface Controls {
@@ -18,53 +18,34 @@ export interface Controls {
   forceSms(id: number, patch: SmsPatch): void;
 }
 
-const ORDER_OUTCOMES = ['completed', 'partial', 'canceled'] as const;
-const SMS_OUTCOMES = ['code', 'no_code'] as const;
+/** The same controls as the admin routes see them: each takes its input unchecked and parses it once. */
+export type AdminControls = ReturnType<typeof createControls>;
 
-export function createControls(world: World): Controls {
+export function createControls(world: World) {
   return {
     stats: () => ({ requests: Object.fromEntries(world.requests) }),
     resetStats: () => world.requests.clear(),
-    setFaults: (faults) => world.faults.set(faults),
+    setFaults: (faults: unknown) => world.faults.set(parseFaults(faults)),
     clearFaults: () => world.faults.clear(),
-    setQuirks(quirks) {
+    setQuirks(quirks: unknown) {
       world.quirks = parseQuirks(quirks);
     },
-    advance(seconds) {
-      if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
-        throw new SandboxInputError('advance takes a number of seconds, 0 or more');
-      }
-      world.clock.advance(seconds);
+    advance(seconds: unknown) {
+      world.clock.advance(parseSeconds(seconds));
     },
-    forceOrder(id, patch) {
+    forceOrder(id: number, patch: unknown) {
+      const parsed = parseOrderPatch(patch);
       const order = world.orders.get(id);
       if (!order) throw new SandboxInputError(`order ${id} not found`, 404);
-      const parsed = parseOrderPatch(patch);
       patchOrder(order, parsed, settleDue(world));
       if (parsed.outcome) watchOrder(world, order);
     },
-    forceSms(id, patch) {
+    forceSms(id: number, patch: unknown) {
+      const parsed = parseSmsPatch(patch);
       const order = world.smsOrders.get(id);
       if (!order) throw new SandboxInputError(`SMS order ${id} not found`, 404);
-      const parsed = parseSmsPatch(patch);
       patchSms(order, parsed, settleDue(world), world.smsTimings);
       if (parsed.outcome) watchSms(world, order);
     },
-  };
-}
-
-export function parseOrderPatch(patch: unknown): OrderPatch {
-  const input = objectWith(patch, ['outcome', 'rawStatus'], 'order patch');
-  return defined({
-    outcome: optionalChoice(input, 'outcome', ORDER_OUTCOMES),
-    rawStatus: optionalString(input, 'rawStatus'),
-  });
-}
-
-export function parseSmsPatch(patch: unknown): SmsPatch {
-  const input = objectWith(patch, ['outcome', 'rawStatus'], 'SMS patch');
-  return defined({
-    outcome: optionalChoice(input, 'outcome', SMS_OUTCOMES),
-    rawStatus: optionalString(input, 'rawStatus'),
-  });
+  } satisfies Controls;
 }

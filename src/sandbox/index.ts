@@ -1,37 +1,19 @@
 import type { AddressInfo } from 'node:net';
-import type { SandboxKey } from './accounts.ts';
 import { createControls, type Controls } from './controls.ts';
-import { API_PATH, createSandboxServer } from './http.ts';
-import { createWorld } from './world.ts';
+import { API_PATH, createSandboxServer } from './http/server.ts';
+import { createWorld, type WorldOptions } from './world/world.ts';
 
-export type { SandboxKey } from './accounts.ts';
-export { DEFAULT_KEYS } from './accounts.ts';
-export type { FaultSpec } from './faults.ts';
-export type { OrderPatch } from './orders.ts';
-export type { QuirkSpec } from './quirks.ts';
-export type { SmsPatch } from './sms-orders.ts';
+export type { FaultSpec } from './http/faults.ts';
+export type { QuirkSpec } from './http/quirks.ts';
+export type { OrderPatch } from './smm/orders.ts';
+export type { SmsPatch } from './sms/orders.ts';
+export { DEFAULT_KEYS, type SandboxKey } from './world/accounts.ts';
 
-export interface SandboxOptions {
-  /** Default 42; catalogue and outcomes are deterministic for a seed. */
-  seed?: number;
-  /** Default 1; 60 => one sandbox minute per real second; 0 freezes the clock, so only advance() moves it. */
-  timeScale?: number;
+export interface SandboxOptions extends WorldOptions {
   /** Default 0 (ephemeral). */
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** Default DEFAULT_KEYS: demo (1000.00), empty (0.00) and reseller (250.00, rates x0.8, no Spotify). */
-  keys?: SandboxKey[];
-  /** Share of SMM orders that end Partial (default 0.1). */
-  partialShare?: number;
-  /** Share of SMM orders that end Canceled (default 0.05). */
-  cancelShare?: number;
-  /** Default 30 sandbox seconds. */
-  smsCodeDelaySeconds?: number;
-  /** Default 1200 sandbox seconds. */
-  smsLifetimeSeconds?: number;
-  /** Share of SMS orders that never get a code and expire (default 0.1). */
-  smsNoCodeShare?: number;
 }
 
 export interface Sandbox extends Controls {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DueQueue } from '../../src/sandbox/due-queue.ts';
+import { DueQueue } from '../../src/sandbox/world/due-queue.ts';
 
 describe('the due queue', () => {
   it('runs what is due, earliest first, each once, and keeps the rest', () => {

@@ -1,11 +1,10 @@
-import type { Account } from './accounts.ts';
-import type { ActionContext } from './action-context.ts';
+import { ERRORS, SupplierError } from '../errors.ts';
+import type { ActionContext, Json } from '../http/api.ts';
+import { text, wholeNumber, type Fields } from '../http/form.ts';
+import type { Account } from '../world/accounts.ts';
+import { formatMoney, scale, type Decimal } from '../world/money.ts';
+import type { World } from '../world/world.ts';
 import type { Service } from './catalogue.ts';
-import { ERRORS, SupplierError } from './errors.ts';
-import type { Json } from './json.ts';
-import { formatMoney, scale, type Decimal } from './money.ts';
-import { text, wholeNumber, type Fields } from './params.ts';
-import type { World } from './world.ts';
 
 export function rateFor(account: Account, service: Service): Decimal {
   return scale(service.rate, account.rateMultiplier);

@@ -1,14 +1,13 @@
-import { debit } from './accounts.ts';
-import type { ActionContext } from './action-context.ts';
+import { ERRORS, SupplierError } from '../errors.ts';
+import type { ActionContext, Json } from '../http/api.ts';
+import { ownOrder, text, wholeNumber, type Fields } from '../http/form.ts';
+import { caseStatus } from '../http/quirks.ts';
+import { debit } from '../world/accounts.ts';
+import { formatMoney, scale } from '../world/money.ts';
+import { watchOrder } from '../world/world.ts';
 import { rateFor, requireService } from './catalogue-actions.ts';
 import type { Service } from './catalogue.ts';
-import { ERRORS, SupplierError } from './errors.ts';
-import type { Json } from './json.ts';
-import { formatMoney, scale } from './money.ts';
 import { createOrder, orderState } from './orders.ts';
-import { ownOrder, text, wholeNumber, type Fields } from './params.ts';
-import { caseStatus } from './quirks.ts';
-import { watchOrder } from './world.ts';
 
 /** Checks in the panel's order: service, quantity, link, stock, then money. */
 export function add({ world, account, fields, now }: ActionContext): Json {

@@ -1,14 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import { dispatch } from './actions.ts';
-import { ADMIN_PREFIX, answerAdmin } from './admin.ts';
-import type { Controls } from './controls.ts';
-import { ERRORS } from './errors.ts';
+import type { AdminControls } from '../controls.ts';
+import { ERRORS } from '../errors.ts';
+import type { World } from '../world/world.ts';
+import { ADMIN_PREFIX, answerAdmin } from './admin-routes.ts';
+import { dispatch, type Json } from './api.ts';
 import { htmlPage, type Fault } from './faults.ts';
-import type { Json } from './json.ts';
+import { BodyTooLargeError, readBody, requestFields, type Fields } from './form.ts';
 import { applyQuirks } from './quirks.ts';
-import { BodyTooLargeError, readBody, requestFields } from './request-fields.ts';
-import type { World } from './world.ts';
 
 export const API_PATH = '/api/v2';
 const NO_ACTION = '(none)';
@@ -19,7 +18,7 @@ export interface SandboxServer {
   stop(): void;
 }
 
-export function createSandboxServer(world: World, controls: Controls): SandboxServer {
+export function createSandboxServer(world: World, controls: AdminControls): SandboxServer {
   const stopping = new AbortController();
   const server = createServer((request, response) => {
     handle(world, controls, request, response, stopping.signal).catch((error: unknown) => {
@@ -36,7 +35,7 @@ const isApi = (path: string) => path === API_PATH || path === `${API_PATH}/`;
 
 async function handle(
   world: World,
-  controls: Controls,
+  controls: AdminControls,
   request: IncomingMessage,
   response: ServerResponse,
   signal: AbortSignal,
@@ -75,7 +74,7 @@ async function api(
   world: World,
   request: IncomingMessage,
   response: ServerResponse,
-  fields: Map<string, string>,
+  fields: Fields,
   signal: AbortSignal,
 ): Promise<void> {
   const action = count(world, fields.get('action'));

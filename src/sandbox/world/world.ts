@@ -1,21 +1,29 @@
+import { Faults } from '../http/faults.ts';
+import type { QuirkSpec } from '../http/quirks.ts';
+import { createCatalogue, type Catalogue } from '../smm/catalogue.ts';
+import { settleOrder, type Order, type Shares } from '../smm/orders.ts';
+import { createSmsCatalogue, type SmsCatalogue } from '../sms/catalogue.ts';
+import { settleSms, type SmsOrder, type SmsTimings } from '../sms/orders.ts';
 import { createAccounts, DEFAULT_KEYS, type Account, type SandboxKey } from './accounts.ts';
-import { createCatalogue, type Catalogue } from './catalogue.ts';
 import { createClock, type Clock } from './clock.ts';
 import { DueQueue } from './due-queue.ts';
-import { Faults } from './faults.ts';
-import { settleOrder, type Order, type Shares } from './orders.ts';
-import type { QuirkSpec } from './quirks.ts';
-import { createSmsCatalogue, type SmsCatalogue } from './sms-catalogue.ts';
-import { settleSms, type SmsOrder, type SmsTimings } from './sms-orders.ts';
 
 export interface WorldOptions {
+  /** Default 42; catalogue and outcomes are deterministic for a seed. */
   seed?: number;
+  /** Default 1; 60 => one sandbox minute per real second; 0 freezes the clock, so only advance() moves it. */
   timeScale?: number;
+  /** Default DEFAULT_KEYS: demo (1000.00), empty (0.00) and reseller (250.00, rates x0.8, no Spotify). */
   keys?: SandboxKey[];
+  /** Share of SMM orders that end Partial (default 0.1). */
   partialShare?: number;
+  /** Share of SMM orders that end Canceled (default 0.05). */
   cancelShare?: number;
+  /** Default 30 sandbox seconds. */
   smsCodeDelaySeconds?: number;
+  /** Default 1200 sandbox seconds. */
   smsLifetimeSeconds?: number;
+  /** Share of SMS orders that never get a code and expire (default 0.1). */
   smsNoCodeShare?: number;
 }
 

@@ -1,4 +1,9 @@
 import type { IncomingMessage } from 'node:http';
+import { ERRORS, SupplierError } from '../errors.ts';
+import type { Account } from '../world/accounts.ts';
+
+/** A request's fields, from the query string and the body together. */
+export type Fields = ReadonlyMap<string, string>;
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -25,11 +30,7 @@ export function readBody(request: IncomingMessage): Promise<Buffer> {
  * multipart bodies, so the sandbox does too. Body fields win over query fields, the last of a
  * repeated field wins (as PHP reads them), and a body that cannot be read counts as no fields.
  */
-export async function requestFields(
-  url: URL,
-  contentType: string | undefined,
-  body: Buffer,
-): Promise<Map<string, string>> {
+export async function requestFields(url: URL, contentType: string | undefined, body: Buffer): Promise<Fields> {
   const fields = new Map(url.searchParams);
   for (const [name, value] of await bodyFields(contentType, body)) fields.set(name, value);
   return fields;
@@ -64,4 +65,27 @@ async function multipartFields(contentType: string, body: Buffer): Promise<[stri
   } catch {
     return [];
   }
+}
+
+/** A field as panels read it: surrounding blanks ignored, an empty value the same as none. */
+export function text(fields: Fields, name: string): string | undefined {
+  const value = fields.get(name)?.trim();
+  return value ? value : undefined;
+}
+
+export function wholeNumber(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d+$/.test(value)) return undefined;
+  const number = Number(value);
+  return Number.isSafeInteger(number) ? number : undefined;
+}
+
+/** The order named by `order`, if this key placed it; another key's order does not exist for it. */
+export function ownOrder<T extends { account: Account }>(orders: Map<number, T>, account: Account, fields: Fields): T {
+  const raw = text(fields, 'order');
+  if (raw === undefined) throw new SupplierError(ERRORS.orderRequired);
+  const id = wholeNumber(raw);
+  if (id === undefined) throw new SupplierError(ERRORS.incorrectOrderId);
+  const order = orders.get(id);
+  if (!order || order.account !== account) throw new SupplierError(ERRORS.orderNotFound);
+  return order;
 }

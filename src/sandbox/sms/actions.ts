@@ -1,13 +1,12 @@
-import { debit, type Account } from './accounts.ts';
-import type { ActionContext } from './action-context.ts';
-import { ERRORS, SupplierError } from './errors.ts';
-import type { Json } from './json.ts';
-import { formatPrice, scale, type Decimal } from './money.ts';
-import { ownOrder, text, wholeNumber, type Fields } from './params.ts';
-import { caseStatus } from './quirks.ts';
-import type { SmsProject } from './sms-catalogue.ts';
-import { createSmsOrder, smsState } from './sms-orders.ts';
-import { watchSms, type World } from './world.ts';
+import { ERRORS, SupplierError } from '../errors.ts';
+import type { ActionContext, Json } from '../http/api.ts';
+import { ownOrder, text, wholeNumber, type Fields } from '../http/form.ts';
+import { caseStatus } from '../http/quirks.ts';
+import { debit, type Account } from '../world/accounts.ts';
+import { formatPrice, scale, type Decimal } from '../world/money.ts';
+import { watchSms, type World } from '../world/world.ts';
+import type { SmsProject } from './catalogue.ts';
+import { createSmsOrder, smsState } from './orders.ts';
 
 const MAX_NUMBERS = 10;
 

@@ -1,8 +1,8 @@
-import { credit, type Account } from './accounts.ts';
-import { SandboxInputError } from './errors.ts';
-import type { Decimal } from './money.ts';
-import { mulberry32, randomInt, seedFor, type Random } from './random.ts';
-import type { SmsCountry, SmsProject } from './sms-catalogue.ts';
+import { SandboxInputError } from '../errors.ts';
+import { credit, type Account } from '../world/accounts.ts';
+import type { Decimal } from '../world/money.ts';
+import { mulberry32, randomInt, seedFor, type Random } from '../world/random.ts';
+import type { SmsCountry, SmsProject } from './catalogue.ts';
 
 export type SmsOutcome = 'code' | 'no_code';
 export type SmsStatus = 'active' | 'code_received' | 'expired';

@@ -1,9 +1,8 @@
-import { credit, type Account } from './accounts.ts';
+import { SandboxInputError } from '../errors.ts';
+import { credit, type Account } from '../world/accounts.ts';
+import { scale, type Decimal } from '../world/money.ts';
+import { mulberry32, pick, randomInt, seedFor, type Random } from '../world/random.ts';
 import type { Service } from './catalogue.ts';
-import { credentials } from './credentials.ts';
-import { SandboxInputError } from './errors.ts';
-import { scale, type Decimal } from './money.ts';
-import { mulberry32, randomInt, seedFor } from './random.ts';
 
 export type Outcome = 'completed' | 'partial' | 'canceled';
 export type OrderStatus = 'Pending' | 'In progress' | 'Completed' | 'Partial' | 'Canceled';
@@ -99,6 +98,20 @@ export function createOrder(order: NewOrder, shares: Shares): Order {
   };
   aimAt(created, outcome, now, 0);
   return created;
+}
+
+const FIRST = ['james', 'maria', 'liam', 'olivia', 'noah', 'emma', 'lucas', 'mia', 'ethan', 'ava', 'leo', 'zoe'];
+const LAST = ['smith', 'garcia', 'miller', 'brown', 'davis', 'lopez', 'wilson', 'moore', 'clark', 'lee'];
+const WORDS = ['Sunset', 'Pa55word', 'River', 'Tiger', 'Maple', 'Falcon', 'Comet', 'Harbor', 'Cedar', 'Nova'];
+const MARKS = ['!', '#', '$', '@', '%'];
+
+/** Delivered accounts look like the panel's: `user@domain:password`, or `user:password` for social ones. */
+function credentials(random: Random, count: number, mailDomain: string | undefined): string[] {
+  return Array.from({ length: count }, () => {
+    const user = `${pick(random, FIRST)}.${pick(random, LAST)}${randomInt(random, 10, 9999)}`;
+    const password = `${pick(random, WORDS)}${randomInt(random, 10, 99)}${pick(random, MARKS)}`;
+    return mailDomain ? `${user}@${mailDomain}:${password}` : `${user.replace('.', '_')}:${password}`;
+  });
 }
 
 function drawOutcome(draw: number, shares: Shares): Outcome {

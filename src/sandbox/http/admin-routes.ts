@@ -1,35 +1,36 @@
-import { parseOrderPatch, parseSmsPatch, type Controls } from './controls.ts';
-import { ERRORS, SandboxInputError } from './errors.ts';
-import { parseFaults } from './faults.ts';
-import type { Json } from './json.ts';
-import { parseQuirks } from './quirks.ts';
-import { objectWith, optionalNumber } from './spec-input.ts';
+import type { AdminControls } from '../controls.ts';
+import { ERRORS, SandboxInputError } from '../errors.ts';
+import { objectWith } from './admin-input.ts';
+import type { Json } from './api.ts';
 
 export const ADMIN_PREFIX = '/__sandbox';
 
-type Route = (controls: Controls, body: unknown, id: number) => Json;
+type Route = (controls: AdminControls, body: unknown, id: number) => Json;
 
 const ok = { ok: true };
 
-/** The sandbox's own endpoints, never part of the supplier API. Keys are "METHOD path", `:id` a whole number. */
+/**
+ * The sandbox's own endpoints, never part of the supplier API. Keys are "METHOD path", `:id` a whole
+ * number. Bodies go to the controls as parsed JSON: each control checks its own input.
+ */
 const ROUTES = new Map<string, Route>([
   ['GET /stats', (controls) => controls.stats()],
   ['POST /stats/reset', (controls) => (controls.resetStats(), ok)],
-  ['POST /faults', (controls, body) => (controls.setFaults(parseFaults(body)), ok)],
+  ['POST /faults', (controls, body) => (controls.setFaults(body), ok)],
   ['DELETE /faults', (controls) => (controls.clearFaults(), ok)],
-  ['POST /quirks', (controls, body) => (controls.setQuirks(parseQuirks(body)), ok)],
+  ['POST /quirks', (controls, body) => (controls.setQuirks(body), ok)],
   ['DELETE /quirks', (controls) => (controls.setQuirks({}), ok)],
   [
     'POST /clock',
     (controls, body) => {
-      const seconds = optionalNumber(objectWith(body, ['advanceSeconds'], 'clock'), 'advanceSeconds', 0);
-      if (seconds === undefined) throw new SandboxInputError('advanceSeconds is required');
-      controls.advance(seconds);
+      const { advanceSeconds } = objectWith(body, ['advanceSeconds'], 'clock');
+      if (advanceSeconds === undefined) throw new SandboxInputError('advanceSeconds is required');
+      controls.advance(advanceSeconds);
       return ok;
     },
   ],
-  ['POST /orders/:id', (controls, body, id) => (controls.forceOrder(id, parseOrderPatch(body)), ok)],
-  ['POST /sms/:id', (controls, body, id) => (controls.forceSms(id, parseSmsPatch(body)), ok)],
+  ['POST /orders/:id', (controls, body, id) => (controls.forceOrder(id, body), ok)],
+  ['POST /sms/:id', (controls, body, id) => (controls.forceSms(id, body), ok)],
 ]);
 
 export interface AdminAnswer {
@@ -37,7 +38,7 @@ export interface AdminAnswer {
   body: Json;
 }
 
-export function answerAdmin(controls: Controls, method: string, path: string, rawBody: string): AdminAnswer {
+export function answerAdmin(controls: AdminControls, method: string, path: string, rawBody: string): AdminAnswer {
   const subpath = path.slice(ADMIN_PREFIX.length).replace(/\/$/, '');
   const id = /\/(\d+)$/.exec(subpath)?.[1];
   const pattern = id === undefined ? subpath : subpath.replace(/\d+$/, ':id');

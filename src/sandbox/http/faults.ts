@@ -1,13 +1,5 @@
-import { ERRORS } from './errors.ts';
-import { mulberry32, seedFor, type Random } from './random.ts';
-import {
-  defined,
-  objectWith,
-  optionalInteger,
-  optionalNumber,
-  optionalString,
-  optionalStrings,
-} from './spec-input.ts';
+import { ERRORS } from '../errors.ts';
+import { mulberry32, seedFor, type Random } from '../world/random.ts';
 
 export interface FaultSpec {
   latencyMs?: number;
@@ -44,30 +36,20 @@ export interface Fault {
   message: string;
 }
 
-const RATES = ['dropRate', 'serverErrorRate', 'tooManyRequestsRate', 'malformedRate', 'error200Rate'] as const;
-const KINDS: Record<(typeof RATES)[number], FaultKind> = {
+export const FAULT_RATES = [
+  'dropRate',
+  'serverErrorRate',
+  'tooManyRequestsRate',
+  'malformedRate',
+  'error200Rate',
+] as const;
+const KINDS: Record<(typeof FAULT_RATES)[number], FaultKind> = {
   dropRate: 'drop',
   serverErrorRate: 'serverError',
   tooManyRequestsRate: 'tooManyRequests',
   malformedRate: 'malformed',
   error200Rate: 'error200',
 };
-
-export function parseFaults(input: unknown): FaultSpec {
-  const spec = objectWith(
-    input,
-    ['latencyMs', 'latencyJitterMs', ...RATES, 'error200Message', 'actions', 'count'],
-    'faults',
-  );
-  return defined({
-    latencyMs: optionalNumber(spec, 'latencyMs', 0),
-    latencyJitterMs: optionalNumber(spec, 'latencyJitterMs', 0),
-    ...Object.fromEntries(RATES.map((rate) => [rate, optionalNumber(spec, rate, 0, 1)])),
-    error200Message: optionalString(spec, 'error200Message'),
-    actions: optionalStrings(spec, 'actions'),
-    count: optionalInteger(spec, 'count', 1),
-  });
-}
 
 const FAULT_SALT = 5;
 
@@ -82,8 +64,8 @@ export class Faults {
 
   /** Replaces the spec and restarts its draws, so the same spec on the same requests fails the same way. */
   set(spec: FaultSpec): void {
-    this.#spec = parseFaults(spec);
-    this.#remaining = this.#spec.count ?? Infinity;
+    this.#spec = spec;
+    this.#remaining = spec.count ?? Infinity;
     this.#random = mulberry32(seedFor(this.seed, FAULT_SALT));
   }
 
@@ -99,7 +81,7 @@ export class Faults {
     const delayMs = (spec.latencyMs ?? 0) + this.#random() * (spec.latencyJitterMs ?? 0);
     const roll = this.#random();
     let band = 0;
-    const rate = RATES.find((name) => {
+    const rate = FAULT_RATES.find((name) => {
       band += spec[name] ?? 0;
       return roll < band;
     });

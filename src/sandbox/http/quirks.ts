@@ -1,5 +1,4 @@
-import type { Json } from './json.ts';
-import { defined, objectWith, optionalBoolean, optionalChoice } from './spec-input.ts';
+import type { Json } from './api.ts';
 
 /** Wire-format variations seen across real panels, to test a client's tolerant parsing. */
 export interface QuirkSpec {
@@ -9,17 +8,6 @@ export interface QuirkSpec {
   booleansAs01?: boolean;
   /** The case of order and SMS statuses in `status` and `sms_status`. */
   statusCase?: 'as-is' | 'lower' | 'upper';
-}
-
-const STATUS_CASES = ['as-is', 'lower', 'upper'] as const;
-
-export function parseQuirks(input: unknown): QuirkSpec {
-  const spec = objectWith(input, ['stringNumbers', 'booleansAs01', 'statusCase'], 'quirks');
-  return defined({
-    stringNumbers: optionalBoolean(spec, 'stringNumbers'),
-    booleansAs01: optionalBoolean(spec, 'booleansAs01'),
-    statusCase: optionalChoice(spec, 'statusCase', STATUS_CASES),
-  });
 }
 
 export function applyQuirks(value: Json, quirks: QuirkSpec): Json {

@@ -1,6 +1,6 @@
-import { ERRORS, SupplierError } from './errors.ts';
+import { ERRORS, SupplierError } from '../errors.ts';
+import type { SmsCountry } from '../sms/catalogue.ts';
 import { parseDecimal, type Decimal } from './money.ts';
-import type { SmsCountry } from './sms-catalogue.ts';
 
 export interface SandboxKey {
   key: string;

@@ -1,5 +1,5 @@
-import { decimal, type Decimal } from './money.ts';
-import { hex, mulberry32, randomInt, seedFor } from './random.ts';
+import { decimal, type Decimal } from '../world/money.ts';
+import { hex, mulberry32, randomInt, seedFor } from '../world/random.ts';
 
 export interface SmsCountry {
   code: string;

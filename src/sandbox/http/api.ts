@@ -1,11 +1,22 @@
-import type { Action } from './action-context.ts';
-import { categories, inventory, services } from './catalogue-actions.ts';
-import { ERRORS, SupplierError } from './errors.ts';
-import type { Json } from './json.ts';
-import { add, balance, status } from './order-actions.ts';
-import type { Fields } from './params.ts';
-import { addSms, smsCode, smsCountries, smsProjects, smsStatus } from './sms-actions.ts';
-import { settleDue, type World } from './world.ts';
+import { ERRORS, SupplierError } from '../errors.ts';
+import { categories, inventory, services } from '../smm/catalogue-actions.ts';
+import { add, balance, status } from '../smm/order-actions.ts';
+import { addSms, smsCode, smsCountries, smsProjects, smsStatus } from '../sms/actions.ts';
+import type { Account } from '../world/accounts.ts';
+import { settleDue, type World } from '../world/world.ts';
+import type { Fields } from './form.ts';
+
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json | undefined };
+
+export interface ActionContext {
+  world: World;
+  account: Account;
+  fields: Fields;
+  /** Sandbox time of this request, after everything due by then has settled. */
+  now: number;
+}
+
+type Action = (context: ActionContext) => Json;
 
 /** Every action of the supplier's page, and nothing more: the wider standard's actions are Invalid action here. */
 const ACTIONS = new Map<string, Action>([

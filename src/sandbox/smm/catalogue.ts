@@ -7,8 +7,8 @@ import {
   type ProductCategory,
   type SmmCategory,
 } from './catalogue-data.ts';
-import { decimal, type Decimal } from './money.ts';
-import { mulberry32, pick, randomInt, seedFor, shuffled, type Random } from './random.ts';
+import { decimal, type Decimal } from '../world/money.ts';
+import { mulberry32, pick, randomInt, seedFor, shuffled, type Random } from '../world/random.ts';
 
 export type EntityType = 'smm' | 'product';
 
