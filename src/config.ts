@@ -127,6 +127,17 @@ export function loadSandboxConfig(env: Env = process.env): SandboxConfig {
   };
 }
 
+/** For start-up: the configuration, or one line naming the bad variable and exit code 1. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`Configuration error: ${error.message}`);
+    process.exit(1);
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const serverKey = read(env, 'HSTOCK_API_KEY');
   const upstreamUrl = httpUrl(env, 'HSTOCK_API_URL');

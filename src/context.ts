@@ -1,10 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Identity, KeyVerdicts } from './auth.ts';
+import { type Identity, KeyVerdicts } from './auth.ts';
 import type { Config } from './config.ts';
-import type { IdempotencyStore } from './datasources/idempotency.ts';
+import { LruReadCache } from './datasources/cache.ts';
+import { HstockClient } from './datasources/hstock-client.ts';
+import { type IdempotencyStore, LruIdempotencyStore } from './datasources/idempotency.ts';
 import { Loaders } from './datasources/loaders.ts';
 import { Supplier, type SupplierDeps } from './datasources/supplier.ts';
-import type { PollHub } from './subscriptions/poll-hub.ts';
+import { UpstreamHealth } from './health.ts';
+import type { Logger } from './logger.ts';
+import { PollHub } from './subscriptions/poll-hub.ts';
 
 /** What Node gives Yoga: the HTTP pair, or for graphql-ws the upgrade request and connection_init payload. */
 export type ServerContext = { req: IncomingMessage; res?: ServerResponse; connectionParams?: Record<string, unknown> };
@@ -15,6 +19,30 @@ export interface GatewayServices extends SupplierDeps {
   idempotency: IdempotencyStore;
   hub: PollHub;
   keyVerdicts: KeyVerdicts;
+  health: UpstreamHealth;
+}
+
+export function createServices(config: Config & { upstreamUrl: string }, logger: Logger): GatewayServices {
+  const health = new UpstreamHealth();
+  const client = new HstockClient({
+    url: config.upstreamUrl,
+    timeoutMs: config.upstreamTimeoutMs,
+    connections: config.upstreamConnections,
+    onCall: (event) => {
+      health.record(event);
+      logger.debug({ upstream: event }, 'upstream call');
+    },
+  });
+  return {
+    config,
+    client,
+    health,
+    ttl: config.cacheTtlSeconds,
+    cache: new LruReadCache({ maxEntries: config.cacheMaxEntries, maxBytes: config.cacheMaxBytes, staleMaxSeconds: config.cacheStaleMaxSeconds }),
+    idempotency: new LruIdempotencyStore({ ttlSeconds: config.idempotencyTtlSeconds, maxEntries: config.idempotencyMaxEntries }),
+    hub: new PollHub({ failureLimitMs: config.pollFailureLimitMs, perTenant: config.subscriptionsPerTenant }),
+    keyVerdicts: new KeyVerdicts(client),
+  };
 }
 
 export interface StaleRead {

@@ -1,21 +1,17 @@
+import { once } from 'node:events';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
-import { KeyVerdicts, credentialsOf, identify } from './auth.ts';
-import { type Config, ConfigError, loadConfig } from './config.ts';
-import { type GatewayServices, type OperationContext, type ServerContext, createContext } from './context.ts';
-import { LruReadCache } from './datasources/cache.ts';
-import { HstockClient } from './datasources/hstock-client.ts';
-import { LruIdempotencyStore } from './datasources/idempotency.ts';
+import { credentialsOf, identify } from './auth.ts';
+import { type Config, ConfigError, loadConfigOrExit } from './config.ts';
+import { type GatewayServices, type OperationContext, type ServerContext, createContext, createServices } from './context.ts';
 import { trackConnections } from './drain.ts';
 import { renderGraphiQL, useGraphiQLAssets } from './graphiql.ts';
-import { UpstreamHealth } from './health.ts';
 import { type Logger, createLogger, yogaLogging } from './logger.ts';
 import { protections, useBodyLimit, useErrorLog, useRequestId, useStaleNotice } from './plugins.ts';
 import { createSandbox } from './sandbox/index.ts';
 import { schema } from './schema/index.ts';
-import { PollHub } from './subscriptions/poll-hub.ts';
 import { attachWebSocket } from './websocket.ts';
 
 export interface Gateway {
@@ -32,25 +28,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 export function createGateway(config: Config, logger: Logger = createLogger(config.logLevel)): Gateway {
   if (!config.upstreamUrl) throw new ConfigError('HSTOCK_API_URL must be set (main() starts a sandbox when it is not)');
-  const health = new UpstreamHealth();
-  const client = new HstockClient({
-    url: config.upstreamUrl,
-    timeoutMs: config.upstreamTimeoutMs,
-    connections: config.upstreamConnections,
-    onCall: (event) => {
-      health.record(event);
-      logger.debug({ upstream: event }, 'upstream call');
-    },
-  });
-  const services: GatewayServices = {
-    config,
-    client,
-    ttl: config.cacheTtlSeconds,
-    cache: new LruReadCache({ maxEntries: config.cacheMaxEntries, maxBytes: config.cacheMaxBytes, staleMaxSeconds: config.cacheStaleMaxSeconds }),
-    idempotency: new LruIdempotencyStore({ ttlSeconds: config.idempotencyTtlSeconds, maxEntries: config.idempotencyMaxEntries }),
-    hub: new PollHub({ failureLimitMs: config.pollFailureLimitMs, perTenant: config.subscriptionsPerTenant }),
-    keyVerdicts: new KeyVerdicts(client),
-  };
+  const services = createServices({ ...config, upstreamUrl: config.upstreamUrl }, logger);
 
   const yoga = createYoga<ServerContext, OperationContext>({
     schema,
@@ -69,7 +47,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
       useGraphiQLAssets(),
       useStaleNotice(),
       useErrorLog(logger),
-      useReadinessCheck({ endpoint: '/ready', check: () => health.ready }),
+      useReadinessCheck({ endpoint: '/ready', check: () => services.health.ready }),
     ],
   });
 
@@ -80,15 +58,11 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
     yoga,
     server,
     services,
-    start: () =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, () => {
-          server.off('error', reject);
-          const { port } = server.address() as AddressInfo;
-          resolve(`http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/graphql`);
-        });
-      }),
+    start: async () => {
+      await once(server.listen(config.port, config.host), 'listening');
+      const { port } = server.address() as AddressInfo;
+      return `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/graphql`;
+    },
     stop: async () => {
       // No new connections; then every subscription completes and no new one starts. One turn of
       // the event loop lets those `complete` messages and SSE endings go out before sockets close.
@@ -98,7 +72,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
       connections.drain(SHUTDOWN_GRACE_MS);
       await websocket.close(SHUTDOWN_GRACE_MS);
       await closed;
-      await client.close();
+      await services.client.close();
     },
   };
 }
@@ -112,14 +86,7 @@ function listenError(error: unknown, variable: string): never {
 }
 
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`Configuration error: ${error.message}`);
-    process.exit(1);
-  }
+  let config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
   let sandbox: Awaited<ReturnType<typeof createSandbox>> | undefined;
   if (!config.upstreamUrl) {
