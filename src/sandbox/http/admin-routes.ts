@@ -1,7 +1,7 @@
 import type { AdminControls } from '../controls.ts';
 import { ERRORS, SandboxInputError } from '../errors.ts';
 import { objectWith } from './admin-input.ts';
-import type { Json } from './api.ts';
+import type { Json } from './form.ts';
 
 export const ADMIN_PREFIX = '/__sandbox';
 

@@ -2,19 +2,8 @@ import { ERRORS, SupplierError } from '../errors.ts';
 import { categories, inventory, services } from '../smm/catalogue-actions.ts';
 import { add, balance, status } from '../smm/order-actions.ts';
 import { addSms, smsCode, smsCountries, smsProjects, smsStatus } from '../sms/actions.ts';
-import type { Account } from '../world/accounts.ts';
-import { settleDue, type World } from '../world/world.ts';
-import type { Fields } from './form.ts';
-
-export type Json = string | number | boolean | null | Json[] | { [key: string]: Json | undefined };
-
-export interface ActionContext {
-  world: World;
-  account: Account;
-  fields: Fields;
-  /** Sandbox time of this request, after everything due by then has settled. */
-  now: number;
-}
+import { settleDue, type ActionContext, type World } from '../world/world.ts';
+import type { Fields, Json } from './form.ts';
 
 type Action = (context: ActionContext) => Json;
 

@@ -2,6 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import { ERRORS, SupplierError } from '../errors.ts';
 import type { Account } from '../world/accounts.ts';
 
+/** An answer on the wire: JSON, whose `undefined` fields are left out. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json | undefined };
+
 /** A request's fields, from the query string and the body together. */
 export type Fields = ReadonlyMap<string, string>;
 

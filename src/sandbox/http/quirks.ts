@@ -1,4 +1,4 @@
-import type { Json } from './api.ts';
+import type { Json } from './form.ts';
 
 /** Wire-format variations seen across real panels, to test a client's tolerant parsing. */
 export interface QuirkSpec {

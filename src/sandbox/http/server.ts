@@ -4,9 +4,9 @@ import type { AdminControls } from '../controls.ts';
 import { ERRORS } from '../errors.ts';
 import type { World } from '../world/world.ts';
 import { ADMIN_PREFIX, answerAdmin } from './admin-routes.ts';
-import { dispatch, type Json } from './api.ts';
+import { dispatch } from './api.ts';
 import { htmlPage, type Fault } from './faults.ts';
-import { BodyTooLargeError, readBody, requestFields, type Fields } from './form.ts';
+import { BodyTooLargeError, readBody, requestFields, type Fields, type Json } from './form.ts';
 import { applyQuirks } from './quirks.ts';
 
 export const API_PATH = '/api/v2';

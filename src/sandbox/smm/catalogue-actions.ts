@@ -1,9 +1,8 @@
 import { ERRORS, SupplierError } from '../errors.ts';
-import type { ActionContext, Json } from '../http/api.ts';
-import { text, wholeNumber, type Fields } from '../http/form.ts';
+import { text, wholeNumber, type Fields, type Json } from '../http/form.ts';
 import type { Account } from '../world/accounts.ts';
 import { formatMoney, scale, type Decimal } from '../world/money.ts';
-import type { World } from '../world/world.ts';
+import type { ActionContext, World } from '../world/world.ts';
 import type { Service } from './catalogue.ts';
 
 export function rateFor(account: Account, service: Service): Decimal {

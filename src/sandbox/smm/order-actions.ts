@@ -1,10 +1,9 @@
 import { ERRORS, SupplierError } from '../errors.ts';
-import type { ActionContext, Json } from '../http/api.ts';
-import { ownOrder, text, wholeNumber, type Fields } from '../http/form.ts';
+import { ownOrder, text, wholeNumber, type Fields, type Json } from '../http/form.ts';
 import { caseStatus } from '../http/quirks.ts';
 import { debit } from '../world/accounts.ts';
 import { formatMoney, scale } from '../world/money.ts';
-import { watchOrder } from '../world/world.ts';
+import { type ActionContext, watchOrder } from '../world/world.ts';
 import { rateFor, requireService } from './catalogue-actions.ts';
 import type { Service } from './catalogue.ts';
 import { createOrder, orderState } from './orders.ts';

@@ -1,10 +1,9 @@
 import { ERRORS, SupplierError } from '../errors.ts';
-import type { ActionContext, Json } from '../http/api.ts';
-import { ownOrder, text, wholeNumber, type Fields } from '../http/form.ts';
+import { ownOrder, text, wholeNumber, type Fields, type Json } from '../http/form.ts';
 import { caseStatus } from '../http/quirks.ts';
 import { debit, type Account } from '../world/accounts.ts';
 import { formatPrice, scale, type Decimal } from '../world/money.ts';
-import { watchSms, type World } from '../world/world.ts';
+import { type ActionContext, type World, watchSms } from '../world/world.ts';
 import type { SmsProject } from './catalogue.ts';
 import { createSmsOrder, smsState } from './orders.ts';
 

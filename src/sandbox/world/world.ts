@@ -6,7 +6,17 @@ import { createSmsCatalogue, type SmsCatalogue } from '../sms/catalogue.ts';
 import { settleSms, type SmsOrder, type SmsTimings } from '../sms/orders.ts';
 import { createAccounts, DEFAULT_KEYS, type Account, type SandboxKey } from './accounts.ts';
 import { createClock, type Clock } from './clock.ts';
+import type { Fields } from '../http/form.ts';
 import { DueQueue } from './due-queue.ts';
+
+/** What an API action gets: the world, the calling key's account and the request's fields. */
+export interface ActionContext {
+  world: World;
+  account: Account;
+  fields: Fields;
+  /** Sandbox time of this request, after everything due by then has settled. */
+  now: number;
+}
 
 export interface WorldOptions {
   /** Default 42; catalogue and outcomes are deterministic for a seed. */
