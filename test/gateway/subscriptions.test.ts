@@ -191,9 +191,20 @@ describe('coalescing', () => {
 
     abort.abort();
     await Promise.all(clients.map((client) => client.dispose()));
-    // A stopped loop polls no more: the hub's fake-clock tests prove that part.
     await expect.poll(() => h.gateway.services.hub.loops).toBe(0);
     expect(h.gateway.services.hub.subscriptions).toBe(0);
+
+    // The clock for "no more polls": an SMS watcher's own loop, whose `sms_status` calls mark
+    // time. Ten of them (about 200 ms) span more than two of the order's longest intervals.
+    const after = h.calls('status');
+    const project = (await h.request(SmsProjectsDocument, { country: 'us' })).data!.smsProjects[0]!;
+    const rented = await h.request(AddSmsOrderDocument, { input: { projectId: project.id } });
+    const marks = h.calls('sms_status');
+    const watcher = wsClient(h.url);
+    watcher.subscribe({ query: print(SmsCodeDocument), variables: { orderId: rented.data!.addSmsOrder[0]!.id } }, { next: () => {}, error: () => {}, complete: () => {} });
+    await expect.poll(() => h.calls('sms_status')).toBeGreaterThanOrEqual(marks + 10);
+    expect(h.calls('status')).toBe(after);
+    await watcher.dispose();
   });
 });
 

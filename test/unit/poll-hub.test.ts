@@ -94,6 +94,28 @@ describe('PollHub', () => {
     expect(polls).toHaveLength(3);
   });
 
+  it('polls no more when the last subscriber leaves while a poll is waiting for its answer', async () => {
+    let answer!: (state: State) => void;
+    let polls = 0;
+    const spec: PollSpec<State> = {
+      ...scripted([]).spec,
+      poll: () => {
+        polls += 1;
+        return new Promise<State>((resolve) => (answer = resolve));
+      },
+    };
+    const watcher = hub.watch('t', 'order:1', () => spec);
+    const { seen } = drain(watcher);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(polls).toBe(1);
+    await watcher.return!();
+    answer({ status: 'pending' });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(polls).toBe(1);
+    expect(seen).toEqual([]);
+    expect(hub.loops).toBe(0);
+  });
+
   it('completes every subscriber after a final state and stops polling', async () => {
     const { spec, polls } = scripted([{ status: 'pending' }, { status: 'done' }]);
     const a = drain(hub.watch('t', 'order:1', () => spec));
