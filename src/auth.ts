@@ -16,8 +16,13 @@ export interface Credentials {
   apiKey?: string | null;
 }
 
-/** Who is calling: a supplier key to spend (and its tenant), or why there is none. */
-export type Identity = { ok: true; key: string; tenant: string } | { ok: false; reason: string };
+/**
+ * Who is calling: a supplier key to spend (and its tenant), the caller that owns what it places,
+ * and whether it reads every order of the key; or why there is none.
+ */
+export type Identity =
+  | { ok: true; key: string; tenant: string; caller: string; readsAll: boolean }
+  | { ok: false; reason: string };
 
 const credentialsFromHeaders = (headers: Headers): Credentials => ({
   authorization: headers.get('authorization'),
@@ -44,32 +49,77 @@ export function credentialsOf(context: { request?: Request; connectionParams?: u
 
 export const presents = (credentials: Credentials) => Boolean(credentials.authorization || credentials.apiKey);
 
-export const tenantOf = (key: string) => createHash('sha256').update(key).digest('hex');
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+
+export const tenantOf = (key: string) => sha256(key).toString('hex');
 
 function bearer(authorization: string | null | undefined): string | undefined {
   return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
 }
 
-function knownToken(token: string, tokens: readonly string[]): boolean {
-  const digest = createHash('sha256').update(token).digest();
-  return tokens.some((known) => timingSafeEqual(digest, createHash('sha256').update(known).digest()));
+interface Token {
+  digest: Buffer;
+  caller: string;
+  readsAll: boolean;
+}
+
+const TOKEN_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * A `GATEWAY_TOKENS` entry is `name:secret` or a bare secret. The name is the caller, so a secret
+ * can be rotated without losing what its caller owns; a bare secret's caller is a hash of it.
+ */
+function parseToken(entry: string, readsAll: boolean): Token {
+  const colon = entry.indexOf(':');
+  const name = colon > 0 ? entry.slice(0, colon) : '';
+  const named = TOKEN_NAME.test(name) && colon < entry.length - 1;
+  const secret = named ? entry.slice(colon + 1) : entry;
+  const caller = named ? `token:${name}` : `token:#${sha256(secret).toString('hex').slice(0, 16)}`;
+  return { digest: sha256(secret), caller, readsAll };
 }
 
 /** The design's two modes: pass-through (each caller's own key) and server key (gateway tokens). */
-export function identify(credentials: Credentials, config: Config): Identity {
-  const presented = bearer(credentials.authorization) ?? (credentials.apiKey?.trim() || undefined);
-  if (config.serverKey === undefined) {
-    if (!presented) {
-      return { ok: false, reason: 'Send your supplier API key as "Authorization: Bearer <key>" or "X-Api-Key: <key>".' };
+export class Authenticator {
+  readonly #tokens: Token[];
+
+  constructor(private readonly config: Config) {
+    this.#tokens = [
+      ...config.gatewayTokens.map((entry) => parseToken(entry, false)),
+      ...config.adminTokens.map((entry) => parseToken(entry, true)),
+    ];
+  }
+
+  get serverKeyMode(): boolean {
+    return this.config.serverKey !== undefined;
+  }
+
+  identify(credentials: Credentials): Identity {
+    const serverKey = this.config.serverKey;
+    if (serverKey === undefined) {
+      const presented = bearer(credentials.authorization) ?? (credentials.apiKey?.trim() || undefined);
+      if (!presented) {
+        return { ok: false, reason: 'Send your supplier API key as "Authorization: Bearer <key>" or "X-Api-Key: <key>".' };
+      }
+      const tenant = tenantOf(presented);
+      return { ok: true, key: presented, tenant, caller: tenant, readsAll: true };
     }
-    return { ok: true, key: presented, tenant: tenantOf(presented) };
+    const token = bearer(credentials.authorization);
+    if (!token) {
+      if (!this.config.allowAnonymous) return { ok: false, reason: 'Send a gateway token as "Authorization: Bearer <token>".' };
+      return { ok: true, key: serverKey, tenant: tenantOf(serverKey), caller: 'anonymous', readsAll: false };
+    }
+    const known = this.#find(token);
+    if (!known) return { ok: false, reason: 'Unknown gateway token.' };
+    return { ok: true, key: serverKey, tenant: tenantOf(serverKey), caller: known.caller, readsAll: known.readsAll };
   }
-  const token = bearer(credentials.authorization);
-  const allowed = token ? knownToken(token, config.gatewayTokens) : config.allowAnonymous;
-  if (!allowed) {
-    return { ok: false, reason: token ? 'Unknown gateway token.' : 'Send a gateway token as "Authorization: Bearer <token>".' };
+
+  /** Compares against every entry in constant time, so timing tells nothing of the tokens. */
+  #find(token: string): Token | undefined {
+    const digest = sha256(token);
+    let found: Token | undefined;
+    for (const known of this.#tokens) if (timingSafeEqual(digest, known.digest)) found ??= known;
+    return found;
   }
-  return { ok: true, key: config.serverKey, tenant: tenantOf(config.serverKey) };
 }
 
 /**
@@ -112,11 +162,11 @@ export class KeyVerdicts {
  * needs its own `extensions.headers`, or gets UNAUTHENTICATED exactly as an HTTP request without
  * a key does.
  */
-export async function admitConnection(params: unknown, config: Config, verdicts: KeyVerdicts): Promise<boolean> {
+export async function admitConnection(params: unknown, auth: Authenticator, verdicts: KeyVerdicts): Promise<boolean> {
   const credentials = credentialsFrom(params);
   if (!presents(credentials)) return true;
-  const identity = identify(credentials, config);
+  const identity = auth.identify(credentials);
   if (!identity.ok) return false;
-  if (config.serverKey !== undefined) return true;
+  if (auth.serverKeyMode) return true;
   return verdicts.accepts(identity);
 }

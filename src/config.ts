@@ -31,8 +31,15 @@ export interface Config {
   upstreamUrl: string | undefined;
   /** Server-key mode when set; pass-through mode (each caller brings a key) when unset. */
   serverKey: string | undefined;
+  /** `name:secret` entries or bare secrets; see auth.ts. */
   gatewayTokens: string[];
+  /** Tokens of callers that read every order of the key (a reseller's back office). */
+  adminTokens: string[];
   allowAnonymous: boolean;
+  /** Unset: idempotency records and the ledger live in this process. */
+  redisUrl: string | undefined;
+  redisKeyPrefix: string;
+  ledgerRetentionDays: number;
   upstreamTimeoutMs: number;
   upstreamConnections: number;
   orderPollMs: number;
@@ -103,6 +110,19 @@ function httpUrl(env: Env, name: string): string | undefined {
   return url.toString();
 }
 
+function redisUrl(env: Env, name: string): string | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  let protocol: string;
+  try {
+    protocol = new URL(raw).protocol;
+  } catch {
+    return fail(name, 'a redis:// or rediss:// URL', '<redacted>', true);
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') fail(name, 'a redis:// or rediss:// URL', '<redacted>', true);
+  return raw;
+}
+
 function list(env: Env, name: string): string[] {
   return (read(env, name) ?? '')
     .split(',')
@@ -148,7 +168,11 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamUrl,
     serverKey,
     gatewayTokens: list(env, 'GATEWAY_TOKENS'),
+    adminTokens: list(env, 'GATEWAY_ADMIN_TOKENS'),
     allowAnonymous: boolean(env, 'GATEWAY_ALLOW_ANONYMOUS', false),
+    redisUrl: redisUrl(env, 'REDIS_URL'),
+    redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'hstock:',
+    ledgerRetentionDays: integer(env, 'LEDGER_RETENTION_DAYS', 90, 1, 3650),
     upstreamTimeoutMs: integer(env, 'HSTOCK_TIMEOUT_MS', 10000, 1),
     upstreamConnections: integer(env, 'HSTOCK_MAX_CONNECTIONS', 32, 1, 1024),
     orderPollMs,
@@ -176,7 +200,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.orderPollMaxMs < orderPollMs) {
     fail('ORDER_POLL_MAX_MS', `at least ORDER_POLL_MS (${orderPollMs})`, String(config.orderPollMaxMs));
   }
-  if (serverKey && config.gatewayTokens.length === 0 && !config.allowAnonymous) {
+  if (serverKey && config.gatewayTokens.length + config.adminTokens.length === 0 && !config.allowAnonymous) {
     throw new ConfigError(
       'GATEWAY_TOKENS must list at least one token when HSTOCK_API_KEY is set ' +
         '(or set GATEWAY_ALLOW_ANONYMOUS=true to let anyone who reaches the port spend the key)',

@@ -1,13 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Identity, KeyVerdicts } from './auth.ts';
+import { Authenticator, type Identity, KeyVerdicts } from './auth.ts';
 import type { Config } from './config.ts';
 import { LruReadCache } from './datasources/cache.ts';
 import { HstockClient } from './datasources/hstock-client.ts';
-import { type IdempotencyStore, LruIdempotencyStore } from './datasources/idempotency.ts';
 import { Loaders } from './datasources/loaders.ts';
 import { Supplier, type SupplierDeps } from './datasources/supplier.ts';
+import { InFlight } from './drain.ts';
 import { UpstreamHealth } from './health.ts';
 import type { Logger } from './logger.ts';
+import type { IdempotencyPolicy } from './state/idempotency.ts';
+import { createMemoryStore } from './state/memory.ts';
+import { createRedisStore } from './state/redis.ts';
+import type { StateStore } from './state/store.ts';
 import { PollHub } from './subscriptions/poll-hub.ts';
 
 /** What Node gives Yoga: the HTTP pair, or for graphql-ws the upgrade request and connection_init payload. */
@@ -16,10 +20,35 @@ export type ServerContext = { req: IncomingMessage; res?: ServerResponse; connec
 /** Long-lived pieces that every request shares. */
 export interface GatewayServices extends SupplierDeps {
   config: Config;
-  idempotency: IdempotencyStore;
+  auth: Authenticator;
+  state: StateStore;
+  idempotencyPolicy: IdempotencyPolicy;
+  /** Placements in flight: shutdown waits for their outcome to be recorded. */
+  spends: InFlight;
+  onUnrecorded: (error: unknown) => void;
   hub: PollHub;
   keyVerdicts: KeyVerdicts;
   health: UpstreamHealth;
+}
+
+/**
+ * A repeat waits for the first request as long as one supplier call may take; a claim is taken
+ * as abandoned (its instance died mid-request) after the reads before the spend, the spend and a
+ * margin could all have run to their deadlines.
+ */
+const idempotencyPolicy = (config: Config): IdempotencyPolicy => ({
+  waitMs: config.upstreamTimeoutMs,
+  leaseMs: 3 * config.upstreamTimeoutMs + 10_000,
+});
+
+function createStateStore(config: Config, logger: Logger): StateStore {
+  const policy = {
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    idempotencyMaxPerCaller: config.idempotencyMaxEntries,
+    ledgerRetentionDays: config.ledgerRetentionDays,
+  };
+  if (!config.redisUrl) return createMemoryStore(policy);
+  return createRedisStore({ url: config.redisUrl, prefix: config.redisKeyPrefix, policy, logger });
 }
 
 export function createServices(config: Config & { upstreamUrl: string }, logger: Logger): GatewayServices {
@@ -39,7 +68,11 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     health,
     ttl: config.cacheTtlSeconds,
     cache: new LruReadCache({ maxEntries: config.cacheMaxEntries, maxBytes: config.cacheMaxBytes, staleMaxSeconds: config.cacheStaleMaxSeconds }),
-    idempotency: new LruIdempotencyStore({ ttlSeconds: config.idempotencyTtlSeconds, maxEntries: config.idempotencyMaxEntries }),
+    auth: new Authenticator(config),
+    state: createStateStore(config, logger),
+    idempotencyPolicy: idempotencyPolicy(config),
+    spends: new InFlight(),
+    onUnrecorded: (error) => logger.error({ err: error }, 'a placement ran but its outcome could not be recorded'),
     hub: new PollHub({ failureLimitMs: config.pollFailureLimitMs, perTenant: config.subscriptionsPerTenant }),
     keyVerdicts: new KeyVerdicts(client),
   };
@@ -71,5 +104,5 @@ export interface Context extends OperationContext {
 export function createContext(services: GatewayServices, identity: Identity): OperationContext {
   const stale: StaleRead[] = [];
   const supplier = new Supplier(identity, services, (action, staleSeconds) => stale.push({ action, staleSeconds }));
-  return { services, identity, supplier, loaders: new Loaders(supplier), stale };
+  return { services, identity, supplier, loaders: new Loaders(supplier, services.state.ledger), stale };
 }

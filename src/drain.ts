@@ -46,3 +46,27 @@ export function trackConnections(server: Server): Drain {
     },
   };
 }
+
+/** Work that must finish before the process exits: placements whose outcome is still to be recorded. */
+export class InFlight {
+  readonly #running = new Set<Promise<unknown>>();
+
+  get size(): number {
+    return this.#running.size;
+  }
+
+  track<T>(work: Promise<T>): Promise<T> {
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#running.add(settled);
+    void settled.then(() => this.#running.delete(settled));
+    return work;
+  }
+
+  /** Resolves when everything tracked so far has settled. */
+  async settled(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all(this.#running);
+  }
+}

@@ -3,7 +3,7 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
-import { credentialsOf, identify } from './auth.ts';
+import { credentialsOf } from './auth.ts';
 import { type Config, ConfigError, loadConfigOrExit } from './config.ts';
 import { type GatewayServices, type OperationContext, type ServerContext, createContext, createServices } from './context.ts';
 import { trackConnections } from './drain.ts';
@@ -39,7 +39,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
     graphiql: { title: 'HstockPlus gateway', subscriptionsProtocol: 'WS' },
     renderGraphiQL,
     logging: yogaLogging(logger),
-    context: (initial) => createContext(services, identify(credentialsOf(initial), config)),
+    context: (initial) => createContext(services, services.auth.identify(credentialsOf(initial))),
     plugins: [
       useRequestId(),
       useBodyLimit(config.maxBodyBytes),

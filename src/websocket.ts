@@ -61,7 +61,7 @@ export function attachWebSocket(server: Server, yoga: YogaServerInstance<ServerC
   };
   const disposable = useServer<Record<string, unknown> | undefined>(
     {
-      onConnect: (ctx) => admitConnection(ctx.connectionParams, config, services.keyVerdicts),
+      onConnect: (ctx) => admitConnection(ctx.connectionParams, services.auth, services.keyVerdicts),
       onSubscribe: async (ctx, _id, payload) => {
         const connectionParams = presents(credentialsFrom(ctx.connectionParams))
           ? ctx.connectionParams

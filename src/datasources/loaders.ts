@@ -3,14 +3,17 @@
  * document naming the same order twice makes one `status` call. Never kept across requests.
  */
 import DataLoader from 'dataloader';
+import type { Ledger, PlacementKind } from '../state/store.ts';
+import { errorFromSupplier } from './errors.ts';
 import type { Supplier } from './supplier.ts';
 import type { Balance, Inventory, OrderState, Service, SmsCodeState, SmsOrderState } from './types.ts';
 
 /** Results in key order, with an Error in place of a single key that failed. */
 function each<K, V>(load: (key: K) => Promise<V>) {
-  return (keys: readonly K[]) =>
-    Promise.all(keys.map((key) => load(key).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))));
+  return (keys: readonly K[]) => Promise.all(keys.map((key) => load(key).catch(asError)));
 }
+
+const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
 export class Loaders {
   #orderStatus?: DataLoader<string, OrderState>;
@@ -20,14 +23,44 @@ export class Loaders {
   #service?: DataLoader<string, Service | null>;
   #balance?: Promise<Balance>;
 
-  constructor(private readonly supplier: Supplier) {}
+  constructor(
+    private readonly supplier: Supplier,
+    private readonly ledger: Pick<Ledger, 'owners'>,
+  ) {}
 
   get orderStatus() {
-    return (this.#orderStatus ??= new DataLoader(each((id) => this.supplier.orderStatus(id))));
+    return (this.#orderStatus ??= new DataLoader(this.#owned('order', 'status', (id) => this.supplier.orderStatus(id))));
   }
 
   get smsStatus() {
-    return (this.#smsStatus ??= new DataLoader(each((id) => this.supplier.smsStatus(id))));
+    return (this.#smsStatus ??= new DataLoader(this.#owned('sms', 'sms_status', (id) => this.supplier.smsStatus(id))));
+  }
+
+  /**
+   * Which of these orders the caller may see. In server-key mode every caller shares one supplier
+   * key, so a caller sees only what it placed through this gateway, unless it reads all.
+   */
+  async visible(kind: PlacementKind, ids: readonly string[]): Promise<boolean[]> {
+    const { tenant, caller, readsAll } = this.supplier.caller;
+    if (readsAll) return ids.map(() => true);
+    const owners = await this.ledger.owners(tenant, kind, ids);
+    return owners.map((owner) => owner === caller);
+  }
+
+  /** Loads the visible ids; any other is NOT_FOUND exactly as the supplier says it of an unknown id. */
+  #owned<V>(kind: PlacementKind, action: string, load: (id: string) => Promise<V>) {
+    const loadEach = each(load);
+    return async (ids: readonly string[]): Promise<Array<V | Error>> => {
+      let visible: boolean[];
+      try {
+        visible = await this.visible(kind, ids);
+      } catch (error) {
+        return ids.map(() => asError(error));
+      }
+      const loaded = await loadEach(ids.filter((_, index) => visible[index]));
+      let next = 0;
+      return ids.map((_, index) => (visible[index] ? loaded[next++]! : errorFromSupplier('Order not found', action)));
+    };
   }
 
   get smsCode() {

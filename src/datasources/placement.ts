@@ -1,54 +1,108 @@
 /**
- * Placing orders and renting numbers: everything the gateway can check before money is spent,
- * cheapest first, then the one call that spends it, then what that spend made stale.
+ * Placing orders and renting numbers: the idempotency key claimed first, then everything the
+ * gateway can check before money is spent, cheapest first, then the ledger entry written, then
+ * the one call that spends, then what the spend made stale and its outcome recorded.
  */
+import { randomUUID } from 'node:crypto';
+import type { InFlight } from '../drain.ts';
+import { type IdempotencyPolicy, idempotent, mayHavePlaced } from '../state/idempotency.ts';
+import type { Placement, StateStore } from '../state/store.ts';
 import { GatewayError, badInput } from './errors.ts';
 import type { Loaders } from './loaders.ts';
 import { ensureCovers, estimateCharge, times } from './money.ts';
 import type { Supplier } from './supplier.ts';
 import type { NewOrder, NewSmsOrder, SmsOrderState } from './types.ts';
 
-interface Spender {
+export interface Spender {
   supplier: Supplier;
   loaders: Loaders;
+  services: {
+    state: StateStore;
+    spends: InFlight;
+    idempotencyPolicy: IdempotencyPolicy;
+    /** Told when an outcome could not be recorded after money was spent. */
+    onUnrecorded: (error: unknown) => void;
+  };
+}
+
+type Draft = Omit<Placement, 'id' | 'placedAt' | 'outcome' | 'orderIds'>;
+
+const owner = (supplier: Supplier) => ({ tenant: supplier.caller.tenant, caller: supplier.caller.caller });
+
+/** Claims the key, runs the placement, and keeps shutdown waiting until its outcome is recorded. */
+function once<T>(ctx: Spender, mutation: string, key: string | null | undefined, input: object, work: () => Promise<T>): Promise<T> {
+  const { state, spends, idempotencyPolicy, onUnrecorded } = ctx.services;
+  const { tenant, caller } = ctx.supplier.caller;
+  const options = { store: state.idempotency, policy: idempotencyPolicy, onUnrecorded };
+  return spends.track(idempotent(options, { tenant, caller, mutation, key }, input, work));
+}
+
+/**
+ * Writes the ledger entry (UNCONFIRMED) before the call, so that nothing is spent when the state
+ * store is away and a crash mid-call leaves a trace; then PLACED with the ids, or no entry at all
+ * when the failure proves nothing was placed.
+ */
+async function spend<T>(ctx: Spender, draft: Draft, call: () => Promise<T>, idsOf: (value: T) => string[]): Promise<T> {
+  const { ledger } = ctx.services.state;
+  const placement = { ...draft, id: randomUUID(), placedAt: new Date().toISOString(), outcome: 'UNCONFIRMED', orderIds: [] } as Placement;
+  await ledger.put(placement);
+  let value: T;
+  try {
+    value = await call();
+  } catch (error) {
+    if (!mayHavePlaced(error)) await ledger.remove(placement).catch(ctx.services.onUnrecorded);
+    throw error;
+  }
+  await ledger.put({ ...placement, outcome: 'PLACED', orderIds: idsOf(value) }).catch(ctx.services.onUnrecorded);
+  return value;
 }
 
 /** Checks the service, quantity, link, stock and balance, then places the order; resolves to its id. */
-export async function placeOrder({ supplier, loaders }: Spender, order: NewOrder): Promise<string> {
-  const service = await loaders.service.load(order.serviceId);
-  if (!service) throw new GatewayError('NOT_FOUND', `Service ${order.serviceId} not found.`, { extensions: { field: 'serviceId' } });
-  if (order.quantity < service.min || order.quantity > service.max) {
-    throw badInput(`quantity must be from ${service.min} to ${service.max} for service ${service.id}, got ${order.quantity}.`, { field: 'quantity' });
-  }
-  if (service.entityType === 'SMM' && !order.link) throw badInput(`link is required for SMM service ${service.id}.`, { field: 'link' });
-  const estimate = estimateCharge(service, order.quantity);
-  const [inventory, balance] = await Promise.all([
-    service.entityType === 'PRODUCT' ? loaders.inventory.load(service.id) : undefined,
-    loaders.balance(),
-  ]);
-  if (inventory && (!inventory.available || inventory.stock < order.quantity)) {
-    throw new GatewayError('OUT_OF_STOCK', `Only ${inventory.stock} in stock for service ${service.id}.`, { extensions: { stock: inventory.stock } });
-  }
-  ensureCovers(balance, estimate, 'The order costs');
-  try {
-    return await supplier.addOrder(order);
-  } finally {
-    loaders.spent(service.id);
-  }
+export function addOrder(ctx: Spender, order: NewOrder, idempotencyKey?: string | null): Promise<string> {
+  return once(ctx, 'addOrder', idempotencyKey, order, async () => {
+    const { supplier, loaders } = ctx;
+    const service = await loaders.service.load(order.serviceId);
+    if (!service) throw new GatewayError('NOT_FOUND', `Service ${order.serviceId} not found.`, { extensions: { field: 'serviceId' } });
+    if (order.quantity < service.min || order.quantity > service.max) {
+      throw badInput(`quantity must be from ${service.min} to ${service.max} for service ${service.id}, got ${order.quantity}.`, { field: 'quantity' });
+    }
+    if (service.entityType === 'SMM' && !order.link) throw badInput(`link is required for SMM service ${service.id}.`, { field: 'link' });
+    const [inventory, balance] = await Promise.all([
+      service.entityType === 'PRODUCT' ? loaders.inventory.load(service.id) : undefined,
+      loaders.balance(),
+    ]);
+    if (inventory && (!inventory.available || inventory.stock < order.quantity)) {
+      throw new GatewayError('OUT_OF_STOCK', `Only ${inventory.stock} in stock for service ${service.id}.`, { extensions: { stock: inventory.stock } });
+    }
+    const estimate = estimateCharge(service, order.quantity);
+    ensureCovers(balance, estimate, 'The order costs');
+    const draft: Draft = { kind: 'order', ...owner(supplier), input: order, estimate: { amount: estimate, currency: balance.currency }, idempotencyKey: idempotencyKey?.trim() ?? null };
+    try {
+      return await spend(ctx, draft, () => supplier.addOrder(order), (id) => [id]);
+    } finally {
+      loaders.spent(service.id);
+    }
+  });
 }
 
 /** Checks the project, its country and the balance, then rents the numbers. */
-export async function rentNumbers({ supplier, loaders }: Spender, order: NewSmsOrder): Promise<SmsOrderState[]> {
-  const [projects, balance] = await Promise.all([supplier.smsProjects(), loaders.balance()]);
-  const project = projects.find((candidate) => candidate.id === order.projectId);
-  if (!project) throw new GatewayError('NOT_FOUND', `SMS project ${order.projectId} not found.`, { extensions: { field: 'projectId' } });
-  if (order.country && order.country !== project.countryCode) {
-    throw badInput(`SMS project ${project.id} is for country ${project.countryCode}, not ${order.country}.`, { field: 'country' });
-  }
-  ensureCovers(balance, times(project.price, order.quantity), 'The numbers cost');
-  try {
-    return await supplier.addSms(order, { amount: project.price, currency: balance.currency });
-  } finally {
-    loaders.spent();
-  }
+export function addSmsOrder(ctx: Spender, order: NewSmsOrder, idempotencyKey?: string | null): Promise<SmsOrderState[]> {
+  return once(ctx, 'addSmsOrder', idempotencyKey, order, async () => {
+    const { supplier, loaders } = ctx;
+    const [projects, balance] = await Promise.all([supplier.smsProjects(), loaders.balance()]);
+    const project = projects.find((candidate) => candidate.id === order.projectId);
+    if (!project) throw new GatewayError('NOT_FOUND', `SMS project ${order.projectId} not found.`, { extensions: { field: 'projectId' } });
+    if (order.country && order.country !== project.countryCode) {
+      throw badInput(`SMS project ${project.id} is for country ${project.countryCode}, not ${order.country}.`, { field: 'country' });
+    }
+    const estimate = times(project.price, order.quantity);
+    ensureCovers(balance, estimate, 'The numbers cost');
+    const draft: Draft = { kind: 'sms', ...owner(supplier), input: order, estimate: { amount: estimate, currency: balance.currency }, idempotencyKey: idempotencyKey?.trim() ?? null };
+    const price = { amount: project.price, currency: balance.currency };
+    try {
+      return await spend(ctx, draft, () => supplier.addSms(order, price), (placed) => placed.map((number) => number.id));
+    } finally {
+      loaders.spent();
+    }
+  });
 }

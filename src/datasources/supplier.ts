@@ -34,6 +34,12 @@ export class Supplier {
     return this.#identity().tenant;
   }
 
+  /** Who is asking, for what it owns. */
+  get caller(): { tenant: string; caller: string; readsAll: boolean } {
+    const { tenant, caller, readsAll } = this.#identity();
+    return { tenant, caller, readsAll };
+  }
+
   get #key(): string {
     return this.#identity().key;
   }

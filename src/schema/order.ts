@@ -1,10 +1,9 @@
 import type { Context } from '../context.ts';
 import { badInput } from '../datasources/errors.ts';
-import { idempotent } from '../datasources/idempotency.ts';
-import { placeOrder } from '../datasources/placement.ts';
+import { addOrder } from '../datasources/placement.ts';
 import { type StateRef, current, isFinalOrder } from '../datasources/states.ts';
 import type { NewOrder, OrderState } from '../datasources/types.ts';
-import { watchOrder, watchOrders } from '../subscriptions/watch.ts';
+import { watchOrderStatus, watchOrders } from '../subscriptions/watch.ts';
 import { Money } from './balance.ts';
 import { builder } from './builder.ts';
 import { EntityType } from './service.ts';
@@ -28,7 +27,7 @@ const field = <K extends keyof OrderState>(order: StateRef<OrderState>, ctx: Con
 
 const known = (state: OrderState): StateRef<OrderState> => ({ id: state.id, known: state });
 
-const Order = builder.objectRef<StateRef<OrderState>>('Order').implement({
+export const Order = builder.objectRef<StateRef<OrderState>>('Order').implement({
   fields: (t) => ({
     id: t.exposeID('id', { description: "The supplier's order id." }),
     status: t.field({ type: OrderStatus, resolve: (order, _args, ctx) => field(order, ctx, 'status') }),
@@ -93,8 +92,7 @@ builder.mutationField('addOrder', (t) =>
         link: optionalText(input.link, 'link'),
       };
       if (order.quantity <= 0) throw badInput(`quantity must be a positive integer, got ${order.quantity}.`, { field: 'quantity' });
-      const scope = { tenant: ctx.supplier.tenant, mutation: 'addOrder', key: input.idempotencyKey };
-      return { id: await idempotent(ctx.services.idempotency, scope, order, () => placeOrder(ctx, order)) };
+      return { id: await addOrder(ctx, order, input.idempotencyKey) };
     },
   }),
 );
@@ -104,7 +102,7 @@ builder.subscriptionFields((t) => ({
     type: Order,
     description: 'The order now, then each change of it, completing after a final status.',
     args: { id: t.arg.id({ required: true }) },
-    subscribe: (_root, args, ctx) => watchOrder(ctx, supplierId(args.id, 'id')),
+    subscribe: (_root, args, ctx) => watchOrderStatus(ctx, supplierId(args.id, 'id')),
     resolve: known,
   }),
   orderUpdates: t.field({

@@ -55,6 +55,36 @@ export function paginate<T extends { id: string }>(items: readonly T[], args: Pa
   };
 }
 
+const encodeId = (id: string) => Buffer.from(`id:${id}`).toString('base64url');
+
+/**
+ * For lists a store pages itself (newest first, by id): checks the arguments before anything is
+ * read and gives the id to start after.
+ */
+export function storedPageArgs(args: PageArgs): { first: number; after?: string } {
+  paginate([], { first: args.first });
+  if (!args.after) return { first: args.first ?? DEFAULT_PAGE_SIZE };
+  const raw = Buffer.from(args.after, 'base64url').toString('utf8');
+  if (!raw.startsWith('id:') || encodeId(raw.slice(3)) !== args.after.replace(/=+$/, '')) {
+    throw badInput('after is not a cursor this API gave out.', { field: 'after' });
+  }
+  return { first: args.first ?? DEFAULT_PAGE_SIZE, after: raw.slice(3) };
+}
+
+export function storedPage<T extends { id: string }>(items: readonly T[], more: { hasNextPage: boolean; totalCount: number; after?: string }): Page<T> {
+  const edges = items.map((node) => ({ cursor: encodeId(node.id), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: more.hasNextPage,
+      hasPreviousPage: more.after !== undefined,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount: more.totalCount,
+  };
+}
+
 /** Checks a cursor before anything is fetched, so a malformed one costs no upstream call. */
 export function checkPageArgs(args: PageArgs): void {
   if (args.after) decode(args.after);

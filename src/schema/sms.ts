@@ -1,7 +1,6 @@
 import type { Context } from '../context.ts';
 import { badInput } from '../datasources/errors.ts';
-import { idempotent } from '../datasources/idempotency.ts';
-import { rentNumbers } from '../datasources/placement.ts';
+import { addSmsOrder } from '../datasources/placement.ts';
 import { type StateRef, current, isFinalSms, smsMessage } from '../datasources/states.ts';
 import type { NewSmsOrder, SmsCountry as SmsCountryShape, SmsOrderState, SmsProject as SmsProjectShape } from '../datasources/types.ts';
 import { watchSms } from '../subscriptions/watch.ts';
@@ -48,7 +47,7 @@ const field = <K extends keyof SmsOrderState>(order: StateRef<SmsOrderState>, ct
 
 const known = (state: SmsOrderState): StateRef<SmsOrderState> => ({ id: state.id, known: state });
 
-const SmsOrder = builder.objectRef<StateRef<SmsOrderState>>('SmsOrder').implement({
+export const SmsOrder = builder.objectRef<StateRef<SmsOrderState>>('SmsOrder').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     phone: t.string({ nullable: true, resolve: (order, _args, ctx) => field(order, ctx, 'phone') }),
@@ -117,8 +116,7 @@ builder.mutationField('addSmsOrder', (t) =>
         country: optionalText(input.country, 'country', 8)?.toLowerCase(),
         phone: optionalText(input.phone, 'phone', 32),
       };
-      const scope = { tenant: ctx.supplier.tenant, mutation: 'addSmsOrder', key: input.idempotencyKey };
-      const placed = await idempotent(ctx.services.idempotency, scope, order, () => rentNumbers(ctx, order));
+      const placed = await addSmsOrder(ctx, order, input.idempotencyKey);
       return placed.map((state) => ({ id: state.id, known: state, partial: true }));
     },
   }),

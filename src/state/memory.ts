@@ -1,0 +1,139 @@
+/**
+ * The state store in this process: right for the sandbox and for trying the gateway out, lost on
+ * a restart and not shared between instances (start-up says so when a real supplier is set).
+ */
+import { LRUCache } from 'lru-cache';
+import {
+  type IdempotencyRecord,
+  type IdempotencyScope,
+  type IdempotencyStore,
+  InvalidCursorError,
+  type Ledger,
+  type LedgerPage,
+  type Outcome,
+  type Placement,
+  type PlacementKind,
+  type StatePolicy,
+  type StateStore,
+} from './store.ts';
+
+/** Callers whose records are kept; past this the least recent caller's records go first. */
+const MAX_CALLERS = 10_000;
+
+/** Placements listed per caller and kind, and orders whose owner is remembered, in this process. */
+const MAX_PLACEMENTS_PER_CALLER = 100_000;
+const MAX_OWNED_ORDERS = 1_000_000;
+
+const DAY_MS = 86_400_000;
+
+const recordKey = (scope: IdempotencyScope) => `${scope.mutation}\u0000${scope.key}`;
+
+class MemoryIdempotency implements IdempotencyStore {
+  readonly #callers = new LRUCache<string, LRUCache<string, IdempotencyRecord>>({ max: MAX_CALLERS });
+
+  constructor(private readonly policy: StatePolicy) {}
+
+  async claim(scope: IdempotencyScope, fingerprint: string, claim: string, leaseMs: number) {
+    const records = this.#records(scope, true)!;
+    const existing = records.get(recordKey(scope));
+    if (existing) return existing;
+    records.set(recordKey(scope), { state: 'pending', fingerprint, claim, leaseUntil: Date.now() + leaseMs });
+    return undefined;
+  }
+
+  async settle(scope: IdempotencyScope, claim: string, outcome: Outcome) {
+    const pending = this.#pending(scope, claim);
+    if (pending) this.#records(scope)?.set(recordKey(scope), { state: 'done', fingerprint: pending.fingerprint, outcome });
+  }
+
+  async release(scope: IdempotencyScope, claim: string) {
+    if (this.#pending(scope, claim)) this.#records(scope)?.delete(recordKey(scope));
+  }
+
+  async abandon(scope: IdempotencyScope, claim: string, outcome: Outcome) {
+    const pending = this.#pending(scope, claim);
+    if (pending && pending.leaseUntil < Date.now()) await this.settle(scope, claim, outcome);
+    return this.read(scope);
+  }
+
+  async read(scope: IdempotencyScope) {
+    return this.#records(scope)?.get(recordKey(scope));
+  }
+
+  #pending(scope: IdempotencyScope, claim: string) {
+    const record = this.#records(scope)?.get(recordKey(scope));
+    return record?.state === 'pending' && record.claim === claim ? record : undefined;
+  }
+
+  /** Each caller has its own bounded set, so no caller can evict another's records. */
+  #records(scope: IdempotencyScope, create = false) {
+    const owner = `${scope.tenant}\u0000${scope.caller}`;
+    let records = this.#callers.get(owner);
+    if (!records && create) {
+      records = new LRUCache({ max: this.policy.idempotencyMaxPerCaller, ttl: this.policy.idempotencyTtlSeconds * 1000 });
+      this.#callers.set(owner, records);
+    }
+    return records;
+  }
+}
+
+class MemoryLedger implements Ledger {
+  /** Per tenant, caller and kind, newest first. */
+  readonly #lists = new Map<string, Placement[]>();
+  readonly #owners: LRUCache<string, string>;
+
+  constructor(private readonly policy: StatePolicy) {
+    this.#owners = new LRUCache({ max: MAX_OWNED_ORDERS, ttl: this.#retentionMs });
+  }
+
+  async put(placement: Placement) {
+    const list = this.#list(placement, placement.kind);
+    const at = list.findIndex((entry) => entry.id === placement.id);
+    if (at >= 0) list[at] = placement;
+    else if (list.unshift(placement) > MAX_PLACEMENTS_PER_CALLER) list.pop();
+    if (placement.outcome === 'PLACED') {
+      for (const id of placement.orderIds) this.#owners.set(this.#ownerKey(placement.tenant, placement.kind, id), placement.caller);
+    }
+  }
+
+  async remove(placement: Placement) {
+    const list = this.#list(placement, placement.kind);
+    const at = list.findIndex((entry) => entry.id === placement.id);
+    if (at >= 0) list.splice(at, 1);
+  }
+
+  async page(owner: { tenant: string; caller: string }, kind: PlacementKind, first: number, after?: string): Promise<LedgerPage> {
+    const list = this.#list(owner, kind);
+    const cutoff = Date.now() - this.#retentionMs;
+    while (list.length > 0 && Date.parse(list.at(-1)!.placedAt) < cutoff) list.pop();
+    let start = 0;
+    if (after !== undefined) {
+      start = list.findIndex((entry) => entry.id === after) + 1;
+      if (start === 0) throw new InvalidCursorError(after);
+    }
+    return { placements: list.slice(start, start + first), hasNextPage: start + first < list.length, totalCount: list.length };
+  }
+
+  async owners(tenant: string, kind: PlacementKind, ids: readonly string[]) {
+    return ids.map((id) => this.#owners.get(this.#ownerKey(tenant, kind, id)));
+  }
+
+  get #retentionMs() {
+    return this.policy.ledgerRetentionDays * DAY_MS;
+  }
+
+  #list(owner: { tenant: string; caller: string }, kind: PlacementKind): Placement[] {
+    const key = `${owner.tenant}\u0000${owner.caller}\u0000${kind}`;
+    let list = this.#lists.get(key);
+    if (!list) this.#lists.set(key, (list = []));
+    return list;
+  }
+
+  #ownerKey(tenant: string, kind: PlacementKind, id: string) {
+    return `${tenant}\u0000${kind}\u0000${id}`;
+  }
+}
+
+export function createMemoryStore(policy: StatePolicy): StateStore {
+  return { kind: 'memory', ready: true, idempotency: new MemoryIdempotency(policy), ledger: new MemoryLedger(policy), close: async () => {} };
+}

@@ -1,0 +1,98 @@
+/**
+ * What the gateway must not lose: idempotency records and the ledger of placements, with the
+ * ownership of orders it implies. In this process (memory.ts) or in Redis (redis.ts), behind
+ * these small interfaces.
+ */
+import { GatewayError } from '../datasources/errors.ts';
+import type { Money, NewOrder, NewSmsOrder } from '../datasources/types.ts';
+
+/** One caller's use of one idempotency key for one mutation. */
+export interface IdempotencyScope {
+  tenant: string;
+  caller: string;
+  mutation: string;
+  key: string;
+}
+
+/** What a finished mutation answered: its value, or the error a repeat must see again. */
+export type Outcome = { ok: true; value: unknown } | { ok: false; message: string; extensions: Record<string, unknown> };
+
+export type IdempotencyRecord =
+  | { state: 'pending'; fingerprint: string; claim: string; leaseUntil: number }
+  | { state: 'done'; fingerprint: string; outcome: Outcome };
+
+export interface IdempotencyStore {
+  /** Atomically claims the scope for this claim id (resolves undefined), or resolves the record already there. */
+  claim(scope: IdempotencyScope, fingerprint: string, claim: string, leaseMs: number): Promise<IdempotencyRecord | undefined>;
+  /** Records the outcome of a claim that is still pending. */
+  settle(scope: IdempotencyScope, claim: string, outcome: Outcome): Promise<void>;
+  /** Frees the key of a claim that is still pending: nothing was placed. */
+  release(scope: IdempotencyScope, claim: string): Promise<void>;
+  /** Replaces a pending claim whose lease has passed with this outcome; resolves what is there now. */
+  abandon(scope: IdempotencyScope, claim: string, outcome: Outcome): Promise<IdempotencyRecord | undefined>;
+  read(scope: IdempotencyScope): Promise<IdempotencyRecord | undefined>;
+}
+
+export type PlacementOutcome = 'PLACED' | 'UNCONFIRMED';
+
+interface PlacementBase {
+  id: string;
+  tenant: string;
+  caller: string;
+  idempotencyKey: string | null;
+  /** ISO-8601. */
+  placedAt: string;
+  outcome: PlacementOutcome;
+  /** The supplier's ids; empty while UNCONFIRMED. */
+  orderIds: string[];
+}
+
+export type Placement =
+  | (PlacementBase & { kind: 'order'; input: NewOrder; estimate: Money })
+  | (PlacementBase & { kind: 'sms'; input: NewSmsOrder; estimate: Money });
+
+export type PlacementKind = Placement['kind'];
+
+export interface LedgerPage {
+  placements: Placement[];
+  hasNextPage: boolean;
+  totalCount: number;
+}
+
+export interface Ledger {
+  /** Writes a placement (again, when its outcome is known); a PLACED one makes its caller own its orders. */
+  put(placement: Placement): Promise<void>;
+  remove(placement: Placement): Promise<void>;
+  /** Newest first; `after` is the id of the last placement of the previous page. */
+  page(owner: { tenant: string; caller: string }, kind: PlacementKind, first: number, after?: string): Promise<LedgerPage>;
+  /** The caller that placed each order, in the order of `ids`; undefined when not placed through this gateway. */
+  owners(tenant: string, kind: PlacementKind, ids: readonly string[]): Promise<Array<string | undefined>>;
+}
+
+export interface StateStore {
+  kind: 'memory' | 'redis';
+  /** False while the store cannot be reached. */
+  readonly ready: boolean;
+  idempotency: IdempotencyStore;
+  ledger: Ledger;
+  close(): Promise<void>;
+}
+
+/** How long records are kept and how many per caller: the contract's settings. */
+export interface StatePolicy {
+  idempotencyTtlSeconds: number;
+  idempotencyMaxPerCaller: number;
+  ledgerRetentionDays: number;
+}
+
+/** The store could not be read or written: money-spending mutations are refused, never run blind. */
+export function stateStoreUnavailable(cause?: unknown): GatewayError {
+  return new GatewayError('UPSTREAM_UNAVAILABLE', "The gateway's state store is unavailable; try again shortly.", {
+    cause,
+    extensions: { reason: 'STATE_STORE' },
+  });
+}
+
+export class InvalidCursorError extends Error {
+  override name = 'InvalidCursorError';
+}
