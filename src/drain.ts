@@ -1,33 +1,56 @@
 /**
- * Connection draining for shutdown. Node's closeIdleConnections leaves alone sockets that never
- * sent a request (a browser's preconnect, a client's spare connection), so server.close() would
- * wait for them to time out, and closeAllConnections cuts requests mid-answer. This knows which
- * sockets carry a request, so that shutdown closes the others at once and each busy one as soon
- * as its response is done; only what is still busy after the grace is cut.
+ * Connection draining for shutdown. Requests already received are answered; requests that arrive
+ * once draining began get 503 with Retry-After and Connection: close before anything runs, so a
+ * client (or its load balancer) retries on another instance instead of seeing a reset. The
+ * listener stays open until no request is in flight, so a burst that raced the signal is answered
+ * too. Node's closeIdleConnections leaves alone sockets that never sent a request, and
+ * closeAllConnections cuts requests mid-answer: this knows which sockets carry a request, ends
+ * the others at once and each busy one after its response; only what is still busy after the
+ * grace is cut.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** What a client that arrives during shutdown is told: try again shortly, elsewhere. */
+const RETRY_AFTER_S = 2;
 
 export interface Drain {
-  /** Ends idle sockets now, busy ones after their response, and all of them after graceMs. */
-  drain(graceMs: number): void;
+  /** Wraps the request handler: requests pass until draining begins, then get 503. */
+  gate(handler: RequestListener): RequestListener;
+  readonly draining: boolean;
+  /** Starts draining; resolves once nothing is in flight (or graceMs passed), the listener closed and every socket ended. */
+  drain(graceMs: number): Promise<void>;
+}
+
+function refuse(res: ServerResponse): void {
+  const body = JSON.stringify({
+    errors: [{ message: 'The gateway is restarting: try again in a moment.', extensions: { code: 'UPSTREAM_UNAVAILABLE', reason: 'SHUTTING_DOWN' } }],
+  });
+  res.writeHead(503, { 'content-type': 'application/json', 'retry-after': String(RETRY_AFTER_S), connection: 'close' });
+  res.end(body);
 }
 
 export function trackConnections(server: Server): Drain {
   const busy = new Map<Socket, number>();
   let draining = false;
+  let idle: (() => void) | undefined;
   const settle = (socket: Socket) => {
-    if (draining && !busy.get(socket)) socket.end();
+    if (!draining) return;
+    if (!busy.get(socket)) socket.end();
+    if ([...busy.values()].every((count) => count === 0)) idle?.();
   };
   server.on('connection', (socket: Socket) => {
     busy.set(socket, 0);
-    socket.once('close', () => busy.delete(socket));
+    socket.once('close', () => {
+      busy.delete(socket);
+      settle(socket);
+    });
   });
   // An upgraded socket is the WebSocket server's to close, with a close frame.
   server.on('upgrade', (_req: IncomingMessage, socket: Socket) => busy.delete(socket));
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const track = (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
-    if (draining) res.setHeader('connection', 'close');
     const held = busy.get(socket);
     if (held === undefined) return;
     busy.set(socket, held + 1);
@@ -37,12 +60,25 @@ export function trackConnections(server: Server): Drain {
       busy.set(socket, Math.max(0, left - 1));
       settle(socket);
     });
-  });
+  };
   return {
-    drain(graceMs) {
+    gate: (handler) => (req, res) => {
+      if (draining) return refuse(res);
+      track(req, res);
+      handler(req, res);
+    },
+    get draining() {
+      return draining;
+    },
+    async drain(graceMs) {
       draining = true;
+      const quiet = new Promise<void>((resolve) => (idle = resolve));
       for (const socket of busy.keys()) settle(socket);
-      setTimeout(() => server.closeAllConnections(), graceMs).unref();
+      if (busy.size === 0) idle!();
+      await Promise.race([quiet, sleep(graceMs, undefined, { ref: false })]);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
     },
   };
 }
@@ -50,6 +86,16 @@ export function trackConnections(server: Server): Drain {
 /** Work that must finish before the process exits: placements whose outcome is still to be recorded. */
 export class InFlight {
   readonly #running = new Set<Promise<unknown>>();
+  #closing = false;
+
+  /** Shutdown began: placements that have not reached their spend are refused (placement.ts). */
+  close(): void {
+    this.#closing = true;
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
 
   get size(): number {
     return this.#running.size;

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -23,8 +24,8 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** How long in-flight requests may take to finish at shutdown before their sockets are cut. */
-const SHUTDOWN_GRACE_MS = 10_000;
+/** The least time in-flight requests get to finish at shutdown before their sockets are cut. */
+const MIN_SHUTDOWN_GRACE_MS = 10_000;
 
 export function createGateway(config: Config, logger: Logger = createLogger(config.logLevel)): Gateway {
   if (!config.upstreamUrl) throw new ConfigError('HSTOCK_API_URL must be set (main() starts a sandbox when it is not)');
@@ -51,9 +52,12 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
     ],
   });
 
-  const server = createServer(yoga);
-  const websocket = attachWebSocket(server, yoga, services);
+  const server = createServer();
   const connections = trackConnections(server);
+  server.on('request', connections.gate(yoga));
+  const websocket = attachWebSocket(server, yoga, services, () => !connections.draining);
+  // Placements in flight may take one supplier call to finish; a margin lets their outcome be recorded.
+  const graceMs = Math.max(MIN_SHUTDOWN_GRACE_MS, config.upstreamTimeoutMs + 5_000);
   return {
     yoga,
     server,
@@ -64,15 +68,16 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
       return `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/graphql`;
     },
     stop: async () => {
-      // No new connections; then every subscription completes and no new one starts. One turn of
-      // the event loop lets those `complete` messages and SSE endings go out before sockets close.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // New requests get 503 from here on; requests already received, and placements in flight,
+      // run to their end and record their outcome. Then WebSocket clients are told to resubscribe
+      // elsewhere (1012) and SSE streams end with a retryable error.
+      services.spends.close();
+      const http = connections.drain(graceMs);
+      await Promise.race([services.spends.settled(), sleep(graceMs, undefined, { ref: false })]);
+      await websocket.close(graceMs);
       services.hub.close();
-      await new Promise((resolve) => setImmediate(resolve));
-      connections.drain(SHUTDOWN_GRACE_MS);
-      await websocket.close(SHUTDOWN_GRACE_MS);
-      await closed;
-      await services.client.close();
+      await http;
+      await Promise.all([services.client.close(), services.state.close()]);
     },
   };
 }
@@ -93,8 +98,9 @@ async function main(): Promise<void> {
     sandbox = await createSandbox({ ...config.sandbox }).catch((error: unknown) => listenError(error, 'SANDBOX_PORT'));
     config = { ...config, upstreamUrl: sandbox.url, serverKey: 'sandbox-demo-key', allowAnonymous: true, host: '127.0.0.1' };
     logger.info(`HSTOCK_API_URL is not set: using the built-in sandbox at ${sandbox.url} with its demo key`);
-  } else if (config.serverKey && config.allowAnonymous) {
-    logger.warn('GATEWAY_ALLOW_ANONYMOUS=true: anyone who can reach this port can spend the supplier key');
+  } else {
+    if (config.serverKey && config.allowAnonymous) logger.warn('GATEWAY_ALLOW_ANONYMOUS=true: anyone who can reach this port can spend the supplier key');
+    if (!config.redisUrl) logger.warn('REDIS_URL is not set: idempotency records and the ledger live in this process and do not survive a restart');
   }
   const gateway = createGateway(config, logger);
   const url = await gateway.start().catch((error: unknown) => listenError(error, 'PORT'));

@@ -50,9 +50,21 @@ function tracked<T>(iterator: AsyncIterableIterator<T>, live: Set<AsyncIterableI
   return wrapper;
 }
 
-export function attachWebSocket(server: Server, yoga: YogaServerInstance<ServerContext, OperationContext>, services: GatewayServices) {
+/** Close code 1012 (Service Restart): graphql-ws clients reconnect, to another instance or this one's successor. */
+const SERVICE_RESTART = 1012;
+
+export function attachWebSocket(
+  server: Server,
+  yoga: YogaServerInstance<ServerContext, OperationContext>,
+  services: GatewayServices,
+  accepting: () => boolean,
+) {
   const { config } = services;
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const wss = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    verifyClient: (_info, done) => (accepting() ? done(true) : done(false, 503, 'Service Unavailable', { 'retry-after': '2' })),
+  });
   const sockets = new WeakMap<object, SocketOperations>();
   const operationsOf = (socket: object) => {
     let operations = sockets.get(socket);
@@ -117,12 +129,19 @@ export function attachWebSocket(server: Server, yoga: YogaServerInstance<ServerC
   );
 
   return {
-    /** Closes every socket (1001 Going Away) and the server; sockets that do not answer within graceMs are cut. */
+    /**
+     * Closes every socket with 1012 (Service Restart), so that clients resubscribe elsewhere and
+     * none takes the end of a subscription for a final state; sockets that do not answer the
+     * close within graceMs are cut.
+     */
     close: async (graceMs: number) => {
       const cut = setTimeout(() => {
         for (const socket of wss.clients) socket.terminate();
       }, graceMs);
       try {
+        const gone = [...wss.clients].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
+        for (const socket of wss.clients) socket.close(SERVICE_RESTART, 'Service Restart');
+        await Promise.all(gone);
         await disposable.dispose();
         await new Promise<void>((resolve) => wss.close(() => resolve()));
       } finally {

@@ -38,10 +38,12 @@ export interface Harness {
 export interface HarnessOptions {
   config?: Partial<Config>;
   sandbox?: SandboxOptions;
+  /** A sandbox already running (another gateway's): this harness uses it and leaves it running. */
+  upstream?: Sandbox;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const sandbox = await createSandbox({ port: 0, ...options.sandbox });
+  const sandbox = options.upstream ?? (await createSandbox({ port: 0, ...options.sandbox }));
   const config: Config = {
     ...loadConfig({}),
     port: 0,
@@ -83,7 +85,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async close() {
       await gateway.stop();
-      await sandbox.close();
+      if (!options.upstream) await sandbox.close();
     },
   };
   return harness;

@@ -43,7 +43,13 @@ function once<T>(ctx: Spender, mutation: string, key: string | null | undefined,
  * when the failure proves nothing was placed.
  */
 async function spend<T>(ctx: Spender, draft: Draft, call: () => Promise<T>, idsOf: (value: T) => string[]): Promise<T> {
-  const { ledger } = ctx.services.state;
+  const { state, spends } = ctx.services;
+  if (spends.closing) {
+    throw new GatewayError('UPSTREAM_UNAVAILABLE', 'The gateway is restarting: nothing was spent; try again in a moment.', {
+      extensions: { reason: 'SHUTTING_DOWN' },
+    });
+  }
+  const { ledger } = state;
   const placement = { ...draft, id: randomUUID(), placedAt: new Date().toISOString(), outcome: 'UNCONFIRMED', orderIds: [] } as Placement;
   await ledger.put(placement);
   let value: T;

@@ -5,5 +5,6 @@ import './service.ts';
 import './category.ts';
 import './order.ts';
 import './sms.ts';
+import './ledger.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

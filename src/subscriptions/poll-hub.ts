@@ -66,7 +66,9 @@ export class PollHub {
   watch<T>(tenant: string, key: string, spec: () => PollSpec<T>): AsyncIterableIterator<T> {
     if (this.#closed) {
       // Retryable on purpose: clients reconnect, to this gateway's successor.
-      throw new GatewayError('UPSTREAM_UNAVAILABLE', 'The gateway is shutting down: subscribe again in a moment.');
+      throw new GatewayError('UPSTREAM_UNAVAILABLE', 'The gateway is shutting down: subscribe again in a moment.', {
+        extensions: { reason: 'SHUTTING_DOWN' },
+      });
     }
     const held = this.#perTenant.get(tenant) ?? 0;
     if (held >= this.options.perTenant) {
@@ -92,11 +94,17 @@ export class PollHub {
     return channel;
   }
 
-  /** Ends every subscription and refuses new ones (shutdown): subscribers see completion. */
+  /**
+   * Shutdown: refuses new subscriptions and ends every open one with a retryable error, never with
+   * completion, which would tell a subscriber its order reached a final state.
+   */
   close(): void {
     this.#closed = true;
+    const restarting = new GatewayError('UPSTREAM_UNAVAILABLE', 'The gateway is restarting: subscribe again.', {
+      extensions: { reason: 'SHUTTING_DOWN' },
+    });
     for (const [id, loop] of this.#loops) {
-      for (const channel of loop.subscribers) channel.end();
+      for (const channel of loop.subscribers) channel.fail(restarting);
       this.#stop(id, loop);
     }
   }

@@ -136,7 +136,7 @@ describe('PollHub', () => {
     expect(seen).toEqual(['pending', 'running']);
     expect(hub.loops).toBe(1);
     hub.close();
-    expect(await ended).toBe('complete');
+    expect(await ended).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
   });
 
   it('tells subscribers UPSTREAM_UNAVAILABLE once failures outlast the limit', async () => {
@@ -168,10 +168,10 @@ describe('PollHub', () => {
     expect(() => hub.watch('a', 'order:3', spec)).not.toThrow();
   });
 
-  it('completes every subscriber on close and refuses new ones after it', async () => {
+  it('ends every subscriber on close with a retryable error, never completion, and refuses new ones after it', async () => {
     const { ended } = drain(hub.watch('t', 'order:1', () => scripted([{ status: 'pending' }]).spec));
     hub.close();
-    expect(await ended).toBe('complete');
+    expect(await ended).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', extensions: { reason: 'SHUTTING_DOWN' } });
     expect(hub.loops).toBe(0);
     expect(() => hub.watch('t', 'order:2', () => scripted([{ status: 'pending' }]).spec)).toThrow(
       expect.objectContaining({ code: 'UPSTREAM_UNAVAILABLE' }),

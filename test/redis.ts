@@ -1,0 +1,79 @@
+/**
+ * A real redis-server for tests: Debian's package, on a free loopback port, in a fresh temporary
+ * directory, never a Redis the machine happens to run. Without the binary the tests that need it
+ * are skipped with a warning, except under CI, where that fails the run.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const REDIS_SERVER = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
+
+export const redisPresent = existsSync(REDIS_SERVER);
+
+if (!redisPresent && ['1', 'true'].includes((process.env.CI ?? '').toLowerCase())) {
+  throw new Error(`redis-server not found at ${REDIS_SERVER}: CI must install it (apt-get install redis-server).`);
+}
+if (!redisPresent) {
+  console.warn(`\n  Redis tests skipped: no redis-server at ${REDIS_SERVER}. Install it with "apt-get install redis-server" or set REDIS_SERVER_PATH.\n`);
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+export interface RedisServer {
+  url: string;
+  /** SIGKILL: gone at once, as in a crash. */
+  kill(): Promise<void>;
+  /** SIGTERM: Redis flushes its append-only file and exits. */
+  stop(): Promise<void>;
+  /** Starts again on the same port and directory (the AOF, when on, is read back). */
+  start(): Promise<void>;
+  /** Stops it and removes its directory. */
+  close(): Promise<void>;
+}
+
+export async function startRedis(options: { appendOnly?: boolean } = {}): Promise<RedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'hstock-redis-'));
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no', '--logfile', ''];
+  const start = async () => {
+    const started = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = started;
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      started.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Ready to accept connections')) resolve();
+      });
+      started.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output}`)));
+    });
+  };
+  const exit = async (signal: NodeJS.Signals) => {
+    const running = child;
+    child = undefined;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill(signal);
+    await exited;
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    kill: () => exit('SIGKILL'),
+    stop: () => exit('SIGTERM'),
+    start,
+    async close() {
+      await exit('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
