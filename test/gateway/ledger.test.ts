@@ -21,10 +21,9 @@ import { DEMO_KEY, type Harness, RESELLER_KEY, codes, startHarness } from '../ha
 import { type RedisServer, redisPresent, startRedis } from '../redis.ts';
 import { collectSse, wsClient } from '../subscribe.ts';
 
-const stores: Array<[string, () => Promise<RedisServer | undefined>]> = [
-  ['in process', async () => undefined],
-  ...(redisPresent ? ([['in Redis', () => startRedis()]] as const) : []),
-];
+type StoreStart = () => Promise<RedisServer | undefined>;
+const stores: Array<[string, StoreStart]> = [['in process', async () => undefined]];
+if (redisPresent) stores.push(['in Redis', () => startRedis()]);
 
 async function firstProduct(h: Harness, key: string) {
   const { data } = await h.request(ServicesPageDocument, { first: 500 }, { key });
