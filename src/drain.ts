@@ -1,12 +1,11 @@
 /**
  * Connection draining for shutdown. Requests already received are answered; requests that arrive
  * once draining began get 503 with Retry-After and Connection: close before anything runs, so a
- * client (or its load balancer) retries on another instance instead of seeing a reset. The
- * listener stays open until no request is in flight, so a burst that raced the signal is answered
- * too. Node's closeIdleConnections leaves alone sockets that never sent a request, and
- * closeAllConnections cuts requests mid-answer: this knows which sockets carry a request, ends
- * the others at once and each busy one after its response; only what is still busy after the
- * grace is cut.
+ * client (or its load balancer) retries on another instance instead of seeing a reset. Sockets
+ * are left open until no request is in flight: ending an idle keep-alive socket while its client
+ * is sending on it is what resets requests, so the 503 with Connection: close is what closes
+ * them. Node's closeIdleConnections and closeAllConnections know nothing of this; this knows
+ * which sockets carry a request, and only what is still busy after the grace is cut.
  */
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -35,16 +34,14 @@ export function trackConnections(server: Server): Drain {
   const busy = new Map<Socket, number>();
   let draining = false;
   let idle: (() => void) | undefined;
-  const settle = (socket: Socket) => {
-    if (!draining) return;
-    if (!busy.get(socket)) socket.end();
-    if ([...busy.values()].every((count) => count === 0)) idle?.();
+  const settle = () => {
+    if (draining && [...busy.values()].every((count) => count === 0)) idle?.();
   };
   server.on('connection', (socket: Socket) => {
     busy.set(socket, 0);
     socket.once('close', () => {
       busy.delete(socket);
-      settle(socket);
+      settle();
     });
   });
   // An upgraded socket is the WebSocket server's to close, with a close frame.
@@ -58,7 +55,7 @@ export function trackConnections(server: Server): Drain {
       const left = busy.get(socket);
       if (left === undefined) return; // the socket closed first
       busy.set(socket, Math.max(0, left - 1));
-      settle(socket);
+      settle();
     });
   };
   return {
@@ -73,8 +70,7 @@ export function trackConnections(server: Server): Drain {
     async drain(graceMs) {
       draining = true;
       const quiet = new Promise<void>((resolve) => (idle = resolve));
-      for (const socket of busy.keys()) settle(socket);
-      if (busy.size === 0) idle!();
+      settle();
       await Promise.race([quiet, sleep(graceMs, undefined, { ref: false })]);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

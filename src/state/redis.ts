@@ -92,9 +92,12 @@ class Connection {
     return this.client.isReady;
   }
 
-  /** Runs commands under a deadline; any failure is the store being unavailable. */
+  /**
+   * Runs commands under a deadline; any failure is the store being unavailable. While the first
+   * connection is being made commands wait for it; once Redis was found away they fail at once.
+   */
   async run<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    if (!this.client.isReady) throw stateStoreUnavailable();
+    if (!this.client.isReady && (this.#down || !(await this.#connected()))) throw stateStoreUnavailable();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(stateStoreUnavailable(new Error('Redis command timed out'))), COMMAND_TIMEOUT_MS);
@@ -107,6 +110,20 @@ class Connection {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  #connected(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const ready = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.client.off('ready', ready);
+        resolve(false);
+      }, COMMAND_TIMEOUT_MS);
+      this.client.once('ready', ready);
+    });
   }
 
   async close(): Promise<void> {
