@@ -42,8 +42,23 @@ describe('npm start', () => {
     expect(code).toBe(0);
   });
 
+  it('warns in one line when a real supplier is set and REDIS_URL is not', async () => {
+    const { output } = start({ PORT: '0', HSTOCK_API_URL: 'http://127.0.0.1:9/api/v2' });
+    await expect.poll(() => output().stdout, { timeout: 15_000 }).toContain('GraphiQL');
+    const warnings = output().stdout.split('\n').filter((line) => line.includes('"level":40'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/REDIS_URL is not set: idempotency records and the ledger .* do not survive a restart/);
+  });
+
+  it('does not warn about the state store when REDIS_URL is set', async () => {
+    const { output } = start({ PORT: '0', HSTOCK_API_URL: 'http://127.0.0.1:9/api/v2', REDIS_URL: 'redis://127.0.0.1:9' });
+    await expect.poll(() => output().stdout, { timeout: 15_000 }).toContain('GraphiQL');
+    expect(output().stdout).not.toContain('REDIS_URL is not set');
+  });
+
   it.each([
     ['PORT', 'abc'],
+    ['REDIS_URL', 'http://not-redis'],
     ['HSTOCK_TIMEOUT_MS', '-5'],
     ['HSTOCK_API_URL', 'not a url'],
     ['LOG_LEVEL', 'loud'],
