@@ -40,7 +40,13 @@ describe.each(stores)('ownership in server-key mode, state %s', (_name, startSto
   beforeAll(async () => {
     redis = await startStore();
     h = await startHarness({
-      config: { serverKey: DEMO_KEY, gatewayTokens: [`alice:${ALICE}`, `bob:${BOB}`], adminTokens: [`ops:${OPS}`], redisUrl: redis?.url },
+      config: {
+        serverKey: DEMO_KEY,
+        gatewayTokens: [`alice:${ALICE}`, `bob:${BOB}`],
+        adminTokens: [`ops:${OPS}`],
+        allowAnonymous: true,
+        redisUrl: redis?.url,
+      },
     });
     const product = await firstProduct(h, ALICE);
     const placed = await h.request(AddOrderDocument, { input: { serviceId: product.id, quantity: 2, idempotencyKey: 'cart-1' } }, { key: ALICE });
@@ -108,6 +114,13 @@ describe.each(stores)('ownership in server-key mode, state %s', (_name, startSto
     expect((await h.request(SmsOrderDocument, { id }, { key: ALICE })).data!.smsOrder).toMatchObject({ id });
     expect((await h.request(SmsOrderDocument, { id }, { key: OPS })).data!.smsOrder).toMatchObject({ id });
     expect(codes(await h.request(SmsOrderDocument, { id }, { key: BOB }))).toEqual(['NOT_FOUND']);
+  });
+
+  it('takes every anonymous client as one caller, apart from the named ones', async () => {
+    const anonymous = await h.placeOrder({ key: null });
+    expect((await h.request(OrderDocument, { id: anonymous }, { key: null })).data!.order).toMatchObject({ id: anonymous });
+    expect(codes(await h.request(OrderDocument, { id: anonymous }, { key: BOB }))).toEqual(['NOT_FOUND']);
+    expect(codes(await h.request(OrderDocument, { id: aliceOrder }, { key: null }))).toEqual(['NOT_FOUND']);
   });
 
   it('lists each caller its own placements only', async () => {
