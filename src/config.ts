@@ -42,6 +42,17 @@ export interface Config {
   ledgerRetentionDays: number;
   upstreamTimeoutMs: number;
   upstreamConnections: number;
+  /** Supplier calls of one key at once, and waiting; the circuit breaker of the supplier's origin. */
+  upstreamGuard: { concurrencyPerKey: number; queuePerKey: number; circuitFailures: number; circuitHalfOpenMs: number };
+  maxUpstreamCallsPerOperation: number;
+  /** Requests per second of one tenant, and the burst it may spend at once. */
+  rateLimit: { perSecond: number; burst: number };
+  /** Requests with failing credentials one client address may make per minute. */
+  authFailuresPerMinute: number;
+  /** Proxies in front of the gateway whose X-Forwarded-For is believed (0: none). */
+  trustProxy: number;
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
   orderPollMs: number;
   orderPollMaxMs: number;
   smsPollMs: number;
@@ -162,6 +173,7 @@ export function loadConfig(env: Env = process.env): Config {
   const serverKey = read(env, 'HSTOCK_API_KEY');
   const upstreamUrl = httpUrl(env, 'HSTOCK_API_URL');
   const orderPollMs = integer(env, 'ORDER_POLL_MS', 5000, 10);
+  const upstreamConnections = integer(env, 'HSTOCK_MAX_CONNECTIONS', 32, 1, 1024);
   const config: Config = {
     port: integer(env, 'PORT', 4000, 0, PORT_MAX),
     host: read(env, 'HOST') ?? '127.0.0.1',
@@ -174,7 +186,23 @@ export function loadConfig(env: Env = process.env): Config {
     redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'hstock:',
     ledgerRetentionDays: integer(env, 'LEDGER_RETENTION_DAYS', 90, 1, 3650),
     upstreamTimeoutMs: integer(env, 'HSTOCK_TIMEOUT_MS', 10000, 1),
-    upstreamConnections: integer(env, 'HSTOCK_MAX_CONNECTIONS', 32, 1, 1024),
+    upstreamConnections,
+    upstreamGuard: {
+      // One tenant may hold half the pool in pass-through mode; in server-key mode there is one tenant.
+      concurrencyPerKey: integer(env, 'HSTOCK_CONCURRENCY_PER_TENANT', serverKey ? upstreamConnections : Math.max(1, Math.floor(upstreamConnections / 2)), 1, 1024),
+      queuePerKey: integer(env, 'HSTOCK_QUEUE_PER_TENANT', 64, 0, 100_000),
+      circuitFailures: integer(env, 'HSTOCK_CIRCUIT_FAILURES', 5, 1, 1000),
+      circuitHalfOpenMs: integer(env, 'HSTOCK_CIRCUIT_HALF_OPEN_MS', 10_000, 10),
+    },
+    maxUpstreamCallsPerOperation: integer(env, 'MAX_UPSTREAM_CALLS_PER_OPERATION', 1000, 1),
+    rateLimit: {
+      perSecond: positiveNumber(env, 'RATE_LIMIT_PER_SECOND', 50),
+      burst: integer(env, 'RATE_LIMIT_BURST', 200, 1),
+    },
+    authFailuresPerMinute: integer(env, 'AUTH_FAILURES_PER_MINUTE', 30, 1),
+    trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 10),
+    httpHeadersTimeoutMs: integer(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 100),
+    httpRequestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100),
     orderPollMs,
     orderPollMaxMs: integer(env, 'ORDER_POLL_MAX_MS', 60000, 10),
     smsPollMs: integer(env, 'SMS_POLL_MS', 3000, 10),

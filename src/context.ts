@@ -57,6 +57,7 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     url: config.upstreamUrl,
     timeoutMs: config.upstreamTimeoutMs,
     connections: config.upstreamConnections,
+    guard: config.upstreamGuard,
     onCall: (event) => {
       health.record(event);
       logger.debug({ upstream: event }, 'upstream call');

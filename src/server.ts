@@ -10,6 +10,7 @@ import { type GatewayServices, type OperationContext, type ServerContext, create
 import { trackConnections } from './drain.ts';
 import { renderGraphiQL, useGraphiQLAssets } from './graphiql.ts';
 import { type Logger, createLogger, yogaLogging } from './logger.ts';
+import { useUpstreamBudget } from './budget.ts';
 import { protections, useBodyLimit, useErrorLog, useRequestId, useStaleNotice } from './plugins.ts';
 import { createSandbox } from './sandbox/index.ts';
 import { schema } from './schema/index.ts';
@@ -45,6 +46,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
       useRequestId(),
       useBodyLimit(config.maxBodyBytes),
       ...protections(),
+      useUpstreamBudget(config.maxUpstreamCallsPerOperation),
       useGraphiQLAssets(),
       useStaleNotice(),
       useErrorLog(logger),

@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { GatewayError, errorFromSupplier, upstreamUnavailable } from './errors.ts';
+import { type GuardPolicy, SupplierRateLimit, UpstreamGuard, retryAfterMs } from './upstream-guard.ts';
 import {
   ParseError,
   isRecord,
@@ -71,6 +72,7 @@ export interface HstockClientOptions {
   retries?: number;
   /** Base of the exponential backoff between retries, before full jitter (default 100 ms). */
   retryBaseMs?: number;
+  guard: GuardPolicy;
   onCall?: (event: CallEvent) => void;
 }
 
@@ -93,11 +95,13 @@ export class HstockClient {
   readonly #pool: Pool;
   readonly #path: string;
   readonly #options: Required<Omit<HstockClientOptions, 'onCall'>> & Pick<HstockClientOptions, 'onCall'>;
+  readonly guard: UpstreamGuard;
 
   constructor(options: HstockClientOptions) {
     const url = new URL(options.url);
     this.#path = url.pathname + url.search;
     this.#options = { retries: 2, retryBaseMs: 100, ...options };
+    this.guard = new UpstreamGuard(options.guard);
     this.#pool = new Pool(url.origin, {
       connections: options.connections,
       keepAliveTimeout: 30_000,
@@ -154,29 +158,19 @@ export class HstockClient {
     }
   }
 
-  /** One supplier call: a deadline over all attempts, retries for reads only, errors mapped. */
+  /**
+   * One supplier call: a deadline over all attempts, retries for reads only (never after a 429,
+   * which would add to the flood), errors mapped, everything under the upstream guard.
+   */
   async call(key: string, action: Action, params: Params = {}): Promise<unknown> {
     const started = performance.now();
     const deadline = AbortSignal.timeout(this.#options.timeoutMs);
-    const maxAttempts = RETRYABLE[action] ? this.#options.retries + 1 : 1;
     let attempts = 0;
     let outcome: CallOutcome = 'unavailable';
     try {
-      for (;;) {
-        attempts += 1;
-        try {
-          const body = await this.#attempt(key, action, params, deadline);
-          outcome = 'ok';
-          return body;
-        } catch (failure) {
-          if (!(failure instanceof TransientFailure)) throw failure;
-          const delay = this.#backoff(attempts);
-          if (attempts >= maxAttempts || deadline.aborted || delay >= this.#remaining(started)) {
-            throw this.#finalError(action, failure);
-          }
-          await sleep(delay);
-        }
-      }
+      const body = await this.guard.run(key, action, deadline, () => this.#attempts(key, action, params, deadline, started, () => (attempts += 1)));
+      outcome = 'ok';
+      return body;
     } catch (error) {
       if (error instanceof GatewayError) {
         outcome = error.code === 'RATE_LIMITED' ? 'rate_limited' : error.code === 'UPSTREAM_UNAVAILABLE' ? 'unavailable' : 'supplier_error';
@@ -187,6 +181,23 @@ export class HstockClient {
     }
   }
 
+  async #attempts(key: string, action: Action, params: Params, deadline: AbortSignal, started: number, count: () => number): Promise<unknown> {
+    const maxAttempts = RETRYABLE[action] ? this.#options.retries + 1 : 1;
+    for (;;) {
+      const attempts = count();
+      try {
+        return await this.#attempt(key, action, params, deadline);
+      } catch (failure) {
+        if (!(failure instanceof TransientFailure)) throw failure;
+        const delay = this.#backoff(attempts);
+        if (attempts >= maxAttempts || deadline.aborted || delay >= this.#remaining(started)) {
+          throw this.#finalError(action, failure);
+        }
+        await sleep(delay);
+      }
+    }
+  }
+
   async #attempt(key: string, action: Action, params: Params, signal: AbortSignal): Promise<unknown> {
     const form = new URLSearchParams({ key, action });
     for (const [name, value] of Object.entries(params)) {
@@ -194,6 +205,7 @@ export class HstockClient {
     }
     let statusCode: number;
     let raw: string;
+    let retryAfter: string | string[] | undefined;
     try {
       const response = await this.#pool.request({
         method: 'POST',
@@ -203,12 +215,14 @@ export class HstockClient {
         signal,
       });
       statusCode = response.statusCode;
+      retryAfter = response.headers['retry-after'];
       raw = await response.body.text();
     } catch (cause) {
       const code = (cause as { code?: string }).code ?? '';
       const reason = signal.aborted ? 'timed out' : 'connection failed';
       throw new TransientFailure(upstreamUnavailable(action, reason, cause), !NOT_SENT.has(code));
     }
+    if (statusCode === 429) throw new SupplierRateLimit(retryAfterMs(retryAfter));
     return this.#decode(key, action, statusCode, raw);
   }
 
@@ -221,9 +235,6 @@ export class HstockClient {
       body = undefined;
     }
     const supplierError = isRecord(body) ? text(body.error) : null;
-    if (statusCode === 429) {
-      throw new TransientFailure(new GatewayError('RATE_LIMITED', 'The supplier is rate limiting requests.'), false);
-    }
     if (statusCode >= 500) {
       throw new TransientFailure(upstreamUnavailable(action, `HTTP ${statusCode}`), true);
     }

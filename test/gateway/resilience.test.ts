@@ -59,12 +59,21 @@ describe('upstream failures', () => {
     expect(h.calls('balance')).toBe(3);
   });
 
-  it('gives up after two retries with UPSTREAM_UNAVAILABLE, or RATE_LIMITED for 429', async () => {
+  it('gives up after two retries with UPSTREAM_UNAVAILABLE', async () => {
     h.sandbox.setFaults({ serverErrorRate: 1, actions: ['balance'] });
     expect(codes(await h.request(BalanceDocument))).toEqual(['UPSTREAM_UNAVAILABLE']);
     expect(h.calls('balance')).toBe(3);
-    h.sandbox.setFaults({ tooManyRequestsRate: 1, actions: ['balance'] });
+  });
+
+  it("answers a 429 with RATE_LIMITED and the supplier's Retry-After, never retries it, and calls nothing for that key until the window passed", async () => {
+    h.sandbox.setFaults({ tooManyRequestsRate: 1, actions: ['balance'], count: 1 });
+    const limited = await h.request(BalanceDocument);
+    expect(limited.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
+    expect(h.calls('balance')).toBe(1);
     expect(codes(await h.request(BalanceDocument))).toEqual(['RATE_LIMITED']);
+    expect(h.calls('balance')).toBe(1);
+    expect((await h.request(BalanceDocument, {}, { key: 'sandbox-reseller-key' })).errors).toBeUndefined();
+    await expect.poll(async () => (await h.request(BalanceDocument)).errors, { timeout: 5000, interval: 250 }).toBeUndefined();
   });
 
   it('gives up at the deadline with UPSTREAM_UNAVAILABLE', async () => {
