@@ -4,7 +4,6 @@
  * identity; and the supplier's remembered verdict on a key.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import type { Config } from './config.ts';
 import { isGatewayError } from './datasources/errors.ts';
 import type { HstockClient } from './datasources/hstock-client.ts';
@@ -53,6 +52,9 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
 export const tenantOf = (key: string) => sha256(key).toString('hex');
 
+/** Longer than any supplier key or gateway token: refused without a look, let alone a supplier call. */
+const MAX_CREDENTIAL = 512;
+
 function bearer(authorization: string | null | undefined): string | undefined {
   return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
 }
@@ -95,6 +97,9 @@ export class Authenticator {
 
   identify(credentials: Credentials): Identity {
     const serverKey = this.config.serverKey;
+    if ((credentials.authorization?.length ?? 0) > MAX_CREDENTIAL || (credentials.apiKey?.length ?? 0) > MAX_CREDENTIAL) {
+      return { ok: false, reason: `Credentials longer than ${MAX_CREDENTIAL} characters are not a key or token.` };
+    }
     if (serverKey === undefined) {
       const presented = bearer(credentials.authorization) ?? (credentials.apiKey?.trim() || undefined);
       if (!presented) {
@@ -123,36 +128,28 @@ export class Authenticator {
 }
 
 /**
- * How long the supplier's verdict on a key is remembered: an accepted key for 5 minutes, so a
- * reconnecting client does not cost a call; a rejected one for a minute, so a client retrying a
- * bad key does not either, while a key just made valid works again soon.
+ * The supplier's verdict on a key, for admitting a WebSocket connection: what the upstream guard
+ * remembers (an accepted key for 5 minutes, a rejected one for 1), or one `balance` call, shared
+ * by connections presenting the same key at once. An unreachable supplier admits the key.
  */
-export const KEY_VERDICT_TTL_MS = { accepted: 5 * 60_000, rejected: 60_000 } as const;
-
-/** The supplier's verdict on keys, by tenant, with one shared `balance` call per key at a time. */
 export class KeyVerdicts {
-  readonly #verdicts: LRUCache<string, boolean, string>;
+  readonly #checks = new Map<string, Promise<boolean>>();
 
-  constructor(client: HstockClient, max = 10_000) {
-    this.#verdicts = new LRUCache<string, boolean, string>({
-      max,
-      ttl: KEY_VERDICT_TTL_MS.accepted,
-      fetchMethod: async (_tenant, _stale, { context: key, options }) => {
-        try {
-          await client.balance(key);
-          return true;
-        } catch (error) {
-          if (!isGatewayError(error, 'UNAUTHENTICATED')) return undefined; // an outage is not a bad key: admit, remember nothing
-          options.ttl = KEY_VERDICT_TTL_MS.rejected;
-          return false;
-        }
-      },
-    });
-  }
+  constructor(private readonly client: HstockClient) {}
 
-  /** False only when the supplier rejected the key; an unreachable supplier admits it. */
-  async accepts(identity: { key: string; tenant: string }): Promise<boolean> {
-    return (await this.#verdicts.fetch(identity.tenant, { context: identity.key })) ?? true;
+  accepts(identity: { key: string; tenant: string }): Promise<boolean> {
+    const known = this.client.guard.verdict(identity.key);
+    if (known !== undefined) return Promise.resolve(known);
+    let check = this.#checks.get(identity.tenant);
+    if (!check) {
+      check = this.client.balance(identity.key).then(
+        () => true,
+        (error: unknown) => !isGatewayError(error, 'UNAUTHENTICATED'),
+      );
+      this.#checks.set(identity.tenant, check);
+      void check.finally(() => this.#checks.delete(identity.tenant));
+    }
+    return check;
   }
 }
 

@@ -68,15 +68,22 @@ export function useStaleNotice(): Plugin<Context> {
   };
 }
 
+/**
+ * The operation limits, by name. The cost limit weighs the work of building a response (fields
+ * times `first`); supplier calls are the upstream budget's (budget.ts). Every documented
+ * operation passes, `services(first: 500)` with every field included.
+ */
+export const OPERATION_LIMITS = { depth: 12, aliases: 100, directives: 20, tokens: 5000, cost: 50_000 } as const;
+
 /** Operation limits and browser protections, in one place. */
 export function protections(): Plugin[] {
   return [
     EnvelopArmorPlugin({
-      maxDepth: { n: 12 },
-      maxAliases: { n: 100 },
-      maxDirectives: { n: 20 },
-      maxTokens: { n: 5000 },
-      costLimit: { maxCost: 20000 },
+      maxDepth: { n: OPERATION_LIMITS.depth },
+      maxAliases: { n: OPERATION_LIMITS.aliases },
+      maxDirectives: { n: OPERATION_LIMITS.directives },
+      maxTokens: { n: OPERATION_LIMITS.tokens },
+      costLimit: { maxCost: OPERATION_LIMITS.cost },
       blockFieldSuggestion: { enabled: false },
     }),
     // A form post or bare GET from another site would skip the browser's CORS preflight and could
@@ -98,5 +105,44 @@ export function useErrorLog(logger: Logger): Plugin<Context> {
         }
       },
     }),
+  };
+}
+
+/** GraphQL Armor words its refusals as syntax errors without a code; these are their names. */
+const ARMOR_LIMITS: ReadonlyArray<[RegExp, keyof typeof OPERATION_LIMITS]> = [
+  [/^Syntax Error: Query Cost limit/, 'cost'],
+  [/^Syntax Error: Query depth limit/, 'depth'],
+  [/^Syntax Error: Aliases limit/, 'aliases'],
+  [/^Syntax Error: Directives limit/, 'directives'],
+  [/^Syntax Error: Token limit/, 'tokens'],
+];
+
+/** Messages echo input (a bad id, a bad variable); past this they are cut. */
+const MAX_MESSAGE = 200;
+
+/**
+ * What a client is told of an error: a limit named and coded (BAD_USER_INPUT), a message cut
+ * short whatever input it echoes, no parser text from inside, no transport hints.
+ */
+export function clientError(error: GraphQLError): GraphQLError {
+  const limit = ARMOR_LIMITS.find(([pattern]) => pattern.test(error.message))?.[1];
+  const { originalError: _parser, ...extensions } = error.extensions as Record<string, unknown>;
+  const message = limit ? error.message.replace(/^Syntax Error: /, '') : error.message;
+  const cut = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message;
+  if (!limit && cut === message && _parser === undefined) return error;
+  return new GraphQLError(cut, {
+    nodes: error.nodes,
+    path: error.path,
+    extensions: limit ? { ...extensions, code: 'BAD_USER_INPUT', limit, max: OPERATION_LIMITS[limit] } : extensions,
+  });
+}
+
+/** Applies clientError to every error a request answers with. */
+export function useClientErrors(): Plugin {
+  return {
+    onResultProcess: ({ result, setResult }) => {
+      if (Array.isArray(result) || isAsyncIterable(result) || !result.errors?.length) return;
+      setResult({ ...result, errors: result.errors.map((error) => clientError(error as GraphQLError)) });
+    },
   };
 }

@@ -11,7 +11,8 @@ import { trackConnections } from './drain.ts';
 import { renderGraphiQL, useGraphiQLAssets } from './graphiql.ts';
 import { type Logger, createLogger, yogaLogging } from './logger.ts';
 import { useUpstreamBudget } from './budget.ts';
-import { protections, useBodyLimit, useErrorLog, useRequestId, useStaleNotice } from './plugins.ts';
+import { useRequestLimits } from './limits.ts';
+import { protections, useBodyLimit, useClientErrors, useErrorLog, useRequestId, useStaleNotice } from './plugins.ts';
 import { createSandbox } from './sandbox/index.ts';
 import { schema } from './schema/index.ts';
 import { attachWebSocket } from './websocket.ts';
@@ -46,7 +47,9 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
       useRequestId(),
       useBodyLimit(config.maxBodyBytes),
       ...protections(),
+      useRequestLimits(config),
       useUpstreamBudget(config.maxUpstreamCallsPerOperation),
+      useClientErrors(),
       useGraphiQLAssets(),
       useStaleNotice(),
       useErrorLog(logger),

@@ -3,12 +3,13 @@
  * that plugins, context, validation and error masking match HTTP exactly.
  */
 import type { Server } from 'node:http';
-import { type ExecutionArgs, GraphQLError, type execute, getOperationAST, type subscribe } from 'graphql';
+import { type ExecutionArgs, GraphQLError, type GraphQLFormattedError, type execute, getOperationAST, type subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { type YogaServerInstance, isAsyncIterable } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { admitConnection, credentialsFrom, presents } from './auth.ts';
 import type { GatewayServices, OperationContext, ServerContext } from './context.ts';
+import { clientError } from './plugins.ts';
 
 /** What one socket holds: operations being set up, and the live subscriptions they became. */
 interface SocketOperations {
@@ -117,6 +118,8 @@ export function attachWebSocket(
           rootValue: { execute, subscribe, operations },
         };
       },
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(forSocket) } : undefined),
+      onError: (_ctx, _id, _payload, errors) => errors.map(forSocket),
       execute: (args: ExecutionArgs) => run(args, 'execute'),
       subscribe: (args: ExecutionArgs) => run(args, 'subscribe'),
       // However the socket goes, every subscription it started ends with it.
@@ -149,6 +152,13 @@ export function attachWebSocket(
       }
     },
   };
+}
+
+/** The same error a client gets over HTTP, less the HTTP hints (status, headers) that mean nothing here. */
+function forSocket(error: GraphQLError): GraphQLFormattedError {
+  const formatted = clientError(error).toJSON();
+  const { http: _http, ...extensions } = formatted.extensions ?? {};
+  return { ...formatted, extensions };
 }
 
 interface Root {

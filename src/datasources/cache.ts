@@ -48,7 +48,8 @@ export class LruReadCache implements ReadCache {
     this.#lru = new LRUCache<string, Entry, FetchContext>({
       max: options.maxEntries,
       maxSize: options.maxBytes,
-      sizeCalculation: (entry) => entry.bytes,
+      // The key counts too: it carries the caller's filter, which the caller chooses.
+      sizeCalculation: (entry, key) => entry.bytes + key.length,
       // Freshness is decided here, per read; the LRU only keeps an entry as long as it may serve stale.
       ttlAutopurge: false,
       noDeleteOnFetchRejection: true,

@@ -35,8 +35,13 @@ export interface GuardPolicy {
   circuitHalfOpenMs: number;
 }
 
-/** How long a key the supplier rejected is refused without asking again. */
-export const REJECTED_KEY_MS = 60_000;
+/**
+ * How long the supplier's verdict on a key is remembered: a rejected key for a minute, so a client
+ * retrying a bad key costs no call, while a key just made valid works again soon; an accepted one
+ * for 5 minutes, so a reconnecting WebSocket client costs no call either.
+ */
+const REJECTED_KEY_MS = 60_000;
+const ACCEPTED_KEY_MS = 5 * 60_000;
 /** A Retry-After the supplier did not give, or gave out of reason, becomes this window. */
 const RETRY_AFTER_MS = { fallback: 1000, max: 60_000 };
 /** Keys whose bulkhead, throttle or verdict is remembered at once. */
@@ -50,6 +55,7 @@ export class UpstreamGuard {
   readonly #bulkheads: LRUCache<string, BulkheadPolicy>;
   readonly #throttled = new LRUCache<string, number>({ max: KEYS_TRACKED });
   readonly #rejected = new LRUCache<string, true>({ max: KEYS_TRACKED, ttl: REJECTED_KEY_MS });
+  readonly #accepted = new LRUCache<string, true>({ max: KEYS_TRACKED, ttl: ACCEPTED_KEY_MS });
 
   constructor(private readonly policy: GuardPolicy) {
     this.#breaker = circuitBreaker(
@@ -66,6 +72,13 @@ export class UpstreamGuard {
     return this.#breaker.state === CircuitState.Open || this.#breaker.state === CircuitState.Isolated;
   }
 
+  /** What the supplier said of this key lately: true (it answered), false (it rejected it), or undefined. */
+  verdict(key: string): boolean | undefined {
+    const id = digest(key);
+    if (this.#rejected.has(id)) return false;
+    return this.#accepted.has(id) ? true : undefined;
+  }
+
   /** Runs one supplier call for `key` (all its attempts), under every guard; `signal` is its deadline. */
   async run<T>(key: string, action: string, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
     const id = digest(key);
@@ -73,7 +86,9 @@ export class UpstreamGuard {
     const until = this.#throttled.get(id) ?? 0;
     if (until > Date.now()) throw rateLimited(until - Date.now(), 'The supplier is rate limiting requests of this key.');
     try {
-      return await this.#breaker.execute(() => inLine(this.#bulkhead(id), call, signal));
+      const answer = await this.#breaker.execute(() => inLine(this.#bulkhead(id), call, signal));
+      this.#accepted.set(id, true);
+      return answer;
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         throw new GatewayError('UPSTREAM_UNAVAILABLE', 'The supplier is unavailable (circuit open after repeated failures).', {
@@ -81,7 +96,12 @@ export class UpstreamGuard {
         });
       }
       if (error instanceof BulkheadRejectedError) throw rateLimited(RETRY_AFTER_MS.fallback, 'Too many supplier calls of this key at once.');
-      if (isGatewayError(error, 'UNAUTHENTICATED')) this.#rejected.set(id, true);
+      if (isGatewayError(error, 'UNAUTHENTICATED')) {
+        this.#rejected.set(id, true);
+        this.#accepted.delete(id);
+      } else if (error instanceof GatewayError && error.extensions.upstreamMessage !== undefined) {
+        this.#accepted.set(id, true); // a supplier error text other than a bad key: the key is good
+      }
       if (error instanceof SupplierRateLimit) this.#throttled.set(id, Date.now() + error.retryMs);
       throw error;
     }

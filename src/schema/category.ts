@@ -1,5 +1,6 @@
 import type { Category as CategoryShape } from '../datasources/types.ts';
 import { builder } from './builder.ts';
+import { MAX_NAME, optionalText } from './validate.ts';
 import { ServiceConnection, serviceConnectionArgs, servicePage } from './service.ts';
 
 interface SubcategoryShape {
@@ -45,7 +46,7 @@ builder.queryFields((t) => ({
     nullable: true,
     args: { name: t.arg.string({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      const wanted = args.name.trim().toLowerCase();
+      const wanted = (optionalText(args.name, 'name', MAX_NAME) ?? '').toLowerCase();
       const categories = await ctx.supplier.categories();
       return categories.find((category) => category.name.toLowerCase() === wanted) ?? null;
     },

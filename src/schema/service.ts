@@ -2,7 +2,7 @@ import type { Context } from '../context.ts';
 import type { Inventory as InventoryShape, Service as ServiceShape, ServiceFilter } from '../datasources/types.ts';
 import { builder } from './builder.ts';
 import { MAX_PAGE_SIZE, type Page, checkPageArgs, paginate } from './pagination.ts';
-import { supplierId } from './validate.ts';
+import { MAX_NAME, optionalText, supplierId } from './validate.ts';
 
 export const EntityType = builder.enumType('EntityType', { values: ['SMM', 'PRODUCT'] as const });
 
@@ -74,7 +74,7 @@ builder.queryFields((t) => ({
       subcategory: t.arg.string(),
     },
     resolve: (_root, args, ctx) =>
-      servicePage(ctx, { category: args.category?.trim() || undefined, subcategory: args.subcategory?.trim() || undefined }, args),
+      servicePage(ctx, { category: optionalText(args.category, 'category', MAX_NAME), subcategory: optionalText(args.subcategory, 'subcategory', MAX_NAME) }, args),
   }),
   service: t.field({
     type: Service,

@@ -2,10 +2,13 @@ import { badInput } from '../datasources/errors.ts';
 
 const SUPPLIER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** What an error message shows of a caller's input: enough to recognise it, never all of it. */
+export const echo = (value: string) => JSON.stringify(value.length > 32 ? `${value.slice(0, 32)}…` : value);
+
 /** Ids go to the supplier as form fields: reject what no supplier id can look like, before any call. */
 export function supplierId(value: string | number, field: string): string {
   const id = String(value).trim();
-  if (!SUPPLIER_ID.test(id)) throw badInput(`${field} must be a supplier id (letters, digits, - or _), got ${JSON.stringify(String(value))}.`, { field });
+  if (!SUPPLIER_ID.test(id)) throw badInput(`${field} must be a supplier id (letters, digits, - or _), got ${echo(String(value))}.`, { field });
   return id;
 }
 
@@ -15,7 +18,12 @@ export function idList(values: ReadonlyArray<string | number>, field: string, ma
   return values.map((value) => supplierId(value, field));
 }
 
-export function optionalText(value: string | null | undefined, field: string, maxLength = 2048): string | undefined {
+/** Longest free text the gateway passes on: a link or delivery reference. */
+export const MAX_TEXT = 2048;
+/** Longest catalogue name (category, subcategory) the gateway looks up. */
+export const MAX_NAME = 128;
+
+export function optionalText(value: string | null | undefined, field: string, maxLength = MAX_TEXT): string | undefined {
   const trimmed = value?.trim();
   if (trimmed === undefined || trimmed === '') return undefined;
   if (trimmed.length > maxLength) throw badInput(`${field} is longer than ${maxLength} characters.`, { field });

@@ -7,6 +7,7 @@ import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { OrderStatusDocument, OrderUpdatesDocument } from '../generated/graphql.ts';
+import { DEFAULT_KEYS } from '../../src/sandbox/world/accounts.ts';
 import { DEMO_KEY, type Harness, RESELLER_KEY, startHarness } from '../harness.ts';
 import { collectSse, collectWs, wsClient } from '../subscribe.ts';
 
@@ -31,11 +32,16 @@ function codeOf(outcome: Outcome): unknown {
 }
 
 
+/** Keys the supplier knows but this gateway has not yet seen answered. */
+const FRESH_KEY = 'sandbox-fresh-key';
+const UNSEEN_KEY = 'sandbox-unseen-key';
+
 describe('WebSocket auth (pass-through)', () => {
   let h: Harness;
   let id: string;
   beforeAll(async () => {
-    h = await startHarness();
+    const keys = [...DEFAULT_KEYS, { key: FRESH_KEY, balance: '5.00' }, { key: UNSEEN_KEY, balance: '5.00' }];
+    h = await startHarness({ sandbox: { keys } });
     id = await h.placeOrder();
   });
   afterAll(() => h.close());
@@ -63,24 +69,31 @@ describe('WebSocket auth (pass-through)', () => {
     expect(h.calls('balance')).toBe(1);
   });
 
-  it('checks a key with the supplier once, then admits reconnections without a call', async () => {
-    for (const params of [{ apiKey: DEMO_KEY }, { authorization: `Bearer ${DEMO_KEY}` }]) {
+  it('checks a key the supplier has not answered lately once, then admits reconnections without a call', async () => {
+    for (const params of [{ apiKey: FRESH_KEY }, { authorization: `Bearer ${FRESH_KEY}` }, { apiKey: FRESH_KEY }]) {
       const client = wsClient(h.url, params);
       const { first, dispose } = hold(client, id);
-      expect(await first).toMatchObject({ event: { data: { orderStatus: { id, status: 'PENDING' } } } });
+      expect(codeOf(await first)).toBe('NOT_FOUND'); // admitted: the order is another key's
       dispose();
       await client.dispose();
     }
     expect(h.calls('balance')).toBe(1);
   });
 
+  it('admits a key the supplier answered lately without asking again', async () => {
+    const client = wsClient(h.url, { apiKey: DEMO_KEY });
+    const { first, dispose } = hold(client, id);
+    expect(await first).toMatchObject({ event: { data: { orderStatus: { id, status: 'PENDING' } } } });
+    dispose();
+    await client.dispose();
+    expect(h.calls('balance')).toBe(0);
+  });
+
   it('admits a key while the supplier is failing, rather than calling it bad', async () => {
-    const order = await h.placeOrder({ key: RESELLER_KEY });
-    h.sandbox.resetStats();
     h.sandbox.setFaults({ serverErrorRate: 1, actions: ['balance'] });
-    const client = wsClient(h.url, { apiKey: RESELLER_KEY });
-    const { first, dispose } = hold(client, order);
-    expect(await first).toMatchObject({ event: { data: { orderStatus: { id: order } } } });
+    const client = wsClient(h.url, { apiKey: UNSEEN_KEY });
+    const { first, dispose } = hold(client, id);
+    expect(codeOf(await first)).toBe('NOT_FOUND');
     dispose();
     await client.dispose();
     expect(h.calls('balance')).toBeGreaterThan(0);

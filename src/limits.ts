@@ -1,0 +1,113 @@
+/**
+ * Request limits, in this process: a token bucket per tenant (every operation takes a token),
+ * and one per client address that only requests whose credentials fail drain, so that guessing
+ * keys or tokens from one address stops long before it costs the supplier anything.
+ */
+import type { IncomingMessage } from 'node:http';
+import { type ExecutionResult, GraphQLError } from 'graphql';
+import { type Plugin, isAsyncIterable } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
+import type { Config } from './config.ts';
+import type { OperationContext } from './context.ts';
+import { isGatewayError } from './datasources/errors.ts';
+import { rateLimited } from './datasources/upstream-guard.ts';
+
+/** Buckets remembered at once; the least recently used is forgotten (and starts full again). */
+const BUCKETS = 100_000;
+
+/** Token buckets by key: `capacity` tokens, refilled at `perSecond`. */
+export class TokenBuckets {
+  readonly #buckets = new LRUCache<string, { tokens: number; at: number }>({ max: BUCKETS });
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly capacity: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Takes a token: 0 when there was one, else the milliseconds until there will be. */
+  take(key: string): number {
+    const bucket = this.#fill(key);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - bucket.tokens) / this.perSecond) * 1000);
+  }
+
+  /** Whether a token is there, without taking it: 0, or the milliseconds until one is. */
+  peek(key: string): number {
+    const bucket = this.#buckets.get(key);
+    if (!bucket) return 0;
+    const tokens = Math.min(this.capacity, bucket.tokens + ((this.now() - bucket.at) / 1000) * this.perSecond);
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / this.perSecond) * 1000);
+  }
+
+  #fill(key: string) {
+    const now = this.now();
+    const bucket = this.#buckets.get(key) ?? { tokens: this.capacity, at: now };
+    bucket.tokens = Math.min(this.capacity, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
+    bucket.at = now;
+    this.#buckets.set(key, bucket);
+    return bucket;
+  }
+}
+
+/** The client's address: the socket's, or with TRUST_PROXY set the one that many proxies saw. */
+export function clientAddress(req: IncomingMessage | undefined, trustProxy: number): string {
+  const socket = req?.socket.remoteAddress ?? 'unknown';
+  if (trustProxy === 0 || !req) return socket;
+  const forwarded = String(req.headers['x-forwarded-for'] ?? '')
+    .split(',')
+    .map((hop) => hop.trim())
+    .filter(Boolean);
+  return forwarded[forwarded.length - trustProxy] ?? forwarded[0] ?? socket;
+}
+
+const tooMany = (retryMs: number, message: string, reason: string) => {
+  const error = rateLimited(retryMs, message, { reason });
+  error.extensions.http = { status: 429, headers: { 'retry-after': String(error.extensions.retryAfterSeconds) } };
+  return error;
+};
+
+/**
+ * Credentials known to be good pass even from an address that failed too often, so that one
+ * client guessing keys behind a shared address does not lock out the others: a gateway token
+ * checked here, or a supplier key the supplier answered lately.
+ */
+function provenGood({ identity, services }: OperationContext): boolean {
+  if (!identity.ok) return false;
+  return services.auth.serverKeyMode || services.client.guard.verdict(identity.key) === true;
+}
+
+const failedCredentials = (result: ExecutionResult) => (result.errors ?? []).some((error) => isGatewayError(error, 'UNAUTHENTICATED'));
+
+export function useRequestLimits(config: Config): Plugin<OperationContext & { req?: IncomingMessage }> {
+  const tenants = new TokenBuckets(config.rateLimit.perSecond, config.rateLimit.burst);
+  const failures = new TokenBuckets(config.authFailuresPerMinute / 60, config.authFailuresPerMinute);
+  const refuse = (context: OperationContext & { req?: IncomingMessage }): GraphQLError | undefined => {
+    const address = clientAddress(context.req, config.trustProxy);
+    const failing = failures.peek(address);
+    if (failing > 0 && !provenGood(context)) {
+      return tooMany(failing, 'Too many requests with failing credentials from this address.', 'AUTH_FAILURES');
+    }
+    if (!context.identity.ok) return undefined;
+    const wait = tenants.take(context.identity.tenant);
+    return wait > 0 ? tooMany(wait, `More than ${config.rateLimit.perSecond} requests a second for this key.`, 'TENANT_RATE') : undefined;
+  };
+  const charge = (context: OperationContext & { req?: IncomingMessage }, result: unknown) => {
+    if (!isAsyncIterable(result) && failedCredentials(result as ExecutionResult)) failures.take(clientAddress(context.req, config.trustProxy));
+  };
+  return {
+    onExecute: ({ args, setResultAndStopExecution }) => {
+      const refused = refuse(args.contextValue);
+      if (refused) return setResultAndStopExecution({ errors: [refused] });
+      return { onExecuteDone: ({ result }) => charge(args.contextValue, result) };
+    },
+    onSubscribe: ({ args, setResultAndStopExecution }) => {
+      const refused = refuse(args.contextValue);
+      if (refused) return setResultAndStopExecution({ errors: [refused] });
+      return { onSubscribeResult: ({ result }) => charge(args.contextValue, result) };
+    },
+  };
+}
