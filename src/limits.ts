@@ -4,7 +4,8 @@
  * keys or tokens from one address stops long before it costs the supplier anything.
  */
 import type { IncomingMessage } from 'node:http';
-import { type ExecutionResult, GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
+import { type ExecutionResult } from 'graphql';
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { Config } from './config.ts';
