@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import { LruReadCache } from './datasources/cache.ts';
 import { HstockClient } from './datasources/hstock-client.ts';
 import { Loaders } from './datasources/loaders.ts';
+import { Reservations } from './datasources/reservations.ts';
 import { Supplier, type SupplierDeps } from './datasources/supplier.ts';
 import { InFlight } from './drain.ts';
 import { UpstreamHealth } from './health.ts';
@@ -23,6 +24,7 @@ export interface GatewayServices extends SupplierDeps {
   auth: Authenticator;
   state: StateStore;
   idempotencyPolicy: IdempotencyPolicy;
+  reservations: Reservations;
   /** Placements in flight: shutdown waits for their outcome to be recorded. */
   spends: InFlight;
   onUnrecorded: (error: unknown) => void;
@@ -72,6 +74,7 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     auth: new Authenticator(config),
     state: createStateStore(config, logger),
     idempotencyPolicy: idempotencyPolicy(config),
+    reservations: new Reservations(),
     spends: new InFlight(),
     onUnrecorded: (error) => logger.error({ err: error }, 'a placement ran but its outcome could not be recorded'),
     hub: new PollHub({ failureLimitMs: config.pollFailureLimitMs, perTenant: config.subscriptionsPerTenant }),

@@ -10,7 +10,6 @@ import { type Plugin, isAsyncIterable } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { Config } from './config.ts';
 import type { OperationContext } from './context.ts';
-import { isGatewayError } from './datasources/errors.ts';
 import { rateLimited } from './datasources/upstream-guard.ts';
 
 /** Buckets remembered at once; the least recently used is forgotten (and starts full again). */
@@ -81,7 +80,7 @@ function provenGood({ identity, services }: OperationContext): boolean {
   return services.auth.serverKeyMode || services.client.guard.verdict(identity.key) === true;
 }
 
-const failedCredentials = (result: ExecutionResult) => (result.errors ?? []).some((error) => isGatewayError(error, 'UNAUTHENTICATED'));
+const failedCredentials = (result: ExecutionResult) => (result.errors ?? []).some((error) => error.extensions.code === 'UNAUTHENTICATED');
 
 export function useRequestLimits(config: Config): Plugin<OperationContext & { req?: IncomingMessage }> {
   const tenants = new TokenBuckets(config.rateLimit.perSecond, config.rateLimit.burst);

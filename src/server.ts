@@ -57,7 +57,13 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
     ],
   });
 
-  const server = createServer();
+  // Slow clients hold a socket only this long: headers, and the whole request with its body; the
+  // timeouts are checked every second rather than Node's default 30 s.
+  const server = createServer({
+    headersTimeout: config.httpHeadersTimeoutMs,
+    requestTimeout: config.httpRequestTimeoutMs,
+    connectionsCheckingInterval: 1000,
+  });
   const connections = trackConnections(server);
   server.on('request', connections.gate(yoga));
   const websocket = attachWebSocket(server, yoga, services, () => !connections.draining);

@@ -21,7 +21,7 @@ export class Loaders {
   #smsCode?: DataLoader<string, SmsCodeState>;
   #inventory?: DataLoader<string, Inventory>;
   #service?: DataLoader<string, Service | null>;
-  #balance?: Promise<Balance>;
+  #balance?: Promise<{ balance: Balance; readAt: number }>;
 
   constructor(
     private readonly supplier: Supplier,
@@ -79,8 +79,14 @@ export class Loaders {
     }));
   }
 
-  balance(): Promise<Balance> {
-    return (this.#balance ??= this.supplier.balance());
+  async balance(): Promise<Balance> {
+    return (await this.balanceRead()).balance;
+  }
+
+  /** The balance and when its read started: a spend that ended before then is in it. */
+  balanceRead(): Promise<{ balance: Balance; readAt: number }> {
+    const readAt = Date.now();
+    return (this.#balance ??= this.supplier.balance().then((balance) => ({ balance, readAt })));
   }
 
   /**

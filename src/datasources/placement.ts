@@ -9,7 +9,8 @@ import { type IdempotencyPolicy, idempotent, mayHavePlaced } from '../state/idem
 import type { Placement, StateStore } from '../state/store.ts';
 import { GatewayError, badInput } from './errors.ts';
 import type { Loaders } from './loaders.ts';
-import { ensureCovers, estimateCharge, times } from './money.ts';
+import { estimateCharge, times } from './money.ts';
+import type { Hold, Reservations } from './reservations.ts';
 import type { Supplier } from './supplier.ts';
 import type { NewOrder, NewSmsOrder, SmsOrderState } from './types.ts';
 
@@ -20,6 +21,7 @@ export interface Spender {
     state: StateStore;
     spends: InFlight;
     idempotencyPolicy: IdempotencyPolicy;
+    reservations: Reservations;
     /** Told when an outcome could not be recorded after money was spent. */
     onUnrecorded: (error: unknown) => void;
   };
@@ -37,12 +39,24 @@ function once<T>(ctx: Spender, mutation: string, key: string | null | undefined,
   return spends.track(idempotent(options, { tenant, caller, mutation, key }, input, work));
 }
 
+/** The spend, recorded; the estimate stays held while the balance may not show it. */
+async function spend<T>(ctx: Spender, draft: Draft, hold: Hold, call: () => Promise<T>, idsOf: (value: T) => string[]): Promise<T> {
+  try {
+    const value = await record(ctx, draft, call, idsOf);
+    hold.end(true);
+    return value;
+  } catch (error) {
+    hold.end(mayHavePlaced(error));
+    throw error;
+  }
+}
+
 /**
  * Writes the ledger entry (UNCONFIRMED) before the call, so that nothing is spent when the state
  * store is away and a crash mid-call leaves a trace; then PLACED with the ids, or no entry at all
  * when the failure proves nothing was placed.
  */
-async function spend<T>(ctx: Spender, draft: Draft, call: () => Promise<T>, idsOf: (value: T) => string[]): Promise<T> {
+async function record<T>(ctx: Spender, draft: Draft, call: () => Promise<T>, idsOf: (value: T) => string[]): Promise<T> {
   const { state, spends } = ctx.services;
   if (spends.closing) {
     throw new GatewayError('UPSTREAM_UNAVAILABLE', 'The gateway is restarting: nothing was spent; try again in a moment.', {
@@ -73,18 +87,18 @@ export function addOrder(ctx: Spender, order: NewOrder, idempotencyKey?: string 
       throw badInput(`quantity must be from ${service.min} to ${service.max} for service ${service.id}, got ${order.quantity}.`, { field: 'quantity' });
     }
     if (service.entityType === 'SMM' && !order.link) throw badInput(`link is required for SMM service ${service.id}.`, { field: 'link' });
-    const [inventory, balance] = await Promise.all([
+    const [inventory, { balance, readAt }] = await Promise.all([
       service.entityType === 'PRODUCT' ? loaders.inventory.load(service.id) : undefined,
-      loaders.balance(),
+      loaders.balanceRead(),
     ]);
     if (inventory && (!inventory.available || inventory.stock < order.quantity)) {
       throw new GatewayError('OUT_OF_STOCK', `Only ${inventory.stock} in stock for service ${service.id}.`, { extensions: { stock: inventory.stock } });
     }
     const estimate = estimateCharge(service, order.quantity);
-    ensureCovers(balance, estimate, 'The order costs');
+    const hold = ctx.services.reservations.hold(supplier.caller.tenant, balance, readAt, estimate, 'The order costs');
     const draft: Draft = { kind: 'order', ...owner(supplier), input: order, estimate: { amount: estimate, currency: balance.currency }, idempotencyKey: idempotencyKey?.trim() ?? null };
     try {
-      return await spend(ctx, draft, () => supplier.addOrder(order), (id) => [id]);
+      return await spend(ctx, draft, hold, () => supplier.addOrder(order), (id) => [id]);
     } finally {
       loaders.spent(service.id);
     }
@@ -95,18 +109,18 @@ export function addOrder(ctx: Spender, order: NewOrder, idempotencyKey?: string 
 export function addSmsOrder(ctx: Spender, order: NewSmsOrder, idempotencyKey?: string | null): Promise<SmsOrderState[]> {
   return once(ctx, 'addSmsOrder', idempotencyKey, order, async () => {
     const { supplier, loaders } = ctx;
-    const [projects, balance] = await Promise.all([supplier.smsProjects(), loaders.balance()]);
+    const [projects, { balance, readAt }] = await Promise.all([supplier.smsProjects(), loaders.balanceRead()]);
     const project = projects.find((candidate) => candidate.id === order.projectId);
     if (!project) throw new GatewayError('NOT_FOUND', `SMS project ${order.projectId} not found.`, { extensions: { field: 'projectId' } });
     if (order.country && order.country !== project.countryCode) {
       throw badInput(`SMS project ${project.id} is for country ${project.countryCode}, not ${order.country}.`, { field: 'country' });
     }
     const estimate = times(project.price, order.quantity);
-    ensureCovers(balance, estimate, 'The numbers cost');
+    const hold = ctx.services.reservations.hold(supplier.caller.tenant, balance, readAt, estimate, 'The numbers cost');
     const draft: Draft = { kind: 'sms', ...owner(supplier), input: order, estimate: { amount: estimate, currency: balance.currency }, idempotencyKey: idempotencyKey?.trim() ?? null };
     const price = { amount: project.price, currency: balance.currency };
     try {
-      return await spend(ctx, draft, () => supplier.addSms(order, price), (placed) => placed.map((number) => number.id));
+      return await spend(ctx, draft, hold, () => supplier.addSms(order, price), (placed) => placed.map((number) => number.id));
     } finally {
       loaders.spent();
     }

@@ -56,6 +56,8 @@ export class UpstreamGuard {
   readonly #throttled = new LRUCache<string, number>({ max: KEYS_TRACKED });
   readonly #rejected = new LRUCache<string, true>({ max: KEYS_TRACKED, ttl: REJECTED_KEY_MS });
   readonly #accepted = new LRUCache<string, true>({ max: KEYS_TRACKED, ttl: ACCEPTED_KEY_MS });
+  /** The first call of a key the supplier has not answered lately, which the key's other calls wait for. */
+  readonly #probes = new Map<string, Promise<unknown>>();
 
   constructor(private readonly policy: GuardPolicy) {
     this.#breaker = circuitBreaker(
@@ -79,14 +81,44 @@ export class UpstreamGuard {
     return this.#accepted.has(id) ? true : undefined;
   }
 
-  /** Runs one supplier call for `key` (all its attempts), under every guard; `signal` is its deadline. */
+  /**
+   * Runs one supplier call for `key` (all its attempts), under every guard; `signal` is its
+   * deadline. While a key the supplier has not answered lately is being tried, its other calls
+   * wait for that verdict, so a made-up key costs one call however wide the query.
+   */
   async run<T>(key: string, action: string, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
     const id = digest(key);
-    if (this.#rejected.has(id)) throw new GatewayError('UNAUTHENTICATED', 'The supplier rejected the API key.', { extensions: { action } });
-    const until = this.#throttled.get(id) ?? 0;
-    if (until > Date.now()) throw rateLimited(until - Date.now(), 'The supplier is rate limiting requests of this key.');
+    const probe = this.#probes.get(id);
+    if (probe) await probe.catch(() => undefined);
+    if (this.#accepted.has(id) || this.#rejected.has(id)) return this.#run(id, action, signal, call);
+    const first = this.#run(id, action, signal, call);
+    this.#probes.set(id, first);
     try {
-      const answer = await this.#breaker.execute(() => inLine(this.#bulkhead(id), call, signal));
+      return await first;
+    } finally {
+      if (this.#probes.get(id) === first) this.#probes.delete(id);
+    }
+  }
+
+  async #run<T>(id: string, action: string, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
+    // Checked again as a call leaves the key's line: what the calls before it learned counts.
+    const permitted = () => {
+      if (this.#rejected.has(id)) throw new GatewayError('UNAUTHENTICATED', 'The supplier rejected the API key.', { extensions: { action } });
+      const until = this.#throttled.get(id) ?? 0;
+      if (until > Date.now()) throw rateLimited(until - Date.now(), 'The supplier is rate limiting requests of this key.');
+    };
+    permitted();
+    try {
+      const answer = await this.#breaker.execute(() =>
+        inLine(
+          this.#bulkhead(id),
+          () => {
+            permitted();
+            return call();
+          },
+          signal,
+        ),
+      );
       this.#accepted.set(id, true);
       return answer;
     } catch (error) {
