@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { type Plugin, isAsyncIterable } from 'graphql-yoga';
+import { type Plugin, isAsyncIterable, useReadinessCheck } from 'graphql-yoga';
+import { useUpstreamBudget } from './budget.ts';
+import { useGraphiQLAssets } from './graphiql.ts';
+import { useRequestLimits } from './limits.ts';
 import { GraphQLError } from 'graphql';
-import type { Context } from './context.ts';
+import type { Context, GatewayServices } from './context.ts';
 import { GatewayError } from './datasources/errors.ts';
 import type { Logger } from './logger.ts';
 
@@ -145,4 +148,24 @@ export function useClientErrors(): Plugin {
       setResult({ ...result, errors: result.errors.map((error) => clientError(error as GraphQLError)) });
     },
   };
+}
+
+/**
+ * Every plugin, in the order it acts: request id and body limit first, then the operation limits,
+ * request rates and the upstream budget before any resolver runs, then what shapes the answer.
+ */
+export function gatewayPlugins(services: GatewayServices, logger: Logger): Plugin[] {
+  const { config } = services;
+  return [
+    useRequestId(),
+    useBodyLimit(config.maxBodyBytes),
+    ...protections(),
+    useRequestLimits(config),
+    useUpstreamBudget(config.maxUpstreamCallsPerOperation),
+    useClientErrors(),
+    useGraphiQLAssets(),
+    useStaleNotice(),
+    useErrorLog(logger),
+    useReadinessCheck({ endpoint: '/ready', check: () => services.health.ready }),
+  ] as Plugin[];
 }

@@ -1,18 +1,16 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Server, createServer } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { credentialsOf } from './auth.ts';
 import { type Config, ConfigError, loadConfigOrExit } from './config.ts';
 import { type GatewayServices, type OperationContext, type ServerContext, createContext, createServices } from './context.ts';
-import { trackConnections } from './drain.ts';
-import { renderGraphiQL, useGraphiQLAssets } from './graphiql.ts';
+import { createHttpServer, trackConnections } from './drain.ts';
+import { renderGraphiQL } from './graphiql.ts';
 import { type Logger, createLogger, yogaLogging } from './logger.ts';
-import { useUpstreamBudget } from './budget.ts';
-import { useRequestLimits } from './limits.ts';
-import { protections, useBodyLimit, useClientErrors, useErrorLog, useRequestId, useStaleNotice } from './plugins.ts';
+import { gatewayPlugins } from './plugins.ts';
 import { createSandbox } from './sandbox/index.ts';
 import { schema } from './schema/index.ts';
 import { attachWebSocket } from './websocket.ts';
@@ -43,27 +41,10 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
     renderGraphiQL,
     logging: yogaLogging(logger),
     context: (initial) => createContext(services, services.auth.identify(credentialsOf(initial))),
-    plugins: [
-      useRequestId(),
-      useBodyLimit(config.maxBodyBytes),
-      ...protections(),
-      useRequestLimits(config),
-      useUpstreamBudget(config.maxUpstreamCallsPerOperation),
-      useClientErrors(),
-      useGraphiQLAssets(),
-      useStaleNotice(),
-      useErrorLog(logger),
-      useReadinessCheck({ endpoint: '/ready', check: () => services.health.ready }),
-    ],
+    plugins: gatewayPlugins(services, logger),
   });
 
-  // Slow clients hold a socket only this long: headers, and the whole request with its body; the
-  // timeouts are checked every second rather than Node's default 30 s.
-  const server = createServer({
-    headersTimeout: config.httpHeadersTimeoutMs,
-    requestTimeout: config.httpRequestTimeoutMs,
-    connectionsCheckingInterval: 1000,
-  });
+  const server = createHttpServer(config);
   const connections = trackConnections(server);
   server.on('request', connections.gate(yoga));
   const websocket = attachWebSocket(server, yoga, services, () => !connections.draining);
