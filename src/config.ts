@@ -53,6 +53,15 @@ export interface Config {
   trustProxy: number;
   httpHeadersTimeoutMs: number;
   httpRequestTimeoutMs: number;
+  /** Serve /metrics (on PORT, or on METRICS_PORT when set). */
+  metrics: boolean;
+  metricsPort: number | undefined;
+  /** Readiness probe of the supplier; 0: none (readiness from client calls alone). */
+  readyProbeMs: number;
+  /** Browser origins allowed by CORS; empty: any origin (credentials travel in headers, not cookies). */
+  corsOrigins: string[];
+  graphiql: boolean;
+  introspection: boolean;
   orderPollMs: number;
   orderPollMaxMs: number;
   smsPollMs: number;
@@ -203,6 +212,12 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 10),
     httpHeadersTimeoutMs: integer(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 100),
     httpRequestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100),
+    metrics: boolean(env, 'METRICS', true),
+    metricsPort: read(env, 'METRICS_PORT') === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 0, PORT_MAX),
+    readyProbeMs: integer(env, 'READY_PROBE_MS', 5000, 0),
+    corsOrigins: list(env, 'CORS_ORIGINS'),
+    introspection: boolean(env, 'INTROSPECTION', true),
+    graphiql: boolean(env, 'GRAPHIQL', boolean(env, 'INTROSPECTION', true)),
     orderPollMs,
     orderPollMaxMs: integer(env, 'ORDER_POLL_MAX_MS', 60000, 10),
     smsPollMs: integer(env, 'SMS_POLL_MS', 3000, 10),
@@ -225,6 +240,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel(env),
     sandbox: loadSandboxConfig(env),
   };
+  if (config.graphiql && !config.introspection) fail('GRAPHIQL', 'false when INTROSPECTION is false (GraphiQL reads the schema by introspection)', 'true');
   if (config.orderPollMaxMs < orderPollMs) {
     fail('ORDER_POLL_MAX_MS', `at least ORDER_POLL_MS (${orderPollMs})`, String(config.orderPollMaxMs));
   }

@@ -7,8 +7,9 @@ import { Loaders } from './datasources/loaders.ts';
 import { Reservations } from './datasources/reservations.ts';
 import { Supplier, type SupplierDeps } from './datasources/supplier.ts';
 import { InFlight } from './drain.ts';
-import { UpstreamHealth } from './health.ts';
+import { SupplierHealth } from './health.ts';
 import type { Logger } from './logger.ts';
+import { Metrics } from './metrics.ts';
 import type { IdempotencyPolicy } from './state/idempotency.ts';
 import { createMemoryStore } from './state/memory.ts';
 import { createRedisStore } from './state/redis.ts';
@@ -30,7 +31,8 @@ export interface GatewayServices extends SupplierDeps {
   onUnrecorded: (error: unknown) => void;
   hub: PollHub;
   keyVerdicts: KeyVerdicts;
-  health: UpstreamHealth;
+  health: SupplierHealth;
+  metrics: Metrics;
 }
 
 /**
@@ -54,30 +56,41 @@ function createStateStore(config: Config, logger: Logger): StateStore {
 }
 
 export function createServices(config: Config & { upstreamUrl: string }, logger: Logger): GatewayServices {
-  const health = new UpstreamHealth();
-  const client = new HstockClient({
+  const hub = new PollHub({ failureLimitMs: config.pollFailureLimitMs, perTenant: config.subscriptionsPerTenant });
+  // onCall runs on calls only, once health and metrics below exist.
+  const client: HstockClient = new HstockClient({
     url: config.upstreamUrl,
     timeoutMs: config.upstreamTimeoutMs,
     connections: config.upstreamConnections,
     guard: config.upstreamGuard,
     onCall: (event) => {
       health.record(event);
+      metrics.upstreamRequests.inc({ action: event.action, outcome: event.outcome });
+      metrics.upstreamDuration.observe({ action: event.action }, event.durationMs / 1000);
       logger.debug({ upstream: event }, 'upstream call');
     },
   });
+  const metrics = new Metrics({
+    subscriptions: () => hub.subscriptions,
+    pollLoops: () => hub.loops,
+    circuitOpen: () => client.guard.circuitOpen,
+  });
+  const health = new SupplierHealth(client, logger, config.readyProbeMs);
   return {
     config,
     client,
     health,
+    metrics,
+    hub,
     ttl: config.cacheTtlSeconds,
     cache: new LruReadCache({ maxEntries: config.cacheMaxEntries, maxBytes: config.cacheMaxBytes, staleMaxSeconds: config.cacheStaleMaxSeconds }),
+    onCacheRead: (action, result) => metrics.cacheReads.inc({ action, result }),
     auth: new Authenticator(config),
     state: createStateStore(config, logger),
     idempotencyPolicy: idempotencyPolicy(config),
     reservations: new Reservations(),
     spends: new InFlight(),
     onUnrecorded: (error) => logger.error({ err: error }, 'a placement ran but its outcome could not be recorded'),
-    hub: new PollHub({ failureLimitMs: config.pollFailureLimitMs, perTenant: config.subscriptionsPerTenant }),
     keyVerdicts: new KeyVerdicts(client),
   };
 }

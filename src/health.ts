@@ -1,19 +1,121 @@
-import type { CallEvent } from './datasources/hstock-client.ts';
-
 /**
- * Readiness from what the supplier did lately: ready until a call finds it unreachable, ready
- * again at its next answer (an error answer is still an answer).
+ * Is the supplier there? An active, cheap probe every few seconds answers it without client
+ * traffic, so an instance a load balancer took out comes back by itself; client calls update it
+ * between probes. Not ready until the first probe answered. Outages are logged when they start
+ * and when they end.
  */
-export class UpstreamHealth {
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CallEvent, HstockClient } from './datasources/hstock-client.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import type { StateStore } from './state/store.ts';
+
+export interface SupplierState {
+  reachable: boolean;
+  /** When the supplier last answered, and when it last failed to (ISO-8601), if ever. */
+  lastAnswerAt: string | null;
+  lastFailureAt: string | null;
+  circuit: 'closed' | 'open';
+}
+
+export class SupplierHealth {
+  #reachable: boolean;
   #lastAnswer = 0;
   #lastFailure = 0;
+  #downSince = 0;
+  #timer?: NodeJS.Timeout;
 
+  constructor(
+    private readonly client: HstockClient,
+    private readonly logger: Logger,
+    /** Probe interval; 0: no probe, and the supplier counts as reachable until a call fails. */
+    private readonly probeMs: number,
+  ) {
+    this.#reachable = probeMs === 0;
+  }
+
+  /** Probes now, then every probeMs, until stop(). */
+  start(): void {
+    if (this.probeMs === 0 || this.#timer) return;
+    const probe = async () => {
+      this.#mark(await this.client.probe());
+      this.#timer = setTimeout(() => void probe(), this.probeMs).unref();
+    };
+    this.#timer = setTimeout(() => void probe(), 0).unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+
+  /** A client call's outcome: an answer proves the supplier there, an unavailable one that it is not. */
   record(event: CallEvent): void {
-    if (event.outcome === 'unavailable') this.#lastFailure = Date.now();
-    else this.#lastAnswer = Date.now();
+    if (event.attempts === 0) return; // refused by the guard: the supplier was not asked
+    this.#mark(event.outcome !== 'unavailable');
   }
 
   get ready(): boolean {
-    return this.#lastFailure === 0 || this.#lastAnswer >= this.#lastFailure;
+    return this.#reachable && !this.client.guard.circuitOpen;
   }
+
+  get state(): SupplierState {
+    const at = (ms: number) => (ms ? new Date(ms).toISOString() : null);
+    return {
+      reachable: this.#reachable,
+      lastAnswerAt: at(this.#lastAnswer),
+      lastFailureAt: at(this.#lastFailure),
+      circuit: this.client.guard.circuitOpen ? 'open' : 'closed',
+    };
+  }
+
+  #mark(answered: boolean): void {
+    const now = Date.now();
+    if (answered) {
+      this.#lastAnswer = now;
+      if (!this.#reachable && this.#downSince) {
+        this.logger.warn({ outageSeconds: Math.round((now - this.#downSince) / 1000) }, 'supplier reachable again');
+      }
+      this.#reachable = true;
+      this.#downSince = 0;
+      return;
+    }
+    this.#lastFailure = now;
+    if (this.#reachable || !this.#downSince) {
+      this.logger.warn('supplier unreachable');
+      this.#downSince = now;
+    }
+    this.#reachable = false;
+  }
+}
+
+/**
+ * The operational endpoints, answered before Yoga and whatever the gateway is doing:
+ * `/health` (the process runs) and `/ready` (the supplier answers, the circuit is closed and
+ * the gateway is not draining), both JSON with the supplier, circuit and state-store states,
+ * and `/metrics` when it is served on this port. Resolves false for any other request.
+ */
+export function operationalRoutes(
+  health: SupplierHealth,
+  state: StateStore,
+  draining: () => boolean,
+  metrics?: Metrics,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+    if (path === '/metrics' && metrics) {
+      void metrics.serve(res);
+      return true;
+    }
+    if (path !== '/health' && path !== '/ready') return false;
+    const ready = health.ready && !draining();
+    const body = {
+      status: path === '/health' ? 'ok' : ready ? 'ready' : 'not ready',
+      draining: draining(),
+      supplier: health.state,
+      stateStore: { kind: state.kind, ready: state.ready },
+    };
+    res.writeHead(path === '/ready' && !ready ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(body));
+    return true;
+  };
 }

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { type Plugin, isAsyncIterable, useReadinessCheck } from 'graphql-yoga';
+import { type Plugin, isAsyncIterable } from 'graphql-yoga';
 import { useUpstreamBudget } from './budget.ts';
 import { useGraphiQLAssets } from './graphiql.ts';
 import { useRequestLimits } from './limits.ts';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST } from 'graphql';
 import type { Context, GatewayServices } from './context.ts';
 import { GatewayError } from './datasources/errors.ts';
 import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
 
 const REQUEST_ID_HEADER = 'x-request-id';
 /** A caller's own request id is kept when it is short and plain, so it can go into logs as it is. */
@@ -140,12 +141,64 @@ export function clientError(error: GraphQLError): GraphQLError {
   });
 }
 
-/** Applies clientError to every error a request answers with. */
-export function useClientErrors(): Plugin {
+/** Applies clientError to every error a request answers with, and counts the limits met. */
+export function useClientErrors(metrics: Metrics): Plugin {
   return {
     onResultProcess: ({ result, setResult }) => {
       if (Array.isArray(result) || isAsyncIterable(result) || !result.errors?.length) return;
+      countLimits(result.errors, metrics);
       setResult({ ...result, errors: result.errors.map((error) => clientError(error as GraphQLError)) });
+    },
+  };
+}
+
+/** Each RATE_LIMITED error, by the reason it carries. */
+export function countLimits(errors: ReadonlyArray<{ extensions?: Record<string, unknown> }>, metrics: Metrics): void {
+  for (const error of errors) {
+    if (error.extensions?.code === 'RATE_LIMITED') metrics.rateLimited.inc({ reason: String(error.extensions.reason ?? 'SUPPLIER') });
+  }
+}
+
+/** INTROSPECTION=false: the schema is not described to callers (GraphiQL then has nothing to show). */
+function useNoIntrospection(): Plugin {
+  return { onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) };
+}
+
+/**
+ * One line per HTTP request once its answer starts (an SSE stream's included): request id,
+ * operation name and type, status, duration, supplier calls made, and the first 8 characters of
+ * the tenant, enough to follow one tenant's requests and nothing to recover its key from.
+ */
+export function useAccessLog(logger: Logger): Plugin<Context> {
+  const requests = new WeakMap<Request, { started: number; operation?: string; type?: string; context?: Context }>();
+  const seen = ({ args }: { args: { document: unknown; operationName?: string | null; contextValue: Context } }) => {
+    const entry = requests.get((args.contextValue as Context & { request?: Request }).request!);
+    if (!entry) return;
+    const operation = getOperationAST(args.document as Parameters<typeof getOperationAST>[0], args.operationName);
+    Object.assign(entry, { operation: operation?.name?.value, type: operation?.operation, context: args.contextValue });
+  };
+  return {
+    onRequest: ({ request }) => void requests.set(request, { started: performance.now() }),
+    onExecute: seen,
+    onSubscribe: seen,
+    onResponse: ({ request, response }) => {
+      const entry = requests.get(request);
+      if (!entry) return;
+      const identity = entry.context?.identity;
+      logger.info(
+        {
+          requestId: response.headers.get(REQUEST_ID_HEADER),
+          method: request.method,
+          path: new URL(request.url).pathname,
+          operation: entry.operation,
+          type: entry.type,
+          status: response.status,
+          durationMs: Math.round(performance.now() - entry.started),
+          supplierCalls: entry.context?.supplier.calls ?? 0,
+          tenant: identity?.ok ? identity.tenant.slice(0, 8) : undefined,
+        },
+        'request',
+      );
     },
   };
 }
@@ -162,10 +215,12 @@ export function gatewayPlugins(services: GatewayServices, logger: Logger): Plugi
     ...protections(),
     useRequestLimits(config),
     useUpstreamBudget(config.maxUpstreamCallsPerOperation),
-    useClientErrors(),
-    useGraphiQLAssets(),
+    useClientErrors(services.metrics),
+    ...(config.graphiql ? [useGraphiQLAssets()] : []),
     useStaleNotice(),
     useErrorLog(logger),
-    useReadinessCheck({ endpoint: '/ready', check: () => services.health.ready }),
+    useAccessLog(logger),
+    ...(config.introspection ? [] : [useNoIntrospection()]),
+    ...(config.metrics ? [services.metrics.graphqlPlugin()] : []),
   ] as Plugin[];
 }

@@ -8,11 +8,13 @@ import { credentialsOf } from './auth.ts';
 import { type Config, ConfigError, loadConfigOrExit } from './config.ts';
 import { type GatewayServices, type OperationContext, type ServerContext, createContext, createServices } from './context.ts';
 import { createHttpServer, trackConnections } from './drain.ts';
+import { operationalRoutes } from './health.ts';
 import { renderGraphiQL } from './graphiql.ts';
 import { type Logger, createLogger, yogaLogging } from './logger.ts';
 import { gatewayPlugins } from './plugins.ts';
 import { createSandbox } from './sandbox/index.ts';
 import { schema } from './schema/index.ts';
+import { exitOnListenError, startupSummary } from './startup.ts';
 import { attachWebSocket } from './websocket.ts';
 
 export interface Gateway {
@@ -37,7 +39,10 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
     landingPage: false,
     multipart: false,
     maxRequestBodySize: config.maxBodyBytes,
-    graphiql: { title: 'HstockPlus gateway', subscriptionsProtocol: 'WS' },
+    graphiql: config.graphiql && { title: 'HstockPlus gateway', subscriptionsProtocol: 'WS' },
+    // Any origin by default: credentials travel in headers, never cookies, so a page on another
+    // origin can spend nothing it was not given. CORS_ORIGINS narrows it.
+    cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins } : undefined,
     renderGraphiQL,
     logging: yogaLogging(logger),
     context: (initial) => createContext(services, services.auth.identify(credentialsOf(initial))),
@@ -46,7 +51,13 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
 
   const server = createHttpServer(config);
   const connections = trackConnections(server);
-  server.on('request', connections.gate(yoga));
+  const draining = () => connections.draining;
+  const metrics = config.metrics ? services.metrics : undefined;
+  const operational = operationalRoutes(services.health, services.state, draining, config.metricsPort === undefined ? metrics : undefined);
+  const gated = connections.gate(yoga);
+  server.on('request', (req, res) => operational(req, res) || gated(req, res));
+  const metricsServer = metrics && config.metricsPort !== undefined ? createHttpServer(config) : undefined;
+  metricsServer?.on('request', operationalRoutes(services.health, services.state, draining, metrics));
   const websocket = attachWebSocket(server, yoga, services, () => !connections.draining);
   // Placements in flight may take one supplier call to finish; a margin lets their outcome be recorded.
   const graceMs = Math.max(MIN_SHUTDOWN_GRACE_MS, config.upstreamTimeoutMs + 5_000);
@@ -56,6 +67,8 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
     services,
     start: async () => {
       await once(server.listen(config.port, config.host), 'listening');
+      if (metricsServer) await once(metricsServer.listen(config.metricsPort, config.host), 'listening');
+      services.health.start();
       const { port } = server.address() as AddressInfo;
       return `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/graphql`;
     },
@@ -69,17 +82,11 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
       await websocket.close(graceMs);
       services.hub.close();
       await http;
-      await Promise.all([services.client.close(), services.state.close()]);
+      services.health.stop();
+      metricsServer?.closeAllConnections();
+      await Promise.all([services.client.close(), services.state.close(), new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)))]);
     },
   };
-}
-
-function listenError(error: unknown, variable: string): never {
-  if ((error as { code?: string }).code === 'EADDRINUSE') {
-    console.error(`Port in use: set ${variable} to a free port (0 picks one).`);
-    process.exit(1);
-  }
-  throw error;
 }
 
 async function main(): Promise<void> {
@@ -87,17 +94,17 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   let sandbox: Awaited<ReturnType<typeof createSandbox>> | undefined;
   if (!config.upstreamUrl) {
-    sandbox = await createSandbox({ ...config.sandbox }).catch((error: unknown) => listenError(error, 'SANDBOX_PORT'));
-    config = { ...config, upstreamUrl: sandbox.url, serverKey: 'sandbox-demo-key', allowAnonymous: true, host: '127.0.0.1' };
+    const names = { host: 'SANDBOX_HOST', port: 'SANDBOX_PORT' };
+    sandbox = await createSandbox({ ...config.sandbox }).catch((error: unknown) => exitOnListenError(error, names, config.sandbox));
+    config = { ...config, upstreamUrl: sandbox.url, serverKey: 'sandbox-demo-key', allowAnonymous: true };
     logger.info(`HSTOCK_API_URL is not set: using the built-in sandbox at ${sandbox.url} with its demo key`);
   } else {
     if (config.serverKey && config.allowAnonymous) logger.warn('GATEWAY_ALLOW_ANONYMOUS=true: anyone who can reach this port can spend the supplier key');
     if (!config.redisUrl) logger.warn('REDIS_URL is not set: idempotency records and the ledger live in this process and do not survive a restart');
   }
   const gateway = createGateway(config, logger);
-  const url = await gateway.start().catch((error: unknown) => listenError(error, 'PORT'));
-  logger.info(`GraphQL and GraphiQL at ${url}`);
-  console.log(`\n  GraphiQL: ${url}\n`);
+  const url = await gateway.start().catch((error: unknown) => exitOnListenError(error, { host: 'HOST', port: 'PORT' }, config));
+  logger.info(startupSummary(config, url, sandbox !== undefined), 'gateway started');
 
   const shutdown = async (signal: string) => {
     logger.info(`${signal}: shutting down`);

@@ -2,7 +2,8 @@
  * graphql-ws (graphql-transport-ws) on the HTTP server's own path, run through Yoga's envelop so
  * that plugins, context, validation and error masking match HTTP exactly.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { type ExecutionArgs, GraphQLError, type GraphQLFormattedError, type execute, getOperationAST, type subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { type YogaServerInstance, isAsyncIterable } from 'graphql-yoga';
@@ -61,10 +62,15 @@ export function attachWebSocket(
   accepting: () => boolean,
 ) {
   const { config } = services;
+  // Upgrades are handed over here rather than the WebSocket server listening on the HTTP server
+  // itself, which would re-emit the HTTP server's listen errors (start()'s to report) as its own.
   const wss = new WebSocketServer({
-    server,
-    path: yoga.graphqlEndpoint,
+    noServer: true,
     verifyClient: (_info, done) => (accepting() ? done(true) : done(false, 503, 'Service Unavailable', { 'retry-after': '2' })),
+  });
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (new URL(request.url ?? '/', 'http://gateway').pathname !== yoga.graphqlEndpoint) return void socket.destroy();
+    wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
   });
   const sockets = new WeakMap<object, SocketOperations>();
   const operationsOf = (socket: object) => {

@@ -48,6 +48,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...loadConfig({}),
     port: 0,
     logLevel: 'silent',
+    // The readiness probe would add calls to every count the tests make; its own tests turn it on.
+    readyProbeMs: 0,
     upstreamUrl: sandbox.url,
     ...options.config,
   };

@@ -1,11 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const children: ChildProcess[] = [];
 
-function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+function run(command: string, args: string[], env: Record<string, string>) {
+  const child = spawn(command, args, {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -14,46 +16,78 @@ function start(env: Record<string, string>) {
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return { child, output: () => ({ stdout, stderr }) };
+  const lines = () => stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { child, output: () => ({ stdout, stderr }), lines, started: () => lines().find((line) => line.msg === 'gateway started') };
 }
+
+/** The gateway from its TypeScript source, as the tests of start-up errors need it (no build). */
+const start = (env: Record<string, string>) => run(process.execPath, ['--import', 'tsx', 'src/server.ts'], env);
 
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGTERM');
 });
 
 describe('npm start', () => {
-  it('runs the gateway on the built-in sandbox when nothing is configured, with GraphiQL', async () => {
-    const { child, output } = start({ PORT: '0', SANDBOX_PORT: '0' });
-    await expect.poll(() => /GraphiQL: (\S+)/.exec(output().stdout)?.[1], { timeout: 15_000 }).toBeTruthy();
-    const url = /GraphiQL: (\S+)/.exec(output().stdout)![1]!;
-    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+  it(
+    'runs the compiled gateway under npm start on the built-in sandbox, and stops it with SIGTERM to that process',
+    async () => {
+      const { child, started, lines } = run('npm', ['start'], { PORT: '0', SANDBOX_PORT: '0', LOG_LEVEL: 'info' });
+      await expect.poll(started, { timeout: 45_000 }).toBeTruthy();
+      expect(started()).toMatchObject({ mode: 'sandbox', stateStore: 'memory', graphiql: true, url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/) });
+      const url = String(started()!.url);
+      expect(lines().every((line) => typeof line.level === 'number')).toBe(true);
 
-    const page = await fetch(url, { headers: { accept: 'text/html' } });
-    expect(await page.text()).toContain('graphiql');
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ balance { amount currency } }' }),
-    });
-    expect(await response.json()).toEqual({ data: { balance: { amount: '1000.00', currency: 'USD' } } });
+      const page = await fetch(url, { headers: { accept: 'text/html' } });
+      expect(await page.text()).toContain('graphiql');
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ balance { amount currency } }' }),
+      });
+      expect(await response.json()).toEqual({ data: { balance: { amount: '1000.00', currency: 'USD' } } });
 
-    child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(0);
-  });
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+      await expect(fetch(url)).rejects.toThrow();
+    },
+    60_000,
+  );
 
   it('warns in one line when a real supplier is set and REDIS_URL is not', async () => {
-    const { output } = start({ PORT: '0', HSTOCK_API_URL: 'http://127.0.0.1:9/api/v2' });
-    await expect.poll(() => output().stdout, { timeout: 15_000 }).toContain('GraphiQL');
-    const warnings = output().stdout.split('\n').filter((line) => line.includes('"level":40'));
+    const { lines, started } = start({ PORT: '0', HSTOCK_API_URL: 'http://127.0.0.1:9/api/v2', LOG_LEVEL: 'info' });
+    await expect.poll(started, { timeout: 15_000 }).toBeTruthy();
+    const warnings = lines().filter((line) => line.level === 40 && /REDIS_URL/.test(String(line.msg)));
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/REDIS_URL is not set: idempotency records and the ledger .* do not survive a restart/);
+    expect(warnings[0]!.msg).toMatch(/REDIS_URL is not set: idempotency records and the ledger .* do not survive a restart/);
   });
 
   it('does not warn about the state store when REDIS_URL is set', async () => {
-    const { output } = start({ PORT: '0', HSTOCK_API_URL: 'http://127.0.0.1:9/api/v2', REDIS_URL: 'redis://127.0.0.1:9' });
-    await expect.poll(() => output().stdout, { timeout: 15_000 }).toContain('GraphiQL');
+    const { output, started } = start({ PORT: '0', HSTOCK_API_URL: 'http://127.0.0.1:9/api/v2', REDIS_URL: 'redis://127.0.0.1:9', LOG_LEVEL: 'info' });
+    await expect.poll(started, { timeout: 15_000 }).toBeTruthy();
+    expect(started()).toMatchObject({ mode: 'pass-through', supplier: 'http://127.0.0.1:9', stateStore: 'redis://127.0.0.1:9' });
     expect(output().stdout).not.toContain('REDIS_URL is not set');
+  });
+
+  it('binds HOST in sandbox mode too', async () => {
+    const { started } = start({ PORT: '0', SANDBOX_PORT: '0', HOST: '127.0.0.2', LOG_LEVEL: 'info' });
+    await expect.poll(started, { timeout: 15_000 }).toBeTruthy();
+    expect(String(started()!.url)).toMatch(/^http:\/\/127\.0\.0\.2:\d+\/graphql$/);
+  });
+
+  it.each(['HOST', 'PORT'])('stops with one clear line naming %s when it cannot listen', async (name) => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = String((blocker.address() as AddressInfo).port);
+    const env: Record<string, string> = name === 'HOST' ? { HOST: 'not-a-host.invalid', PORT: '0' } : { PORT: taken };
+    const { child, output } = start({ SANDBOX_PORT: '0', ...env });
+    const [code] = await once(child, 'exit');
+    blocker.close();
+    expect(code).toBe(1);
+    const lines = output().stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`${name}=`);
+    expect(lines[0]).not.toMatch(/\bat \w+ \(/);
   });
 
   it.each([
@@ -62,8 +96,9 @@ describe('npm start', () => {
     ['HSTOCK_TIMEOUT_MS', '-5'],
     ['HSTOCK_API_URL', 'not a url'],
     ['LOG_LEVEL', 'loud'],
-  ])('stops with one clear line naming %s when it is %s', async (name, value) => {
-    const { child, output } = start({ [name]: value });
+    ['GRAPHIQL', 'true', { INTROSPECTION: 'false' }],
+  ])('stops with one clear line naming %s when it is %s', async (name, value, more: Record<string, string> = {}) => {
+    const { child, output } = start({ [name]: value, ...more });
     const [code] = await once(child, 'exit');
     expect(code).toBe(1);
     const lines = output().stderr.trim().split('\n');

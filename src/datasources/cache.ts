@@ -7,6 +7,8 @@ import { isGatewayError } from './errors.ts';
 
 export interface CacheRead<T> {
   value: T;
+  /** Fresh from the cache, loaded from the supplier, or served past its TTL because the supplier failed. */
+  result: 'hit' | 'miss' | 'stale';
   /** Seconds since the supplier gave this value, when it is served past its TTL because the supplier failed. */
   staleSeconds?: number;
 }
@@ -68,7 +70,7 @@ export class LruReadCache implements ReadCache {
   async read<T extends object>(key: string, ttlSeconds: number, load: () => Promise<T>): Promise<CacheRead<T>> {
     const ttlMs = ttlSeconds * 1000;
     const cached = this.#lru.peek(key);
-    if (cached && this.#now() - cached.fetchedAt < ttlMs) return { value: cached.value as T };
+    if (cached && this.#now() - cached.fetchedAt < ttlMs) return { value: cached.value as T, result: 'hit' };
     try {
       const entry = await this.#lru.fetch(key, {
         forceRefresh: true,
@@ -76,12 +78,12 @@ export class LruReadCache implements ReadCache {
         context: { load, ttlMs },
       });
       if (!entry) throw new Error(`cache fetch for ${key} returned nothing`);
-      return { value: entry.value as T };
+      return { value: entry.value as T, result: 'miss' };
     } catch (error) {
       const old = this.#lru.peek(key) ?? cached;
       const age = old ? this.#now() - old.fetchedAt : Infinity;
       if (old && age <= ttlMs + this.#staleMaxMs && isGatewayError(error, 'UPSTREAM_UNAVAILABLE', 'RATE_LIMITED')) {
-        return { value: old.value as T, staleSeconds: Math.round(age / 1000) };
+        return { value: old.value as T, result: 'stale', staleSeconds: Math.round(age / 1000) };
       }
       throw error;
     }

@@ -89,6 +89,9 @@ class TransientFailure extends Error {
   }
 }
 
+/** The readiness probe's key: never a real one, so the supplier answers with its key error. */
+const PROBE_KEY = 'hstock-gateway-readiness-probe';
+
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
 export class HstockClient {
@@ -155,6 +158,20 @@ export class HstockClient {
     } catch (error) {
       if (error instanceof ParseError) throw upstreamUnavailable(action, 'unexpected response', error);
       throw error;
+    }
+  }
+
+  /**
+   * Whether the supplier answers at all: one `balance` call with a key that is no key, outside
+   * the guard (no verdict is kept of it). Any well-formed answer, "Invalid API key" included,
+   * proves it reachable.
+   */
+  async probe(): Promise<boolean> {
+    try {
+      await this.#attempt(PROBE_KEY, 'balance', {}, AbortSignal.timeout(this.#options.timeoutMs));
+      return true;
+    } catch (error) {
+      return !(error instanceof TransientFailure);
     }
   }
 

@@ -18,11 +18,16 @@ export interface SupplierDeps {
   client: HstockClient;
   cache: ReadCache;
   ttl: CacheTtls;
+  /** Told of every catalogue read: hit, miss or stale. */
+  onCacheRead?: (action: string, result: 'hit' | 'miss' | 'stale') => void;
 }
 
 export type StaleListener = (action: string, staleSeconds: number) => void;
 
 export class Supplier {
+  /** Supplier calls this request made (cache hits are none). */
+  calls = 0;
+
   constructor(
     private readonly identity: Identity,
     private readonly deps: SupplierDeps,
@@ -78,32 +83,39 @@ export class Supplier {
   }
 
   balance() {
-    return this.deps.client.balance(this.#key);
+    return this.#call((key) => this.deps.client.balance(key));
   }
 
   orderStatus(id: string) {
-    return this.deps.client.orderStatus(this.#key, id);
+    return this.#call((key) => this.deps.client.orderStatus(key, id));
   }
 
   smsStatus(id: string) {
-    return this.deps.client.smsStatus(this.#key, id);
+    return this.#call((key) => this.deps.client.smsStatus(key, id));
   }
 
   smsCode(id: string) {
-    return this.deps.client.smsCode(this.#key, id);
+    return this.#call((key) => this.deps.client.smsCode(key, id));
   }
 
   addOrder(order: NewOrder): Promise<string> {
-    return this.deps.client.addOrder(this.#key, order);
+    return this.#call((key) => this.deps.client.addOrder(key, order));
   }
 
   addSms(order: NewSmsOrder, price: Money | null) {
-    return this.deps.client.addSms(this.#key, order, price);
+    return this.#call((key) => this.deps.client.addSms(key, order, price));
   }
 
   /** After an order: the service's stock must be read again by everyone. */
   forgetInventory(serviceId: string): void {
     this.deps.cache.delete(this.#cacheKey('inventory', { serviceId }));
+  }
+
+  /** A call that is not cached, counted once the caller proved it may make it. */
+  #call<T>(make: (key: string) => Promise<T>): Promise<T> {
+    const key = this.#key;
+    this.calls += 1;
+    return make(key);
   }
 
   #cacheKey(action: string, params: Record<string, string | undefined>): string {
@@ -119,7 +131,12 @@ export class Supplier {
     ttlSeconds: number,
     load: () => Promise<T>,
   ): Promise<T> {
-    const read = await this.deps.cache.read(this.#cacheKey(action, params), ttlSeconds, load);
+    const counted = () => {
+      this.calls += 1;
+      return load();
+    };
+    const read = await this.deps.cache.read(this.#cacheKey(action, params), ttlSeconds, counted);
+    this.deps.onCacheRead?.(action, read.result);
     if (read.staleSeconds !== undefined) this.onStale(action, read.staleSeconds);
     return read.value;
   }

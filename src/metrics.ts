@@ -1,0 +1,92 @@
+/**
+ * What an operator watches, in Prometheus text format: Yoga's GraphQL metrics and the gateway's
+ * own, prefixed `hstock_`, with the default process metrics. One registry per gateway. No label
+ * carries a key, a token, a tenant or anything a caller chooses (an operation name could be
+ * anything, so it is not a label).
+ */
+import type { ServerResponse } from 'node:http';
+import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import type { Plugin } from 'graphql-yoga';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** What the gauges read when scraped. */
+export interface Observed {
+  subscriptions(): number;
+  pollLoops(): number;
+  circuitOpen(): boolean;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly upstreamRequests = new Counter({
+    name: 'hstock_upstream_requests_total',
+    help: 'Supplier calls by action and outcome (ok, supplier_error, unavailable, rate_limited)',
+    labelNames: ['action', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly upstreamDuration = new Histogram({
+    name: 'hstock_upstream_request_duration_seconds',
+    help: 'Duration of supplier calls, all attempts included',
+    labelNames: ['action'] as const,
+    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly cacheReads = new Counter({
+    name: 'hstock_cache_reads_total',
+    help: 'Catalogue reads by action and result (hit, miss, stale)',
+    labelNames: ['action', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly idempotentReplays = new Counter({
+    name: 'hstock_idempotent_replays_total',
+    help: 'Mutations answered with the recorded outcome of an earlier request with the same idempotency key',
+    registers: [this.registry],
+  });
+
+  readonly rateLimited = new Counter({
+    name: 'hstock_rate_limited_total',
+    help: 'Requests, operations and supplier calls refused by a limit, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(observed: Observed) {
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({ name, help, registers: [this.registry], collect: function (this: Gauge) { this.set(read()); } });
+    gauge('hstock_subscriptions', 'Active subscriptions, both transports', observed.subscriptions);
+    gauge('hstock_poll_loops', 'Running poll loops (one per watched order)', observed.pollLoops);
+    gauge('hstock_circuit_open', '1 while the circuit to the supplier is open', () => (observed.circuitOpen() ? 1 : 0));
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Yoga's GraphQL metrics (requests, phases, errors, HTTP duration) into this registry. */
+  graphqlPlugin(): Plugin {
+    return usePrometheus({
+      registry: this.registry,
+      endpoint: false,
+      labels: { operationName: false, fieldName: false, typeName: false, returnType: false, path: false },
+      metrics: {
+        graphql_envelop_request: true,
+        graphql_envelop_request_duration: true,
+        graphql_envelop_phase_parse: true,
+        graphql_envelop_phase_validate: true,
+        graphql_envelop_phase_context: true,
+        graphql_envelop_phase_execute: true,
+        graphql_envelop_phase_subscribe: true,
+        graphql_envelop_error_result: true,
+        graphql_yoga_http_duration: true,
+      },
+    });
+  }
+
+  /** Answers a scrape. */
+  async serve(res: ServerResponse): Promise<void> {
+    const body = await this.registry.metrics();
+    res.writeHead(200, { 'content-type': this.registry.contentType });
+    res.end(body);
+  }
+}
