@@ -7,7 +7,7 @@
  * them. Node's closeIdleConnections and closeAllConnections know nothing of this; this knows
  * which sockets carry a request, and only what is still busy after the grace is cut.
  */
-import { type IncomingMessage, type RequestListener, type Server, type ServerResponse, createServer } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -28,18 +28,6 @@ function refuse(res: ServerResponse): void {
   });
   res.writeHead(503, { 'content-type': 'application/json', 'retry-after': String(RETRY_AFTER_S), connection: 'close' });
   res.end(body);
-}
-
-/**
- * The HTTP server. Slow clients hold a socket only so long: for their headers, and for the whole
- * request with its body; the timeouts are checked every second rather than Node's default 30 s.
- */
-export function createHttpServer(timeouts: { httpHeadersTimeoutMs: number; httpRequestTimeoutMs: number }): Server {
-  return createServer({
-    headersTimeout: timeouts.httpHeadersTimeoutMs,
-    requestTimeout: timeouts.httpRequestTimeoutMs,
-    connectionsCheckingInterval: 1000,
-  });
 }
 
 export function trackConnections(server: Server): Drain {

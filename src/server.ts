@@ -1,28 +1,24 @@
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { credentialsOf } from './auth.ts';
 import { type Config, ConfigError, loadConfigOrExit } from './config.ts';
-import { type GatewayServices, type OperationContext, type ServerContext, createContext, createServices } from './context.ts';
-import { createHttpServer, trackConnections } from './drain.ts';
-import { operationalRoutes } from './health.ts';
-import { renderGraphiQL } from './graphiql.ts';
-import { type Logger, createLogger, yogaLogging } from './logger.ts';
-import { gatewayPlugins } from './plugins.ts';
+import { type GatewayServices, createServices } from './context.ts';
+import { createHttp } from './http.ts';
+import { type Logger, createLogger } from './logger.ts';
 import { createSandbox } from './sandbox/index.ts';
-import { schema } from './schema/index.ts';
 import { exitOnListenError, startupSummary } from './startup.ts';
 import { attachWebSocket } from './websocket.ts';
+import { createGatewayYoga } from './yoga.ts';
 
 export interface Gateway {
-  yoga: YogaServerInstance<ServerContext, OperationContext>;
+  yoga: ReturnType<typeof createGatewayYoga>;
   server: Server;
   services: GatewayServices;
   /** Listens on config.port (0: any free port) and resolves to the GraphQL URL. */
   start(): Promise<string>;
+  /** Where /metrics is served when METRICS_PORT is set. */
+  metricsAddress(): AddressInfo | undefined;
   stop(): Promise<void>;
 }
 
@@ -32,59 +28,33 @@ const MIN_SHUTDOWN_GRACE_MS = 10_000;
 export function createGateway(config: Config, logger: Logger = createLogger(config.logLevel)): Gateway {
   if (!config.upstreamUrl) throw new ConfigError('HSTOCK_API_URL must be set (main() starts a sandbox when it is not)');
   const services = createServices({ ...config, upstreamUrl: config.upstreamUrl }, logger);
-
-  const yoga = createYoga<ServerContext, OperationContext>({
-    schema,
-    graphqlEndpoint: '/graphql',
-    landingPage: false,
-    multipart: false,
-    maxRequestBodySize: config.maxBodyBytes,
-    graphiql: config.graphiql && { title: 'HstockPlus gateway', subscriptionsProtocol: 'WS' },
-    // Any origin by default: credentials travel in headers, never cookies, so a page on another
-    // origin can spend nothing it was not given. CORS_ORIGINS narrows it.
-    cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins } : undefined,
-    renderGraphiQL,
-    logging: yogaLogging(logger),
-    context: (initial) => createContext(services, services.auth.identify(credentialsOf(initial))),
-    plugins: gatewayPlugins(services, logger),
-  });
-
-  const server = createHttpServer(config);
-  const connections = trackConnections(server);
-  const draining = () => connections.draining;
-  const metrics = config.metrics ? services.metrics : undefined;
-  const operational = operationalRoutes(services.health, services.state, draining, config.metricsPort === undefined ? metrics : undefined);
-  const gated = connections.gate(yoga);
-  server.on('request', (req, res) => operational(req, res) || gated(req, res));
-  const metricsServer = metrics && config.metricsPort !== undefined ? createHttpServer(config) : undefined;
-  metricsServer?.on('request', operationalRoutes(services.health, services.state, draining, metrics));
-  const websocket = attachWebSocket(server, yoga, services, () => !connections.draining);
+  const yoga = createGatewayYoga(services, logger);
+  const http = createHttp(services, yoga);
+  const websocket = attachWebSocket(http.server, yoga, services, () => !http.connections.draining);
   // Placements in flight may take one supplier call to finish; a margin lets their outcome be recorded.
   const graceMs = Math.max(MIN_SHUTDOWN_GRACE_MS, config.upstreamTimeoutMs + 5_000);
   return {
     yoga,
-    server,
+    server: http.server,
     services,
+    metricsAddress: http.metricsAddress,
     start: async () => {
-      await once(server.listen(config.port, config.host), 'listening');
-      if (metricsServer) await once(metricsServer.listen(config.metricsPort, config.host), 'listening');
+      const url = await http.listen();
       services.health.start();
-      const { port } = server.address() as AddressInfo;
-      return `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/graphql`;
+      return url;
     },
     stop: async () => {
       // New requests get 503 from here on; requests already received, and placements in flight,
       // run to their end and record their outcome. Then WebSocket clients are told to resubscribe
       // elsewhere (1012) and SSE streams end with a retryable error.
       services.spends.close();
-      const http = connections.drain(graceMs);
+      const closing = http.close(graceMs);
       await Promise.race([services.spends.settled(), sleep(graceMs, undefined, { ref: false })]);
       await websocket.close(graceMs);
       services.hub.close();
-      await http;
+      await closing;
       services.health.stop();
-      metricsServer?.closeAllConnections();
-      await Promise.all([services.client.close(), services.state.close(), new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)))]);
+      await Promise.all([services.client.close(), services.state.close()]);
     },
   };
 }

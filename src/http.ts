@@ -1,0 +1,53 @@
+/**
+ * The HTTP side: the server with its slow-client timeouts, the operational endpoints answered
+ * before Yoga (and on METRICS_PORT when set), and draining.
+ */
+import { once } from 'node:events';
+import { type RequestListener, type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GatewayServices } from './context.ts';
+import { trackConnections } from './drain.ts';
+import { operationalRoutes } from './health.ts';
+
+/**
+ * Slow clients hold a socket only so long: for their headers, and for the whole request with its
+ * body; the timeouts are checked every second rather than Node's default 30 s.
+ */
+function createHttpServer(config: { httpHeadersTimeoutMs: number; httpRequestTimeoutMs: number }): Server {
+  return createServer({
+    headersTimeout: config.httpHeadersTimeoutMs,
+    requestTimeout: config.httpRequestTimeoutMs,
+    connectionsCheckingInterval: 1000,
+  });
+}
+
+export function createHttp(services: GatewayServices, handler: RequestListener) {
+  const { config, health, state } = services;
+  const server = createHttpServer(config);
+  const connections = trackConnections(server);
+  const draining = () => connections.draining;
+  const metrics = config.metrics ? services.metrics : undefined;
+  const separate = metrics && config.metricsPort !== undefined ? createHttpServer(config) : undefined;
+  const operational = operationalRoutes(health, state, draining, separate ? undefined : metrics);
+  const gated = connections.gate(handler);
+  server.on('request', (req, res) => operational(req, res) || gated(req, res));
+  separate?.on('request', operationalRoutes(health, state, draining, metrics));
+  return {
+    server,
+    connections,
+    /** Listens on PORT (and METRICS_PORT) and resolves to the GraphQL URL. */
+    async listen(): Promise<string> {
+      await once(server.listen(config.port, config.host), 'listening');
+      if (separate) await once(separate.listen(config.metricsPort, config.host), 'listening');
+      const { port } = server.address() as AddressInfo;
+      return `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/graphql`;
+    },
+    metricsAddress: () => separate?.address() as AddressInfo | undefined,
+    /** Drains the gateway's port within graceMs and closes the metrics port. */
+    async close(graceMs: number): Promise<void> {
+      const closing = connections.drain(graceMs);
+      separate?.closeAllConnections();
+      await Promise.all([closing, separate && new Promise((resolve) => separate.close(resolve))]);
+    },
+  };
+}

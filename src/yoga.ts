@@ -1,0 +1,27 @@
+import { createYoga } from 'graphql-yoga';
+import { credentialsOf } from './auth.ts';
+import { type GatewayServices, type OperationContext, type ServerContext, createContext } from './context.ts';
+import { renderGraphiQL } from './graphiql.ts';
+import { type Logger, yogaLogging } from './logger.ts';
+import { gatewayPlugins } from './plugins.ts';
+import { schema } from './schema/index.ts';
+
+/** The GraphQL server: schema, context, plugins, GraphiQL and CORS, from the configuration. */
+export function createGatewayYoga(services: GatewayServices, logger: Logger) {
+  const { config } = services;
+  return createYoga<ServerContext, OperationContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    multipart: false,
+    maxRequestBodySize: config.maxBodyBytes,
+    graphiql: config.graphiql && { title: 'HstockPlus gateway', subscriptionsProtocol: 'WS' },
+    // Any origin by default: credentials travel in headers, never cookies, so a page on another
+    // origin can spend nothing it was not given. CORS_ORIGINS narrows it.
+    cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins } : undefined,
+    renderGraphiQL,
+    logging: yogaLogging(logger),
+    context: (initial) => createContext(services, services.auth.identify(credentialsOf(initial))),
+    plugins: gatewayPlugins(services, logger),
+  });
+}
