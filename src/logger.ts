@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.ts';
 
 /** Keys and tokens never reach a log line, whichever field they turn up in. */
@@ -15,8 +15,9 @@ const REDACT = [
   'req.headers["x-api-key"]',
 ];
 
-export function createLogger(level: LogLevel): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined });
+/** JSON lines on stdout, or on `destination` (tests read it). */
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined }, destination);
 }
 
 /** Yoga's own log lines, into the same JSON stream. */

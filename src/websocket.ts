@@ -10,7 +10,7 @@ import { type YogaServerInstance, isAsyncIterable } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { admitConnection, credentialsFrom, presents } from './auth.ts';
 import type { GatewayServices, OperationContext, ServerContext } from './context.ts';
-import { clientError } from './plugins.ts';
+import { clientError, countLimits } from './plugins.ts';
 
 /** What one socket holds: operations being set up, and the live subscriptions they became. */
 interface SocketOperations {
@@ -110,7 +110,7 @@ export function attachWebSocket(
         if (operations.starting + operations.live.size >= config.subscriptionsPerConnection) {
           return [
             new GraphQLError(`At most ${config.subscriptionsPerConnection} subscriptions per connection are allowed.`, {
-              extensions: { code: 'RATE_LIMITED' },
+              extensions: { code: 'RATE_LIMITED', reason: 'SUBSCRIPTIONS_PER_CONNECTION' },
             }),
           ];
         }
@@ -124,8 +124,15 @@ export function attachWebSocket(
           rootValue: { execute, subscribe, operations },
         };
       },
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(forSocket) } : undefined),
-      onError: (_ctx, _id, _payload, errors) => errors.map(forSocket),
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if (!result.errors) return undefined;
+        countLimits(result.errors, services.metrics);
+        return { ...result, errors: result.errors.map(forSocket) };
+      },
+      onError: (_ctx, _id, _payload, errors) => {
+        countLimits(errors, services.metrics);
+        return errors.map(forSocket);
+      },
       execute: (args: ExecutionArgs) => run(args, 'execute'),
       subscribe: (args: ExecutionArgs) => run(args, 'subscribe'),
       // However the socket goes, every subscription it started ends with it.

@@ -7,7 +7,7 @@ import { type ExecutionResult, print } from 'graphql';
 import { type Config, loadConfig } from '../src/config.ts';
 import { type Gateway, createGateway } from '../src/server.ts';
 import { type Sandbox, type SandboxOptions, createSandbox } from '../src/sandbox/index.ts';
-import { createLogger } from '../src/logger.ts';
+import { type Logger, createLogger } from '../src/logger.ts';
 import { AddOrderDocument, ServicesPageDocument } from './generated/graphql.ts';
 
 export const DEMO_KEY = 'sandbox-demo-key';
@@ -40,6 +40,8 @@ export interface HarnessOptions {
   sandbox?: SandboxOptions;
   /** A sandbox already running (another gateway's): this harness uses it and leaves it running. */
   upstream?: Sandbox;
+  /** Where the gateway logs; silent by default. */
+  logger?: Logger;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -53,7 +55,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     upstreamUrl: sandbox.url,
     ...options.config,
   };
-  const gateway = createGateway(config, createLogger('silent'));
+  const gateway = createGateway(config, options.logger ?? createLogger('silent'));
   const url = await gateway.start();
   const harness: Harness = {
     sandbox,

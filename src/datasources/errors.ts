@@ -55,7 +55,8 @@ const SUPPLIER_ERRORS: ReadonlyArray<[RegExp, ErrorCode]> = [
 export function errorFromSupplier(text: string, action: string): GatewayError {
   const code = SUPPLIER_ERRORS.find(([pattern]) => pattern.test(text))?.[1] ?? 'UPSTREAM_ERROR';
   const message = code === 'UNAUTHENTICATED' ? 'The supplier rejected the API key.' : text;
-  return new GatewayError(code, message, { upstreamMessage: text, extensions: { action } });
+  const extensions = code === 'RATE_LIMITED' ? { action, reason: 'SUPPLIER' } : { action };
+  return new GatewayError(code, message, { upstreamMessage: text, extensions });
 }
 
 export function upstreamUnavailable(action: string, reason: string, cause?: unknown): GatewayError {

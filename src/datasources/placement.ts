@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { InFlight } from '../drain.ts';
+import type { Metrics } from '../metrics.ts';
 import { type IdempotencyPolicy, idempotent, mayHavePlaced } from '../state/idempotency.ts';
 import type { Placement, StateStore } from '../state/store.ts';
 import { GatewayError, badInput } from './errors.ts';
@@ -24,6 +25,7 @@ export interface Spender {
     reservations: Reservations;
     /** Told when an outcome could not be recorded after money was spent. */
     onUnrecorded: (error: unknown) => void;
+    metrics: Metrics;
   };
 }
 
@@ -35,7 +37,7 @@ const owner = (supplier: Supplier) => ({ tenant: supplier.caller.tenant, caller:
 function once<T>(ctx: Spender, mutation: string, key: string | null | undefined, input: object, work: () => Promise<T>): Promise<T> {
   const { state, spends, idempotencyPolicy, onUnrecorded } = ctx.services;
   const { tenant, caller } = ctx.supplier.caller;
-  const options = { store: state.idempotency, policy: idempotencyPolicy, onUnrecorded };
+  const options = { store: state.idempotency, policy: idempotencyPolicy, onUnrecorded, onReplay: () => ctx.services.metrics.idempotentReplays.inc() };
   return spends.track(idempotent(options, { tenant, caller, mutation, key }, input, work));
 }
 

@@ -105,7 +105,7 @@ export class UpstreamGuard {
     const permitted = () => {
       if (this.#rejected.has(id)) throw new GatewayError('UNAUTHENTICATED', 'The supplier rejected the API key.', { extensions: { action } });
       const until = this.#throttled.get(id) ?? 0;
-      if (until > Date.now()) throw rateLimited(until - Date.now(), 'The supplier is rate limiting requests of this key.');
+      if (until > Date.now()) throw rateLimited(until - Date.now(), 'The supplier is rate limiting requests of this key.', { reason: 'SUPPLIER' });
     };
     permitted();
     try {
@@ -127,7 +127,7 @@ export class UpstreamGuard {
           extensions: { action, reason: 'CIRCUIT_OPEN' },
         });
       }
-      if (error instanceof BulkheadRejectedError) throw rateLimited(RETRY_AFTER_MS.fallback, 'Too many supplier calls of this key at once.');
+      if (error instanceof BulkheadRejectedError) throw tooManyAtOnce();
       if (isGatewayError(error, 'UNAUTHENTICATED')) {
         this.#rejected.set(id, true);
         this.#accepted.delete(id);
@@ -149,9 +149,13 @@ export class UpstreamGuard {
 /** The supplier's own 429: its Retry-After window is honoured for the key that met it. */
 export class SupplierRateLimit extends GatewayError {
   constructor(readonly retryMs: number) {
-    super('RATE_LIMITED', 'The supplier is rate limiting requests.', { extensions: { retryAfterSeconds: Math.max(1, Math.ceil(retryMs / 1000)) } });
+    super('RATE_LIMITED', 'The supplier is rate limiting requests.', {
+      extensions: { retryAfterSeconds: Math.max(1, Math.ceil(retryMs / 1000)), reason: 'SUPPLIER' },
+    });
   }
 }
+
+const tooManyAtOnce = () => rateLimited(RETRY_AFTER_MS.fallback, 'Too many supplier calls of this key at once.', { reason: 'SUPPLIER_CONCURRENCY' });
 
 /** A Retry-After header (seconds or an HTTP date) as milliseconds from now, within reason. */
 export function retryAfterMs(header: string | string[] | undefined): number {
@@ -169,7 +173,7 @@ export function rateLimited(retryMs: number, message: string, extensions: Record
  * did nothing wrong, this key asked too much at once. A call that started has its own deadline.
  */
 function inLine<T>(bulkhead: BulkheadPolicy, call: () => Promise<T>, signal: AbortSignal): Promise<T> {
-  const tooLong = () => rateLimited(RETRY_AFTER_MS.fallback, 'Too many supplier calls of this key at once.');
+  const tooLong = tooManyAtOnce;
   if (signal.aborted) return Promise.reject(tooLong());
   let started = false;
   return new Promise<T>((resolve, reject) => {

@@ -49,11 +49,13 @@ export interface Idempotent {
   policy: IdempotencyPolicy;
   /** Told when an outcome could not be recorded after the work ran; the answer still goes back. */
   onUnrecorded: (error: unknown) => void;
+  /** Told when a repeat is answered with a recorded outcome. */
+  onReplay?: () => void;
 }
 
 /** Runs `work` at most once per (caller, mutation, key); without a key it just runs. */
 export async function idempotent<T>(
-  { store, policy, onUnrecorded }: Idempotent,
+  { store, policy, onUnrecorded, onReplay }: Idempotent,
   scope: Omit<IdempotencyScope, 'key'> & { key: string | null | undefined },
   input: object,
   work: () => Promise<T>,
@@ -73,10 +75,16 @@ export async function idempotent<T>(
     if (existing.fingerprint !== fingerprint) {
       throw badInput('This idempotencyKey was already used with different input.', { field: 'idempotencyKey' });
     }
-    if (existing.state === 'done') return replay(existing.outcome);
+    if (existing.state === 'done') {
+      onReplay?.();
+      return replay(existing.outcome);
+    }
     if (existing.leaseUntil < Date.now()) {
       const now = await store.abandon(at, existing.claim, ABANDONED);
-      if (now?.state === 'done') return replay(now.outcome);
+      if (now?.state === 'done') {
+        onReplay?.();
+        return replay(now.outcome);
+      }
       continue;
     }
     if (Date.now() >= giveUpAt) {

@@ -72,7 +72,9 @@ export class PollHub {
     }
     const held = this.#perTenant.get(tenant) ?? 0;
     if (held >= this.options.perTenant) {
-      throw new GatewayError('RATE_LIMITED', `At most ${this.options.perTenant} subscriptions per tenant are allowed.`);
+      throw new GatewayError('RATE_LIMITED', `At most ${this.options.perTenant} subscriptions per tenant are allowed.`, {
+        extensions: { reason: 'SUBSCRIPTIONS_PER_TENANT' },
+      });
     }
     this.#perTenant.set(tenant, held + 1);
     const id = `${tenant}\u0000${key}`;
