@@ -12,6 +12,7 @@ import type { Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import type { IdempotencyPolicy } from './state/idempotency.ts';
 import { createMemoryStore } from './state/memory.ts';
+import { RedisConnection } from './state/connection.ts';
 import { createRedisStore } from './state/redis.ts';
 import type { StateStore } from './state/store.ts';
 import { PollHub } from './subscriptions/poll-hub.ts';
@@ -45,17 +46,17 @@ const idempotencyPolicy = (config: Config): IdempotencyPolicy => ({
   leaseMs: 3 * config.upstreamTimeoutMs + 10_000,
 });
 
-function createStateStore(config: Config, logger: Logger): StateStore {
+function createStateStore(config: Config, redis: RedisConnection | undefined): StateStore {
   const policy = {
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     idempotencyMaxPerCaller: config.idempotencyMaxEntries,
     ledgerRetentionDays: config.ledgerRetentionDays,
   };
-  if (!config.redisUrl) return createMemoryStore(policy);
-  return createRedisStore({ url: config.redisUrl, prefix: config.redisKeyPrefix, policy, logger });
+  return redis ? createRedisStore(redis, policy) : createMemoryStore(policy);
 }
 
 export function createServices(config: Config & { upstreamUrl: string }, logger: Logger): GatewayServices {
+  const redis = config.redisUrl ? new RedisConnection(config.redisUrl, config.redisKeyPrefix, logger) : undefined;
   const hub = new PollHub({ failureLimitMs: config.pollFailureLimitMs, perTenant: config.subscriptionsPerTenant });
   // onCall runs on calls only, once health and metrics below exist.
   const client: HstockClient = new HstockClient({
@@ -86,7 +87,7 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     cache: new LruReadCache({ maxEntries: config.cacheMaxEntries, maxBytes: config.cacheMaxBytes, staleMaxSeconds: config.cacheStaleMaxSeconds }),
     onCacheRead: (action, result) => metrics.cacheReads.inc({ action, result }),
     auth: new Authenticator(config),
-    state: createStateStore(config, logger),
+    state: createStateStore(config, redis),
     idempotencyPolicy: idempotencyPolicy(config),
     reservations: new Reservations(),
     spends: new InFlight(),

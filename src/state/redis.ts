@@ -4,8 +4,7 @@
  * instances racing on one key cannot both win. Commands fail fast while Redis is away (no offline
  * queue, a short deadline): a mutation that cannot record is refused before it spends.
  */
-import { type RedisClientType, createClient } from '@redis/client';
-import type { Logger } from '../logger.ts';
+import type { RedisConnection } from './connection.ts';
 import {
   type IdempotencyRecord,
   type IdempotencyScope,
@@ -18,13 +17,8 @@ import {
   type PlacementKind,
   type StatePolicy,
   type StateStore,
-  stateStoreUnavailable,
 } from './store.ts';
 
-/** A command that takes longer than this counts as Redis being away. */
-const COMMAND_TIMEOUT_MS = 2000;
-/** Reconnection: quickly at first, then every 2 s, for as long as it takes. */
-const reconnectDelay = (retries: number) => Math.min(50 * 2 ** retries, 2000);
 
 const DAY_MS = 86_400_000;
 
@@ -67,81 +61,11 @@ if record.leaseUntil >= tonumber(ARGV[4]) then return existing end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return ARGV[2]`;
 
-type Client = RedisClientType;
-
-class Connection {
-  readonly client: Client;
-  #down = false;
-
-  constructor(url: string, private readonly logger: Logger) {
-    this.client = createClient({
-      url,
-      disableOfflineQueue: true,
-      socket: { connectTimeout: COMMAND_TIMEOUT_MS, reconnectStrategy: reconnectDelay },
-    }) as Client;
-    this.client.on('error', (error: Error) => this.#went(error));
-    this.client.on('ready', () => {
-      if (this.#down) this.logger.info('state store: Redis is reachable again');
-      this.#down = false;
-    });
-    // Never awaited: the gateway serves reads while Redis is away, and the client reconnects by itself.
-    this.client.connect().catch((error: unknown) => this.#went(error));
-  }
-
-  get ready(): boolean {
-    return this.client.isReady;
-  }
-
-  /**
-   * Runs commands under a deadline; any failure is the store being unavailable. While the first
-   * connection is being made commands wait for it; once Redis was found away they fail at once.
-   */
-  async run<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    if (!this.client.isReady && (this.#down || !(await this.#connected()))) throw stateStoreUnavailable();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(stateStoreUnavailable(new Error('Redis command timed out'))), COMMAND_TIMEOUT_MS);
-    });
-    try {
-      return await Promise.race([work(this.client), deadline]);
-    } catch (error) {
-      if (error instanceof InvalidCursorError) throw error;
-      throw stateStoreUnavailable(error);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  #connected(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const ready = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.client.off('ready', ready);
-        resolve(false);
-      }, COMMAND_TIMEOUT_MS);
-      this.client.once('ready', ready);
-    });
-  }
-
-  async close(): Promise<void> {
-    if (this.client.isOpen) await this.client.close();
-  }
-
-  #went(error: unknown): void {
-    if (this.#down) return;
-    this.#down = true;
-    this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'state store: Redis is unreachable');
-  }
-}
-
 const parse = (raw: unknown) => (typeof raw === 'string' ? (JSON.parse(raw) as IdempotencyRecord) : undefined);
 
 class RedisIdempotency implements IdempotencyStore {
   constructor(
-    private readonly redis: Connection,
+    private readonly redis: RedisConnection,
     private readonly prefix: string,
     private readonly policy: StatePolicy,
   ) {}
@@ -195,7 +119,7 @@ class RedisIdempotency implements IdempotencyStore {
 
 class RedisLedger implements Ledger {
   constructor(
-    private readonly redis: Connection,
+    private readonly redis: RedisConnection,
     private readonly prefix: string,
     private readonly policy: StatePolicy,
   ) {}
@@ -265,12 +189,11 @@ class RedisLedger implements Ledger {
   }
 }
 
-export function createRedisStore(options: { url: string; prefix: string; policy: StatePolicy; logger: Logger }): StateStore {
-  const redis = new Connection(options.url, options.logger);
+export function createRedisStore(redis: RedisConnection, policy: StatePolicy): StateStore {
   return {
     kind: 'redis',
-    idempotency: new RedisIdempotency(redis, options.prefix, options.policy),
-    ledger: new RedisLedger(redis, options.prefix, options.policy),
+    idempotency: new RedisIdempotency(redis, redis.prefix, policy),
+    ledger: new RedisLedger(redis, redis.prefix, policy),
     get ready() {
       return redis.ready;
     },
