@@ -15,6 +15,7 @@ import { createMemoryStore } from './state/memory.ts';
 import { RedisConnection } from './state/connection.ts';
 import { createRedisStore } from './state/redis.ts';
 import type { StateStore } from './state/store.ts';
+import { RedisCoordination } from './subscriptions/coordination.ts';
 import { PollHub } from './subscriptions/poll-hub.ts';
 
 /** What Node gives Yoga: the HTTP pair, or for graphql-ws the upgrade request and connection_init payload. */
@@ -57,7 +58,15 @@ function createStateStore(config: Config, redis: RedisConnection | undefined): S
 
 export function createServices(config: Config & { upstreamUrl: string }, logger: Logger): GatewayServices {
   const redis = config.redisUrl ? new RedisConnection(config.redisUrl, config.redisKeyPrefix, logger) : undefined;
-  const hub = new PollHub({ failureLimitMs: config.pollFailureLimitMs, perTenant: config.subscriptionsPerTenant });
+  const hub = new PollHub({
+    failureLimitMs: config.pollFailureLimitMs,
+    perTenant: config.subscriptionsPerTenant,
+    coordination: redis && new RedisCoordination(redis),
+    onLocal: (local) => {
+      if (local) logger.warn('Redis is away: a poll loop polls by itself until it is back');
+      else logger.info('Redis is back: a poll loop is shared again');
+    },
+  });
   // onCall runs on calls only, once health and metrics below exist.
   const client: HstockClient = new HstockClient({
     url: config.upstreamUrl,
@@ -74,6 +83,7 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
   const metrics = new Metrics({
     subscriptions: () => hub.subscriptions,
     pollLoops: () => hub.loops,
+    pollRoles: () => hub.roles,
     circuitOpen: () => client.guard.circuitOpen,
   });
   const health = new SupplierHealth(client, logger, config.readyProbeMs);

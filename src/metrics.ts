@@ -13,6 +13,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface Observed {
   subscriptions(): number;
   pollLoops(): number;
+  pollRoles(): { leading: number; local: number };
   circuitOpen(): boolean;
 }
 
@@ -59,6 +60,8 @@ export class Metrics {
       new Gauge({ name, help, registers: [this.registry], collect: function (this: Gauge) { this.set(read()); } });
     gauge('hstock_subscriptions', 'Active subscriptions, both transports', observed.subscriptions);
     gauge('hstock_poll_loops', 'Running poll loops (one per watched order)', observed.pollLoops);
+    gauge('hstock_poll_loops_leading', 'Poll loops this instance polls for every instance (REDIS_URL set)', () => observed.pollRoles().leading);
+    gauge('hstock_poll_loops_local', 'Poll loops polling by themselves because Redis is away', () => observed.pollRoles().local);
     gauge('hstock_circuit_open', '1 while the circuit to the supplier is open', () => (observed.circuitOpen() ? 1 : 0));
     collectDefaultMetrics({ register: this.registry });
   }

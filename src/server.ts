@@ -51,7 +51,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
       const closing = http.close(graceMs);
       await Promise.race([services.spends.settled(), sleep(graceMs, undefined, { ref: false })]);
       await websocket.close(graceMs);
-      services.hub.close();
+      await services.hub.close();
       await closing;
       services.health.stop();
       await Promise.all([services.client.close(), services.state.close()]);

@@ -1,10 +1,17 @@
 /**
  * One poll loop per watched thing (tenant + kind + id), however many subscribers watch it, across
- * connections and transports. The loop starts with the first subscriber, stops when the last one
- * leaves, backs off while nothing changes and gives up only on errors that will not pass.
+ * connections and transports, and with Redis across instances (coordination.ts). The loop starts
+ * with the first subscriber, stops when the last one leaves, backs off while nothing changes and
+ * gives up only on errors that will not pass.
+ *
+ * With coordination each loop has a role: the `leader` holds the lease and polls, publishing
+ * each change; a `follower` delivers what is published and takes the lease over when it lapses
+ * or is given up; a `local` loop polls by itself because Redis is away, and rejoins when it is
+ * back. Without coordination every loop is local.
  */
 import { GatewayError, isGatewayError } from '../datasources/errors.ts';
 import { Channel } from './channel.ts';
+import type { Coordination, LoopEvent } from './coordination.ts';
 
 export interface PollSpec<T> {
   /** Reads the current state; called with fresh per-poll loaders by the caller. */
@@ -22,38 +29,64 @@ export interface PollHubOptions {
   failureLimitMs: number;
   /** Active subscriptions one tenant may hold. */
   perTenant: number;
+  coordination?: Coordination;
+  /** Told when loops start or stop polling by themselves because Redis is away. */
+  onLocal?: (local: boolean) => void;
   random?: () => number;
   now?: () => number;
 }
 
+type Role = 'joining' | 'leader' | 'follower' | 'local';
+
 interface Loop<T> {
+  id: string;
   spec: PollSpec<T>;
   subscribers: Set<Channel<T>>;
   last?: T;
+  /** The sequence of the last coordinated event delivered here. */
+  seq: number;
   interval: number;
   failingSince?: number;
   timer?: NodeJS.Timeout;
   stopped: boolean;
+  role: Role;
+  token?: string;
+  leave?: () => Promise<void>;
 }
 
 /** Errors that polling again cannot mend: the loop ends with them. */
 const FATAL = ['NOT_FOUND', 'UNAUTHENTICATED', 'BAD_USER_INPUT'] as const;
+
+/** How long the last event of a loop is kept for watchers who come later. */
+const KEEP_LAST_MS = 10 * 60_000;
 
 export class PollHub {
   readonly #loops = new Map<string, Loop<unknown>>();
   readonly #perTenant = new Map<string, number>();
   readonly #random: () => number;
   readonly #now: () => number;
+  readonly #coordination?: Coordination;
   #closed = false;
 
   constructor(private readonly options: PollHubOptions) {
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
+    this.#coordination = options.coordination;
+    // Messages published while pub/sub was down were missed: read each loop's last event again.
+    this.#coordination?.onReconnect(() => {
+      for (const loop of this.#loops.values()) if (loop.role === 'follower') void this.#resync(loop);
+    });
   }
 
   /** Running poll loops (for metrics and tests). */
   get loops(): number {
     return this.#loops.size;
+  }
+
+  /** Loops this instance polls for every instance, and those it polls by itself while Redis is away. */
+  get roles(): { leading: number; local: number } {
+    const loops = [...this.#loops.values()];
+    return { leading: loops.filter((loop) => loop.role === 'leader').length, local: loops.filter((loop) => loop.role === 'local').length };
   }
 
   get subscriptions(): number {
@@ -77,7 +110,7 @@ export class PollHub {
       });
     }
     this.#perTenant.set(tenant, held + 1);
-    const id = `${tenant}\u0000${key}`;
+    const id = `${tenant}:${key}`;
     let loop = this.#loops.get(id) as Loop<T> | undefined;
     const channel = new Channel<T>(() => {
       this.#release(tenant);
@@ -85,10 +118,12 @@ export class PollHub {
     });
     if (!loop) {
       const created = spec();
-      loop = { spec: created, subscribers: new Set(), interval: created.intervalMs, stopped: false };
-      this.#loops.set(id, loop as Loop<unknown>);
+      loop = { id, spec: created, subscribers: new Set(), seq: 0, interval: created.intervalMs, stopped: false, role: 'joining' };
+      const started = loop as Loop<unknown>;
+      this.#loops.set(id, started);
       loop.subscribers.add(channel);
-      void this.#tick(id, loop);
+      if (this.#coordination) void this.#join(started);
+      else this.#goLocal(started, false);
     } else {
       loop.subscribers.add(channel);
       if (loop.last !== undefined) channel.push(loop.last);
@@ -98,17 +133,19 @@ export class PollHub {
 
   /**
    * Shutdown: refuses new subscriptions and ends every open one with a retryable error, never with
-   * completion, which would tell a subscriber its order reached a final state.
+   * completion, which would tell a subscriber its order reached a final state. Leases are given
+   * up, so other instances take the loops over at once.
    */
-  close(): void {
+  async close(): Promise<void> {
     this.#closed = true;
     const restarting = new GatewayError('UPSTREAM_UNAVAILABLE', 'The gateway is restarting: subscribe again.', {
       extensions: { reason: 'SHUTTING_DOWN' },
     });
-    for (const [id, loop] of this.#loops) {
+    const stopping = [...this.#loops.values()].map((loop) => {
       for (const channel of loop.subscribers) channel.fail(restarting);
-      this.#stop(id, loop);
-    }
+      return this.#stop(loop);
+    });
+    await Promise.all(stopping);
   }
 
   #release(tenant: string): void {
@@ -121,58 +158,203 @@ export class PollHub {
     const loop = this.#loops.get(id) as Loop<T> | undefined;
     if (!loop) return;
     loop.subscribers.delete(channel);
-    if (loop.subscribers.size === 0) this.#stop(id, loop as Loop<unknown>);
+    if (loop.subscribers.size === 0) void this.#stop(loop as Loop<unknown>);
   }
 
-  #stop(id: string, loop: Loop<unknown>): void {
+  /** Stops the loop here; its lease, if it held it, goes to the instances still watching. */
+  async #stop(loop: Loop<unknown>): Promise<void> {
+    if (loop.stopped) return;
     loop.stopped = true;
     clearTimeout(loop.timer);
-    if (this.#loops.get(id) === loop) this.#loops.delete(id);
+    if (this.#loops.get(loop.id) === loop) this.#loops.delete(loop.id);
+    const { token, leave } = loop;
+    loop.token = undefined;
+    await Promise.all([token && this.#coordination?.resign(loop.id, token).catch(() => undefined), leave?.().catch(() => undefined)]);
   }
 
-  async #tick<T>(id: string, loop: Loop<T>): Promise<void> {
-    let state: T;
+  /** A lease outlives the longest pause between two polls (renewals), jitter included, with a margin. */
+  #leaseMs(loop: Loop<unknown>): number {
+    return loop.spec.maxIntervalMs * 2.5 + 2000;
+  }
+
+  async #join(loop: Loop<unknown>): Promise<void> {
+    try {
+      const membership = await this.#coordination!.join<unknown>(
+        loop.id,
+        (event) => this.#receive(loop, event),
+        () => void this.#lead(loop),
+      );
+      loop.leave = membership.leave;
+      if (loop.stopped) return void membership.leave().catch(() => undefined);
+      if (membership.last) this.#receive(loop, membership.last);
+      await this.#lead(loop);
+    } catch {
+      this.#goLocal(loop, true);
+    }
+  }
+
+  /** Takes the lease if it is free: then polls; otherwise follows, and tries again before it could lapse. */
+  async #lead(loop: Loop<unknown>): Promise<void> {
+    if (loop.stopped || loop.role === 'leader') return;
+    try {
+      const token = await this.#coordination!.lead(loop.id, this.#leaseMs(loop));
+      if (loop.stopped) {
+        if (token) await this.#coordination!.resign(loop.id, token);
+        return;
+      }
+      clearTimeout(loop.timer);
+      if (token) {
+        this.#setRole(loop, 'leader');
+        loop.token = token;
+        void this.#tick(loop);
+      } else {
+        this.#setRole(loop, 'follower');
+        this.#schedule(loop, this.#leaseMs(loop) / 3, () => void this.#lead(loop));
+      }
+    } catch {
+      this.#goLocal(loop, true);
+    }
+  }
+
+  async #resync(loop: Loop<unknown>): Promise<void> {
+    try {
+      const last = await this.#coordination!.read(loop.id);
+      if (last) this.#receive(loop, last);
+    } catch {
+      // Still away: the follower's next lease attempt finds out and polls by itself.
+    }
+  }
+
+  #goLocal(loop: Loop<unknown>, redisAway: boolean): void {
+    if (loop.stopped) return;
+    if (redisAway) {
+      this.#degrade(loop);
+      clearTimeout(loop.timer);
+    } else {
+      loop.role = 'local';
+    }
+    void this.#tick(loop);
+  }
+
+  #setRole(loop: Loop<unknown>, role: Role): void {
+    if (loop.role === role) return;
+    if (this.#coordination && (loop.role === 'local' || role === 'local')) this.options.onLocal?.(role === 'local');
+    loop.role = role;
+  }
+
+  /** Redis went away under a coordinated loop: it polls by itself until Redis is back. */
+  #degrade(loop: Loop<unknown>): void {
+    this.#setRole(loop, 'local');
+    loop.token = undefined;
+    void loop.leave?.().catch(() => undefined);
+    loop.leave = undefined;
+  }
+
+  /** An event published by whichever instance polls: delivered once, in order. */
+  #receive(loop: Loop<unknown>, event: LoopEvent<unknown>): void {
+    if (loop.stopped || event.seq <= loop.seq) return;
+    loop.seq = event.seq;
+    if (event.error) {
+      const error = new GatewayError(event.error.extensions.code as never, event.error.message, { extensions: event.error.extensions });
+      for (const channel of loop.subscribers) channel.fail(error);
+      return void this.#stop(loop);
+    }
+    this.#deliver(loop, event.state);
+    if (event.final) this.#end(loop);
+  }
+
+  #deliver(loop: Loop<unknown>, state: unknown): void {
+    if (loop.last !== undefined && loop.spec.same(loop.last, state)) return;
+    loop.last = state;
+    for (const channel of loop.subscribers) channel.push(state);
+  }
+
+  #end(loop: Loop<unknown>): void {
+    for (const channel of loop.subscribers) channel.end();
+    void this.#stop(loop);
+  }
+
+  async #tick(loop: Loop<unknown>): Promise<void> {
+    if (loop.role === 'local' && this.#coordination?.ready && !loop.leave) return this.#join(loop);
+    let state: unknown;
     try {
       state = await loop.spec.poll();
     } catch (error) {
-      if (loop.stopped) return;
-      this.#failed(id, loop, error);
+      if (!loop.stopped) await this.#failed(loop, error);
       return;
     }
     if (loop.stopped) return;
     loop.failingSince = undefined;
     const changed = loop.last === undefined || !loop.spec.same(loop.last, state);
-    if (changed) {
-      loop.last = state;
+    const final = loop.spec.isFinal(state);
+    if (changed || final) {
+      if (!(await this.#share(loop, { state, final }))) return;
       loop.interval = loop.spec.intervalMs;
-      for (const channel of loop.subscribers) channel.push(state);
+      this.#deliver(loop, state);
     } else {
       loop.interval = Math.min(loop.interval * 2, loop.spec.maxIntervalMs);
+      if (!(await this.#renew(loop))) return;
     }
-    if (loop.spec.isFinal(state)) {
-      for (const channel of loop.subscribers) channel.end();
-      this.#stop(id, loop as Loop<unknown>);
-      return;
-    }
-    this.#schedule(id, loop, loop.interval);
+    if (final) return this.#end(loop);
+    this.#schedule(loop, loop.interval, () => void this.#tick(loop));
   }
 
-  #failed<T>(id: string, loop: Loop<T>, error: unknown): void {
+  /**
+   * A leader records and publishes what it polled before delivering it here; if the lease was
+   * lost meanwhile it follows instead (false). A local loop shares nothing. Redis away: local.
+   */
+  async #share(loop: Loop<unknown>, event: Omit<LoopEvent<unknown>, 'seq'>): Promise<boolean> {
+    if (loop.role !== 'leader' || !loop.token) return !loop.stopped;
+    try {
+      const seq = await this.#coordination!.publish(loop.id, loop.token, event, KEEP_LAST_MS);
+      if (loop.stopped) return false;
+      if (seq === undefined) {
+        loop.token = undefined;
+        this.#setRole(loop, 'follower');
+        this.#schedule(loop, this.#leaseMs(loop) / 3, () => void this.#lead(loop));
+        return false;
+      }
+      loop.seq = Math.max(loop.seq, seq);
+      return true;
+    } catch {
+      this.#degrade(loop);
+      return !loop.stopped;
+    }
+  }
+
+  async #renew(loop: Loop<unknown>): Promise<boolean> {
+    if (loop.role !== 'leader' || !loop.token) return !loop.stopped;
+    try {
+      if (await this.#coordination!.renew(loop.id, loop.token, this.#leaseMs(loop))) return !loop.stopped;
+      loop.token = undefined;
+      this.#setRole(loop, 'follower');
+      this.#schedule(loop, 0, () => void this.#lead(loop));
+      return false;
+    } catch {
+      this.#degrade(loop);
+      return !loop.stopped;
+    }
+  }
+
+  async #failed(loop: Loop<unknown>, error: unknown): Promise<void> {
     const fatal = !isGatewayError(error) || isGatewayError(error, ...FATAL);
     loop.failingSince ??= this.#now();
     if (fatal || this.#now() - loop.failingSince > this.options.failureLimitMs) {
+      if (isGatewayError(error)) await this.#share(loop, { error: { message: error.message, extensions: { ...error.extensions } }, final: true });
       for (const channel of loop.subscribers) channel.fail(error);
-      this.#stop(id, loop as Loop<unknown>);
-      return;
+      return void this.#stop(loop);
     }
     loop.interval = Math.min(loop.interval * 2, loop.spec.maxIntervalMs);
-    this.#schedule(id, loop, loop.interval);
+    if (!(await this.#renew(loop))) return;
+    this.#schedule(loop, loop.interval, () => void this.#tick(loop));
   }
 
   /** ±20% jitter, so that thousands of loops started together do not poll in lockstep. */
-  #schedule<T>(id: string, loop: Loop<T>, interval: number): void {
+  #schedule(loop: Loop<unknown>, interval: number, run: () => void): void {
+    if (loop.stopped) return;
+    clearTimeout(loop.timer);
     const delay = interval * (0.8 + 0.4 * this.#random());
-    loop.timer = setTimeout(() => void this.#tick(id, loop), delay);
+    loop.timer = setTimeout(run, delay);
     loop.timer.unref?.();
   }
 }
