@@ -5,6 +5,7 @@ import { LruReadCache } from './datasources/cache.ts';
 import { HstockClient } from './datasources/hstock-client.ts';
 import { Loaders } from './datasources/loaders.ts';
 import { Reservations } from './datasources/reservations.ts';
+import { RedisSharedCache } from './datasources/shared-cache.ts';
 import { Supplier, type SupplierDeps } from './datasources/supplier.ts';
 import { InFlight } from './drain.ts';
 import { SupplierHealth } from './health.ts';
@@ -13,6 +14,7 @@ import { Metrics } from './metrics.ts';
 import type { IdempotencyPolicy } from './state/idempotency.ts';
 import { createMemoryStore } from './state/memory.ts';
 import { RedisConnection } from './state/connection.ts';
+import { SharedLimits } from './state/shared-limits.ts';
 import { createRedisStore } from './state/redis.ts';
 import type { StateStore } from './state/store.ts';
 import { RedisCoordination } from './subscriptions/coordination.ts';
@@ -35,6 +37,8 @@ export interface GatewayServices extends SupplierDeps {
   keyVerdicts: KeyVerdicts;
   health: SupplierHealth;
   metrics: Metrics;
+  /** Limits counted across instances, with REDIS_URL. */
+  sharedLimits?: SharedLimits;
 }
 
 /**
@@ -58,6 +62,7 @@ function createStateStore(config: Config, redis: RedisConnection | undefined): S
 
 export function createServices(config: Config & { upstreamUrl: string }, logger: Logger): GatewayServices {
   const redis = config.redisUrl ? new RedisConnection(config.redisUrl, config.redisKeyPrefix, logger) : undefined;
+  const sharedLimits = redis && new SharedLimits(redis);
   const hub = new PollHub({
     failureLimitMs: config.pollFailureLimitMs,
     perTenant: config.subscriptionsPerTenant,
@@ -73,6 +78,7 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     timeoutMs: config.upstreamTimeoutMs,
     connections: config.upstreamConnections,
     guard: config.upstreamGuard,
+    sharedVerdicts: sharedLimits,
     onCall: (event) => {
       health.record(event);
       metrics.upstreamRequests.inc({ action: event.action, outcome: event.outcome });
@@ -94,7 +100,13 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     metrics,
     hub,
     ttl: config.cacheTtlSeconds,
-    cache: new LruReadCache({ maxEntries: config.cacheMaxEntries, maxBytes: config.cacheMaxBytes, staleMaxSeconds: config.cacheStaleMaxSeconds }),
+    cache: new LruReadCache({
+      maxEntries: config.cacheMaxEntries,
+      maxBytes: config.cacheMaxBytes,
+      staleMaxSeconds: config.cacheStaleMaxSeconds,
+      shared: redis && new RedisSharedCache(redis),
+      sharedWaitMs: config.upstreamTimeoutMs,
+    }),
     onCacheRead: (action, result) => metrics.cacheReads.inc({ action, result }),
     auth: new Authenticator(config),
     state: createStateStore(config, redis),
@@ -103,6 +115,7 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     spends: new InFlight(),
     onUnrecorded: (error) => logger.error({ err: error }, 'a placement ran but its outcome could not be recorded'),
     keyVerdicts: new KeyVerdicts(client),
+    sharedLimits,
   };
 }
 

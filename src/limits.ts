@@ -8,8 +8,7 @@ import type { GraphQLError } from 'graphql';
 import { type ExecutionResult } from 'graphql';
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
-import type { Config } from './config.ts';
-import type { OperationContext } from './context.ts';
+import type { GatewayServices, OperationContext } from './context.ts';
 import { rateLimited } from './datasources/upstream-guard.ts';
 
 /** Buckets remembered at once; the least recently used is forgotten (and starts full again). */
@@ -82,30 +81,43 @@ function provenGood({ identity, services }: OperationContext): boolean {
 
 const failedCredentials = (result: ExecutionResult) => (result.errors ?? []).some((error) => error.extensions.code === 'UNAUTHENTICATED');
 
-export function useRequestLimits(config: Config): Plugin<OperationContext & { req?: IncomingMessage }> {
+export function useRequestLimits(services: GatewayServices): Plugin<OperationContext & { req?: IncomingMessage }> {
+  const { config } = services;
   const tenants = new TokenBuckets(config.rateLimit.perSecond, config.rateLimit.burst);
   const failures = new TokenBuckets(config.authFailuresPerMinute / 60, config.authFailuresPerMinute);
-  const refuse = (context: OperationContext & { req?: IncomingMessage }): GraphQLError | undefined => {
+  const shared = services.sharedLimits;
+  /** The tenant's bucket, shared by all instances when Redis is there, this instance's own otherwise. */
+  const take = async (tenant: string) => {
+    if (shared) {
+      try {
+        return await shared.take(tenant, config.rateLimit.perSecond, config.rateLimit.burst);
+      } catch {
+        // Redis away: counted here alone until it is back.
+      }
+    }
+    return tenants.take(tenant);
+  };
+  const refuse = async (context: OperationContext & { req?: IncomingMessage }): Promise<GraphQLError | undefined> => {
     const address = clientAddress(context.req, config.trustProxy);
     const failing = failures.peek(address);
     if (failing > 0 && !provenGood(context)) {
       return tooMany(failing, 'Too many requests with failing credentials from this address.', 'AUTH_FAILURES');
     }
     if (!context.identity.ok) return undefined;
-    const wait = tenants.take(context.identity.tenant);
+    const wait = await take(context.identity.tenant);
     return wait > 0 ? tooMany(wait, `More than ${config.rateLimit.perSecond} requests a second for this key.`, 'TENANT_RATE') : undefined;
   };
   const charge = (context: OperationContext & { req?: IncomingMessage }, result: unknown) => {
     if (!isAsyncIterable(result) && failedCredentials(result as ExecutionResult)) failures.take(clientAddress(context.req, config.trustProxy));
   };
   return {
-    onExecute: ({ args, setResultAndStopExecution }) => {
-      const refused = refuse(args.contextValue);
+    onExecute: async ({ args, setResultAndStopExecution }) => {
+      const refused = await refuse(args.contextValue);
       if (refused) return setResultAndStopExecution({ errors: [refused] });
       return { onExecuteDone: ({ result }) => charge(args.contextValue, result) };
     },
-    onSubscribe: ({ args, setResultAndStopExecution }) => {
-      const refused = refuse(args.contextValue);
+    onSubscribe: async ({ args, setResultAndStopExecution }) => {
+      const refused = await refuse(args.contextValue);
       if (refused) return setResultAndStopExecution({ errors: [refused] });
       return { onSubscribeResult: ({ result }) => charge(args.contextValue, result) };
     },

@@ -213,7 +213,7 @@ export function gatewayPlugins(services: GatewayServices, logger: Logger): Plugi
     useRequestId(),
     useBodyLimit(config.maxBodyBytes),
     ...protections(),
-    useRequestLimits(config),
+    useRequestLimits(services),
     useUpstreamBudget(config.maxUpstreamCallsPerOperation),
     useClientErrors(services.metrics),
     ...(config.graphiql ? [useGraphiQLAssets()] : []),

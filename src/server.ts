@@ -41,6 +41,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
     start: async () => {
       const url = await http.listen();
       services.health.start();
+      services.sharedLimits?.start();
       return url;
     },
     stop: async () => {
@@ -54,6 +55,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
       await services.hub.close();
       await closing;
       services.health.stop();
+      await services.sharedLimits?.stop();
       await Promise.all([services.client.close(), services.state.close()]);
     },
   };

@@ -4,6 +4,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { isGatewayError } from './errors.ts';
+import { type SharedCache, loadShared } from './shared-cache.ts';
 
 export interface CacheRead<T> {
   value: T;
@@ -25,6 +26,10 @@ export interface ReadCacheOptions {
   maxBytes: number;
   /** How long past its TTL an entry may still be served while the supplier fails. */
   staleMaxSeconds: number;
+  /** Entries shared with other instances (Redis); this cache is then their copy in this process. */
+  shared?: SharedCache;
+  /** How long an instance waits for another's load before loading itself. */
+  sharedWaitMs?: number;
   now?: () => number;
 }
 
@@ -32,6 +37,8 @@ interface Entry {
   value: object;
   fetchedAt: number;
   bytes: number;
+  /** Loaded by another instance: no supplier call here. */
+  fromShared: boolean;
 }
 
 interface FetchContext {
@@ -43,6 +50,7 @@ export class LruReadCache implements ReadCache {
   readonly #lru: LRUCache<string, Entry, FetchContext>;
   readonly #staleMaxMs: number;
   readonly #now: () => number;
+  readonly #shared?: SharedCache;
 
   constructor(options: ReadCacheOptions) {
     this.#staleMaxMs = options.staleMaxSeconds * 1000;
@@ -56,11 +64,15 @@ export class LruReadCache implements ReadCache {
       ttlAutopurge: false,
       noDeleteOnFetchRejection: true,
       allowStaleOnFetchRejection: false,
-      fetchMethod: async (_key, _old, { context }) => {
-        const value = await context.load();
-        return { value, fetchedAt: this.#now(), bytes: Math.max(1, JSON.stringify(value).length) };
+      fetchMethod: async (key, _old, { context }) => {
+        const loaded = options.shared
+          ? await loadShared(options.shared, key, { ttlMs: context.ttlMs, keepMs: context.ttlMs + this.#staleMaxMs, waitMs: options.sharedWaitMs ?? 10_000, now: this.#now }, context.load)
+          : { value: await context.load(), fetchedAt: this.#now(), fromShared: false };
+        return { ...loaded, bytes: Math.max(1, JSON.stringify(loaded.value).length) };
       },
     });
+    options.shared?.onDelete((key) => this.#lru.delete(key));
+    this.#shared = options.shared;
   }
 
   get size(): number {
@@ -78,7 +90,7 @@ export class LruReadCache implements ReadCache {
         context: { load, ttlMs },
       });
       if (!entry) throw new Error(`cache fetch for ${key} returned nothing`);
-      return { value: entry.value as T, result: 'miss' };
+      return { value: entry.value as T, result: entry.fromShared ? 'hit' : 'miss' };
     } catch (error) {
       const old = this.#lru.peek(key) ?? cached;
       const age = old ? this.#now() - old.fetchedAt : Infinity;
@@ -91,5 +103,6 @@ export class LruReadCache implements ReadCache {
 
   delete(key: string): void {
     this.#lru.delete(key);
+    void this.#shared?.delete(key).catch(() => undefined);
   }
 }

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { GatewayError, errorFromSupplier, upstreamUnavailable } from './errors.ts';
-import { type GuardPolicy, SupplierRateLimit, UpstreamGuard, retryAfterMs } from './upstream-guard.ts';
+import { type GuardPolicy, type SharedVerdicts, SupplierRateLimit, UpstreamGuard, retryAfterMs } from './upstream-guard.ts';
 import {
   ParseError,
   isRecord,
@@ -73,6 +73,7 @@ export interface HstockClientOptions {
   /** Base of the exponential backoff between retries, before full jitter (default 100 ms). */
   retryBaseMs?: number;
   guard: GuardPolicy;
+  sharedVerdicts?: SharedVerdicts;
   onCall?: (event: CallEvent) => void;
 }
 
@@ -97,14 +98,14 @@ const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CON
 export class HstockClient {
   readonly #pool: Pool;
   readonly #path: string;
-  readonly #options: Required<Omit<HstockClientOptions, 'onCall'>> & Pick<HstockClientOptions, 'onCall'>;
+  readonly #options: Required<Omit<HstockClientOptions, 'onCall' | 'sharedVerdicts'>> & Pick<HstockClientOptions, 'onCall'>;
   readonly guard: UpstreamGuard;
 
   constructor(options: HstockClientOptions) {
     const url = new URL(options.url);
     this.#path = url.pathname + url.search;
     this.#options = { retries: 2, retryBaseMs: 100, ...options };
-    this.guard = new UpstreamGuard(options.guard);
+    this.guard = new UpstreamGuard(options.guard, options.sharedVerdicts);
     this.#pool = new Pool(url.origin, {
       connections: options.connections,
       keepAliveTimeout: 30_000,

@@ -22,6 +22,17 @@ export interface SupplierDeps {
   onCacheRead?: (action: string, result: 'hit' | 'miss' | 'stale') => void;
 }
 
+/**
+ * The catalogue's index by id, built once per cached list: the cache keeps plain JSON (it may be
+ * shared through Redis), and the same list object comes back from the in-process copy.
+ */
+const indexes = new WeakMap<Service[], ReadonlyMap<string, Service>>();
+function indexOf(services: Service[]): ReadonlyMap<string, Service> {
+  let index = indexes.get(services);
+  if (!index) indexes.set(services, (index = new Map(services.map((service) => [service.id, service]))));
+  return index;
+}
+
 export type StaleListener = (action: string, staleSeconds: number) => void;
 
 export class Supplier {
@@ -59,11 +70,9 @@ export class Supplier {
   }
 
   /** One `services` call per filter per TTL, however many pages or ids are read from it. */
-  catalogue(filter: ServiceFilter = {}): Promise<Catalogue> {
-    return this.#cached('services', { ...filter }, this.deps.ttl.services, async () => {
-      const services = await this.deps.client.services(this.#key, filter);
-      return { services, byId: new Map(services.map((service) => [service.id, service])) };
-    });
+  async catalogue(filter: ServiceFilter = {}): Promise<Catalogue> {
+    const services = await this.#cached('services', { ...filter }, this.deps.ttl.services, () => this.deps.client.services(this.#key, filter));
+    return { services, byId: indexOf(services) };
   }
 
   inventory(serviceId: string) {

@@ -24,6 +24,12 @@ import {
 import { LRUCache } from 'lru-cache';
 import { GatewayError, isGatewayError } from './errors.ts';
 
+/** Verdicts other instances reached (Redis): a key one instance found rejected costs the others no call. */
+export interface SharedVerdicts {
+  rejected(digest: string): Promise<boolean>;
+  reject(digest: string, ms: number): Promise<void>;
+}
+
 export interface GuardPolicy {
   /** Calls of one key at once; beyond them calls wait in line. */
   concurrencyPerKey: number;
@@ -59,7 +65,10 @@ export class UpstreamGuard {
   /** The first call of a key the supplier has not answered lately, which the key's other calls wait for. */
   readonly #probes = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly policy: GuardPolicy) {
+  constructor(
+    private readonly policy: GuardPolicy,
+    private readonly shared?: SharedVerdicts,
+  ) {
     this.#breaker = circuitBreaker(
       handleWhen((error) => isGatewayError(error, 'UPSTREAM_UNAVAILABLE')),
       { halfOpenAfter: policy.circuitHalfOpenMs, breaker: new ConsecutiveBreaker(policy.circuitFailures) },
@@ -91,7 +100,11 @@ export class UpstreamGuard {
     const probe = this.#probes.get(id);
     if (probe) await probe.catch(() => undefined);
     if (this.#accepted.has(id) || this.#rejected.has(id)) return this.#run(id, action, signal, call);
-    const first = this.#run(id, action, signal, call);
+    // Registered before anything is awaited, so the key's other calls wait for this one.
+    const first = (async () => {
+      if (this.shared && (await this.shared.rejected(id).catch(() => false))) this.#rejected.set(id, true);
+      return this.#run(id, action, signal, call);
+    })();
     this.#probes.set(id, first);
     try {
       return await first;
@@ -131,6 +144,7 @@ export class UpstreamGuard {
       if (isGatewayError(error, 'UNAUTHENTICATED')) {
         this.#rejected.set(id, true);
         this.#accepted.delete(id);
+        void this.shared?.reject(id, REJECTED_KEY_MS).catch(() => undefined);
       } else if (error instanceof GatewayError && error.extensions.upstreamMessage !== undefined) {
         this.#accepted.set(id, true); // a supplier error text other than a bad key: the key is good
       }

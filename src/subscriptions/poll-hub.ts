@@ -95,8 +95,8 @@ export class PollHub {
     return total;
   }
 
-  /** The current state first, then each change; ends after a final state. */
-  watch<T>(tenant: string, key: string, spec: () => PollSpec<T>): AsyncIterableIterator<T> {
+  /** The current state first, then each change; ends after a final state. `onEnd` runs once when it ends. */
+  watch<T>(tenant: string, key: string, spec: () => PollSpec<T>, onEnd?: () => void): AsyncIterableIterator<T> {
     if (this.#closed) {
       // Retryable on purpose: clients reconnect, to this gateway's successor.
       throw new GatewayError('UPSTREAM_UNAVAILABLE', 'The gateway is shutting down: subscribe again in a moment.', {
@@ -115,6 +115,7 @@ export class PollHub {
     const channel = new Channel<T>(() => {
       this.#release(tenant);
       this.#leave(id, channel);
+      onEnd?.();
     });
     if (!loop) {
       const created = spec();

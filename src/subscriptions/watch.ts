@@ -4,7 +4,7 @@
  * stale per-request cache.
  */
 import type { OperationContext } from '../context.ts';
-import { errorFromSupplier } from '../datasources/errors.ts';
+import { GatewayError, errorFromSupplier, isGatewayError } from '../datasources/errors.ts';
 import { Loaders } from '../datasources/loaders.ts';
 import { isFinalOrder, isFinalSms, smsMessage } from '../datasources/states.ts';
 import type { OrderState, SmsOrderState } from '../datasources/types.ts';
@@ -19,24 +19,61 @@ async function ensureVisible(ctx: OperationContext, kind: PlacementKind, ids: re
 
 const same = (a: object, b: object) => JSON.stringify(a) === JSON.stringify(b);
 
-function watchOrder({ supplier, services }: OperationContext, id: string) {
-  return services.hub.watch<OrderState>(supplier.tenant, `order:${id}`, () => ({
-    poll: () => new Loaders(supplier, services.state.ledger).orderStatus.load(id),
-    same,
-    isFinal: isFinalOrder,
-    intervalMs: services.config.orderPollMs,
-    maxIntervalMs: services.config.orderPollMaxMs,
-  }));
+const tooMany = (limit: number) =>
+  new GatewayError('RATE_LIMITED', `At most ${limit} subscriptions per tenant are allowed.`, { extensions: { reason: 'SUBSCRIPTIONS_PER_TENANT' } });
+
+/**
+ * With Redis, `count` places under the tenant's limit counted across all instances; each place is
+ * given back when its watch ends. Redis away: the hub's count in this instance is the limit.
+ */
+async function places({ supplier, services }: OperationContext, count: number): Promise<Array<() => void>> {
+  const shared = services.sharedLimits;
+  const limit = services.config.subscriptionsPerTenant;
+  const taken: Array<() => void> = [];
+  if (!shared) return Array.from({ length: count }, () => () => {});
+  try {
+    while (taken.length < count) {
+      if (!(await shared.acquire(supplier.tenant, limit))) throw tooMany(limit);
+      let given = false;
+      taken.push(() => {
+        if (!given) void shared.release(supplier.tenant).catch(() => undefined);
+        given = true;
+      });
+    }
+    return taken;
+  } catch (error) {
+    for (const give of taken) give();
+    if (isGatewayError(error, 'RATE_LIMITED')) throw error;
+    return Array.from({ length: count }, () => () => {});
+  }
+}
+
+function watchOrder({ supplier, services }: OperationContext, id: string, onEnd: () => void) {
+  return services.hub.watch<OrderState>(
+    supplier.tenant,
+    `order:${id}`,
+    () => ({
+      poll: () => new Loaders(supplier, services.state.ledger).orderStatus.load(id),
+      same,
+      isFinal: isFinalOrder,
+      intervalMs: services.config.orderPollMs,
+      maxIntervalMs: services.config.orderPollMaxMs,
+    }),
+    onEnd,
+  );
 }
 
 /** One watch per distinct id; if one is refused (the tenant's limit), those already made are closed. */
 export async function watchOrders(ctx: OperationContext, ids: readonly string[]) {
   await ensureVisible(ctx, 'order', ids);
+  const distinct = [...new Set(ids)];
+  const held = await places(ctx, distinct.length);
   const sources: AsyncIterableIterator<OrderState>[] = [];
   try {
-    for (const id of new Set(ids)) sources.push(watchOrder(ctx, id));
+    for (const [index, id] of distinct.entries()) sources.push(watchOrder(ctx, id, held[index]!));
   } catch (error) {
     for (const source of sources) void source.return?.();
+    for (const give of held.slice(sources.length)) give();
     throw error;
   }
   return merge(sources);
@@ -44,14 +81,21 @@ export async function watchOrders(ctx: OperationContext, ids: readonly string[])
 
 export async function watchOrderStatus(ctx: OperationContext, id: string) {
   await ensureVisible(ctx, 'order', [id]);
-  return watchOrder(ctx, id);
+  const [give] = await places(ctx, 1);
+  try {
+    return watchOrder(ctx, id, give!);
+  } catch (error) {
+    give!();
+    throw error;
+  }
 }
 
 /** `sms_status` each poll, and the message text once a code is there; never backs off. */
 export async function watchSms(ctx: OperationContext, id: string) {
   await ensureVisible(ctx, 'sms', [id]);
   const { supplier, services } = ctx;
-  return services.hub.watch<SmsOrderState>(supplier.tenant, `sms:${id}`, () => ({
+  const [give] = await places(ctx, 1);
+  const spec = () => ({
     poll: async () => {
       const loaders = new Loaders(supplier, services.state.ledger);
       const state = await loaders.smsStatus.load(id);
@@ -61,5 +105,11 @@ export async function watchSms(ctx: OperationContext, id: string) {
     isFinal: isFinalSms,
     intervalMs: services.config.smsPollMs,
     maxIntervalMs: services.config.smsPollMs,
-  }));
+  });
+  try {
+    return services.hub.watch<SmsOrderState>(supplier.tenant, `sms:${id}`, spec, give);
+  } catch (error) {
+    give!();
+    throw error;
+  }
 }

@@ -1,0 +1,134 @@
+/**
+ * The catalogue shared by every instance on one Redis: N cold instances make one supplier call
+ * per filter per TTL, not N. An entry is read from Redis when the in-process copy is missing or
+ * past its TTL; the first instance to miss takes a short lock and loads, the others wait for its
+ * entry. Deletions (stock after an order) reach every instance's copy through pub/sub.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RedisConnection } from '../state/connection.ts';
+
+export interface SharedEntry {
+  value: object;
+  /** When the supplier gave the value (epoch ms). */
+  fetchedAt: number;
+}
+
+/** What the in-process cache needs of a shared one. */
+export interface SharedCache {
+  get(key: string): Promise<SharedEntry | undefined>;
+  set(key: string, entry: SharedEntry, keepMs: number): Promise<void>;
+  /** Whether this instance may load `key` now (nobody else is); the lock lapses after `ms`. */
+  lock(key: string, ms: number): Promise<boolean>;
+  unlock(key: string): Promise<void>;
+  /** Whether `key` is still being loaded by another instance. */
+  loading(key: string): Promise<boolean>;
+  /** Deletes everywhere: in Redis and in every instance's copy. */
+  delete(key: string): Promise<void>;
+  onDelete(listener: (key: string) => void): void;
+}
+
+/** How often an instance waiting for another's load looks for its entry. */
+const WAIT_STEP_MS = 20;
+
+export class RedisSharedCache implements SharedCache {
+  readonly #listeners = new Set<(key: string) => void>();
+  #subscribed = false;
+
+  constructor(private readonly redis: RedisConnection) {}
+
+  async get(key: string): Promise<SharedEntry | undefined> {
+    const raw = await this.redis.run((client) => client.get(this.#key(key)));
+    return typeof raw === 'string' ? (JSON.parse(raw) as SharedEntry) : undefined;
+  }
+
+  async set(key: string, entry: SharedEntry, keepMs: number): Promise<void> {
+    await this.redis.run((client) => client.set(this.#key(key), JSON.stringify(entry), { PX: Math.max(1, Math.ceil(keepMs)) }));
+  }
+
+  async lock(key: string, ms: number): Promise<boolean> {
+    const taken = await this.redis.run((client) => client.set(this.#lock(key), this.redis.instance, { NX: true, PX: Math.ceil(ms) }));
+    return taken === 'OK';
+  }
+
+  async unlock(key: string): Promise<void> {
+    await this.redis.run((client) => client.del(this.#lock(key)));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.redis.run((client) => client.del(this.#key(key)));
+    await this.redis.publish('cache:deleted', key);
+  }
+
+  onDelete(listener: (key: string) => void): void {
+    this.#listeners.add(listener);
+    if (this.#subscribed) return;
+    this.#subscribed = true;
+    const subscribe = () =>
+      this.redis
+        .subscribe('cache:deleted', (key) => {
+          for (const each of this.#listeners) each(key);
+        })
+        .then(() => stop());
+    // Redis away at start: subscribed when it comes back (node-redis keeps subscriptions across reconnects).
+    const stop = this.redis.onReconnect(() => void subscribe().catch(() => undefined));
+    void subscribe().catch(() => undefined);
+  }
+
+  async loading(key: string): Promise<boolean> {
+    return (await this.redis.run((client) => client.exists(this.#lock(key)))) === 1;
+  }
+
+  #key(key: string) {
+    return `${this.redis.prefix}cache:${key}`;
+  }
+
+  #lock(key: string) {
+    return `${this.redis.prefix}cache-lock:${key}`;
+  }
+}
+
+/**
+ * Loads `key` once across instances: an entry fresh within `ttlMs` from Redis, or the value this
+ * instance loads under the lock, or the one another instance loaded meanwhile. With Redis away,
+ * or past `waitMs`, it loads by itself.
+ */
+export async function loadShared(
+  shared: SharedCache,
+  key: string,
+  timing: { ttlMs: number; keepMs: number; waitMs: number; now: () => number },
+  load: () => Promise<object>,
+): Promise<SharedEntry & { fromShared: boolean }> {
+  const { ttlMs, keepMs, waitMs, now } = timing;
+  const fresh = (entry: SharedEntry | undefined): entry is SharedEntry => entry !== undefined && now() - entry.fetchedAt < ttlMs;
+  const own = async () => {
+    const entry = { value: await load(), fetchedAt: now() };
+    await shared.set(key, entry, keepMs).catch(() => undefined);
+    return { ...entry, fromShared: false };
+  };
+  let locked: boolean;
+  try {
+    const found = await shared.get(key);
+    if (fresh(found)) return { ...found, fromShared: true };
+    locked = await shared.lock(key, waitMs);
+  } catch {
+    return own(); // Redis away: every instance loads for itself, as without it
+  }
+  if (locked) {
+    try {
+      return await own();
+    } finally {
+      await shared.unlock(key).catch(() => undefined);
+    }
+  }
+  try {
+    for (const giveUp = now() + waitMs; now() < giveUp; ) {
+      await sleep(WAIT_STEP_MS);
+      const loaded = await shared.get(key);
+      if (fresh(loaded)) return { ...loaded, fromShared: true };
+      if (!(await shared.loading(key))) break;
+    }
+  } catch {
+    // Redis went away while waiting: load here.
+  }
+  return own();
+}
