@@ -1,5 +1,5 @@
 /**
- * Request limits, in this process: a token bucket per tenant (every operation takes a token),
+ * Request limits: a token bucket per tenant (every query and mutation takes a token),
  * and one per client address that only requests whose credentials fail drain, so that guessing
  * keys or tokens from one address stops long before it costs the supplier anything.
  */
@@ -97,13 +97,17 @@ export function useRequestLimits(services: GatewayServices): Plugin<OperationCon
     }
     return tenants.take(tenant);
   };
-  const refuse = async (context: OperationContext & { req?: IncomingMessage }): Promise<GraphQLError | undefined> => {
+  /**
+   * Subscriptions are counted by their own limits (per connection, per tenant) and share one poll
+   * loop per order, so only queries and mutations take a token from the tenant's bucket.
+   */
+  const refuse = async (context: OperationContext & { req?: IncomingMessage }, operation: 'execute' | 'subscribe'): Promise<GraphQLError | undefined> => {
     const address = clientAddress(context.req, config.trustProxy);
     const failing = failures.peek(address);
     if (failing > 0 && !provenGood(context)) {
       return tooMany(failing, 'Too many requests with failing credentials from this address.', 'AUTH_FAILURES');
     }
-    if (!context.identity.ok) return undefined;
+    if (!context.identity.ok || operation === 'subscribe') return undefined;
     const wait = await take(context.identity.tenant);
     return wait > 0 ? tooMany(wait, `More than ${config.rateLimit.perSecond} requests a second for this key.`, 'TENANT_RATE') : undefined;
   };
@@ -112,12 +116,12 @@ export function useRequestLimits(services: GatewayServices): Plugin<OperationCon
   };
   return {
     onExecute: async ({ args, setResultAndStopExecution }) => {
-      const refused = await refuse(args.contextValue);
+      const refused = await refuse(args.contextValue, 'execute');
       if (refused) return setResultAndStopExecution({ errors: [refused] });
       return { onExecuteDone: ({ result }) => charge(args.contextValue, result) };
     },
     onSubscribe: async ({ args, setResultAndStopExecution }) => {
-      const refused = await refuse(args.contextValue);
+      const refused = await refuse(args.contextValue, 'subscribe');
       if (refused) return setResultAndStopExecution({ errors: [refused] });
       return { onSubscribeResult: ({ result }) => charge(args.contextValue, result) };
     },

@@ -15,7 +15,10 @@ import type { RedisConnection } from '../state/connection.ts';
 
 /** What a loop tells its watchers: a state, or the error that ends it; `final` ends it either way. */
 export interface LoopEvent<T> {
+  /** Increasing while one Redis keeps its data; `lease` tells a new count (Redis restarted empty) from a repeat. */
   seq: number;
+  /** The lease token of the instance that published it. */
+  lease: string;
   state?: T;
   error?: { message: string; extensions: Record<string, unknown> };
   final: boolean;
@@ -36,7 +39,7 @@ export interface Coordination {
   /** Keeps the lease; false once it was lost. */
   renew(id: string, token: string, ttlMs: number): Promise<boolean>;
   /** Records and publishes the next event while `token` holds the lease: its sequence, or undefined. */
-  publish<T>(id: string, token: string, event: Omit<LoopEvent<T>, 'seq'>, keepMs: number): Promise<number | undefined>;
+  publish<T>(id: string, token: string, event: Omit<LoopEvent<T>, 'seq' | 'lease'>, keepMs: number): Promise<number | undefined>;
   /** Gives up the lease and tells the others at once. */
   resign(id: string, token: string): Promise<void>;
   read<T>(id: string): Promise<LoopEvent<T> | undefined>;
@@ -99,9 +102,9 @@ export class RedisCoordination implements Coordination {
     return kept === 1;
   }
 
-  async publish<T>(id: string, token: string, event: Omit<LoopEvent<T>, 'seq'>, keepMs: number): Promise<number | undefined> {
+  async publish<T>(id: string, token: string, event: Omit<LoopEvent<T>, 'seq' | 'lease'>, keepMs: number): Promise<number | undefined> {
     const keys = [this.#key(id, 'lease'), this.#key(id, 'seq'), this.#key(id, 'last')];
-    const args = [token, JSON.stringify(event), String(Math.ceil(keepMs)), this.redis.prefix + this.#channel(id)];
+    const args = [token, JSON.stringify({ lease: token, ...event }), String(Math.ceil(keepMs)), this.redis.prefix + this.#channel(id)];
     const seq = await this.redis.run((client) => client.eval(PUBLISH, { keys, arguments: args }));
     return typeof seq === 'number' ? seq : undefined;
   }

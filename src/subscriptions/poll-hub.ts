@@ -43,8 +43,9 @@ interface Loop<T> {
   spec: PollSpec<T>;
   subscribers: Set<Channel<T>>;
   last?: T;
-  /** The sequence of the last coordinated event delivered here. */
+  /** The last coordinated event delivered here: its sequence, and the lease that published it. */
   seq: number;
+  lease?: string;
   interval: number;
   failingSince?: number;
   timer?: NodeJS.Timeout;
@@ -253,8 +254,9 @@ export class PollHub {
 
   /** An event published by whichever instance polls: delivered once, in order. */
   #receive(loop: Loop<unknown>, event: LoopEvent<unknown>): void {
-    if (loop.stopped || event.seq <= loop.seq) return;
+    if (loop.stopped || (event.lease === loop.lease && event.seq <= loop.seq)) return;
     loop.seq = event.seq;
+    loop.lease = event.lease;
     if (event.error) {
       const error = new GatewayError(event.error.extensions.code as never, event.error.message, { extensions: event.error.extensions });
       for (const channel of loop.subscribers) channel.fail(error);
@@ -304,7 +306,7 @@ export class PollHub {
    * A leader records and publishes what it polled before delivering it here; if the lease was
    * lost meanwhile it follows instead (false). A local loop shares nothing. Redis away: local.
    */
-  async #share(loop: Loop<unknown>, event: Omit<LoopEvent<unknown>, 'seq'>): Promise<boolean> {
+  async #share(loop: Loop<unknown>, event: Omit<LoopEvent<unknown>, 'seq' | 'lease'>): Promise<boolean> {
     if (loop.role !== 'leader' || !loop.token) return !loop.stopped;
     try {
       const seq = await this.#coordination!.publish(loop.id, loop.token, event, KEEP_LAST_MS);
@@ -315,7 +317,10 @@ export class PollHub {
         this.#schedule(loop, this.#leaseMs(loop) / 3, () => void this.#lead(loop));
         return false;
       }
-      loop.seq = Math.max(loop.seq, seq);
+      if (loop.lease !== loop.token || seq > loop.seq) {
+        loop.seq = seq;
+        loop.lease = loop.token;
+      }
       return true;
     } catch {
       this.#degrade(loop);

@@ -1,0 +1,61 @@
+/**
+ * Limits counted across instances on one Redis: subscriptions per tenant, the request rate per
+ * tenant and the keys the supplier rejected, each as one instance would count them alone.
+ */
+import { print } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
+import { BalanceDocument, OrderStatusDocument } from '../generated/graphql.ts';
+import { type Harness, RESELLER_KEY, codes, startHarness } from '../harness.ts';
+import { type RedisServer, redisPresent, startRedis } from '../redis.ts';
+import { wsClient } from '../subscribe.ts';
+
+describe.skipIf(!redisPresent)('limits shared by two instances on one Redis', () => {
+  let redis: RedisServer;
+  let sandbox: Sandbox;
+  let a: Harness;
+  let b: Harness;
+  beforeAll(async () => {
+    redis = await startRedis();
+    sandbox = await createSandbox({ port: 0 });
+    const config = { redisUrl: redis.url, subscriptionsPerTenant: 3, rateLimit: { perSecond: 0.01, burst: 6 } };
+    [a, b] = await Promise.all([startHarness({ upstream: sandbox, config }), startHarness({ upstream: sandbox, config })]);
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    await sandbox.close();
+    await redis.close();
+  });
+
+  it('counts subscriptions per tenant across instances, and gives a place back when one ends', async () => {
+    const id = await a.placeOrder({ key: RESELLER_KEY });
+    const first = (client: ReturnType<typeof wsClient>) =>
+      new Promise<unknown>((resolve) => {
+        client.subscribe({ query: print(OrderStatusDocument), variables: { id } }, { next: resolve, error: resolve, complete: () => {} });
+      });
+    const onA = wsClient(a.url, { apiKey: RESELLER_KEY });
+    const onB = wsClient(b.url, { apiKey: RESELLER_KEY });
+    const held = await Promise.all([first(onA), first(onA), first(onB)]);
+    expect(held.every((event) => JSON.stringify(event).includes('PENDING'))).toBe(true);
+    const refused = await first(onB);
+    expect(JSON.stringify(refused)).toContain('SUBSCRIPTIONS_PER_TENANT');
+    await onA.dispose();
+    await expect.poll(async () => JSON.stringify(await first(onB))).toContain('PENDING');
+    await onB.dispose();
+  });
+
+  it("counts a tenant's requests across instances", async () => {
+    const answers = [];
+    for (const h of [a, b, a, b, a, b, a, b]) answers.push(codes(await h.request(BalanceDocument)));
+    expect(answers.slice(0, 6).flat()).toEqual([]);
+    expect(answers.slice(6).flat()).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
+  });
+
+  it('remembers on every instance a key the supplier rejected on one', async () => {
+    sandbox.resetStats();
+    expect(codes(await a.request(BalanceDocument, {}, { key: 'shared-bad-key' }))).toEqual(['UNAUTHENTICATED']);
+    expect(codes(await b.request(BalanceDocument, {}, { key: 'shared-bad-key' }))).toEqual(['UNAUTHENTICATED']);
+    expect(sandbox.stats().requests.balance).toBe(1);
+  });
+});
