@@ -1,6 +1,7 @@
 /** Shared by the benchmarks: a gateway in its own process in front of an in-process sandbox. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import type { Sandbox } from '../../src/sandbox/index.ts';
@@ -17,31 +18,50 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
-/** Runs `src/server.ts` as `npm start` would, against `sandbox`, with extra environment. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/**
+ * Runs `src/server.ts` against `sandbox`, with extra environment, on a port of its own; ready
+ * once `/health` answers. Request limits are lifted: a benchmark is one tenant at full speed.
+ */
 export async function startGateway(sandbox: Sandbox, env: Record<string, string> = {}): Promise<GatewayProcess> {
+  const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'warn', HSTOCK_API_URL: sandbox.url, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      HSTOCK_API_URL: sandbox.url,
+      RATE_LIMIT_PER_SECOND: '1000000',
+      RATE_LIMIT_BURST: '1000000',
+      READY_PROBE_MS: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
   });
-  let stdout = '';
-  for await (const chunk of child.stdout!) {
-    stdout += String(chunk);
-    const url = /GraphiQL: (\S+)/.exec(stdout)?.[1];
-    if (!url) continue;
-    child.stdout!.resume();
-    return {
-      child,
-      url,
-      rssMiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024,
-      stop: async () => {
-        if (child.exitCode !== null) return;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      },
-    };
+  const url = `http://127.0.0.1:${port}/graphql`;
+  for (const giveUp = Date.now() + 30_000; ; await sleep(50)) {
+    if (child.exitCode !== null) throw new Error('the gateway exited before it answered');
+    if (Date.now() > giveUp) throw new Error('the gateway did not answer /health within 30 s');
+    if (await fetch(new URL('/health', url)).then((response) => response.ok, () => false)) break;
   }
-  throw new Error('the gateway exited before printing its URL');
+  return {
+    child,
+    url,
+    rssMiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 export async function graphql<T, V>(url: string, document: TypedDocumentNode<T, V>, variables: V): Promise<T> {
