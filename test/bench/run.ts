@@ -3,11 +3,13 @@
  * Each compares variants side by side in one run, on this machine, against the sandbox.
  */
 import { benchCatalogue } from './catalogue.ts';
+import { benchCluster } from './cluster.ts';
 import { benchSubscriptions } from './subscriptions.ts';
 
 const benches: Record<string, () => Promise<void>> = {
   catalogue: () => benchCatalogue(),
   subscriptions: () => benchSubscriptions((process.env.BENCH_WATCHERS ?? '1,100,1000,5000').split(',').map(Number)),
+  cluster: () => benchCluster(),
 };
 
 const chosen = process.argv.slice(2);
