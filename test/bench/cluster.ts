@@ -101,18 +101,25 @@ export async function benchCluster(): Promise<void> {
     { name: 'in memory', env: {} },
     { name: 'REDIS_URL', env: { REDIS_URL: redis.url } },
   ];
-  for (const variant of variants) {
-    const gateway = await startGateway(sandbox, variant.env);
-    try {
-      rows.push({ name: variant.name, ...(await catalogueRate(gateway.url)) });
-    } finally {
-      await gateway.stop();
+  // Two rounds, alternating, so that neither variant always runs on a machine still busy with the last.
+  for (const round of [1, 2]) {
+    for (const variant of variants) {
+      const gateway = await startGateway(sandbox, variant.env);
+      try {
+        rows.push({ name: `${variant.name} (round ${round})`, ...(await catalogueRate(gateway.url)) });
+      } finally {
+        await gateway.stop();
+      }
     }
   }
+  const mean = (name: string) => {
+    const runs = rows.filter((row) => row.name.startsWith(name));
+    return runs.reduce((sum, row) => sum + row.rps, 0) / runs.length;
+  };
+  const ratio = mean('REDIS_URL') / mean('in memory');
   await sandbox.close();
   await redis.close();
   console.log(`\nCached catalogue: services(first: 50), 20 connections for ${DURATION_S} s each`);
-  console.table(
-    rows.map((row) => ({ gateway: row.name, 'req/s': row.rps.toFixed(0), 'vs in memory': (row.rps / rows[0]!.rps).toFixed(2), target: '>= 0.90', 'p50 ms': row.p50, 'p99 ms': row.p99 })),
-  );
+  console.table(rows.map((row) => ({ gateway: row.name, 'req/s': row.rps.toFixed(0), 'p50 ms': row.p50, 'p99 ms': row.p99 })));
+  console.log(`REDIS_URL vs in memory (mean of both rounds): ${ratio.toFixed(2)} (target >= 0.90)`);
 }

@@ -4,7 +4,10 @@
  */
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.ts';
 import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
+import { RedisConnection } from '../../src/state/connection.ts';
+import { RedisCoordination } from '../../src/subscriptions/coordination.ts';
 import { BalanceDocument, OrderStatusDocument } from '../generated/graphql.ts';
 import { type Harness, RESELLER_KEY, codes, startHarness } from '../harness.ts';
 import { type RedisServer, redisPresent, startRedis } from '../redis.ts';
@@ -50,6 +53,25 @@ describe.skipIf(!redisPresent)('limits shared by two instances on one Redis', ()
     for (const h of [a, b, a, b, a, b, a, b]) answers.push(codes(await h.request(BalanceDocument)));
     expect(answers.slice(0, 6).flat()).toEqual([]);
     expect(answers.slice(6).flat()).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
+  });
+
+  it('fences a poller that lost its lease: it can neither publish nor renew over its successor', async () => {
+    const redisConnection = new RedisConnection(redis.url, 'fence-test:', createLogger('silent'));
+    const coordination = new RedisCoordination(redisConnection);
+    try {
+      const id = 't:order:1';
+      const first = await coordination.lead(id, 50);
+      expect(first).toBeDefined();
+      expect(await coordination.lead(id, 50)).toBeUndefined();
+      let second: string | undefined;
+      await expect.poll(async () => (second ??= await coordination.lead(id, 5000))).toBeDefined();
+      expect(await coordination.publish(id, first!, { state: { status: 'stale' }, final: false }, 60_000)).toBeUndefined();
+      expect(await coordination.renew(id, first!, 5000)).toBe(false);
+      expect(await coordination.publish(id, second!, { state: { status: 'fresh' }, final: false }, 60_000)).toBe(1);
+      expect((await coordination.read(id))?.state).toEqual({ status: 'fresh' });
+    } finally {
+      await redisConnection.close();
+    }
   });
 
   it('remembers on every instance a key the supplier rejected on one', async () => {
