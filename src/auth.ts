@@ -91,6 +91,15 @@ export class Authenticator {
     ];
   }
 
+  readonly #byRequest = new WeakMap<Request, Identity>();
+
+  /** The identity of an HTTP request, worked out once however many plugins ask. */
+  identifyRequest(request: Request): Identity {
+    let identity = this.#byRequest.get(request);
+    if (!identity) this.#byRequest.set(request, (identity = this.identify(credentialsOf({ request }))));
+    return identity;
+  }
+
   get serverKeyMode(): boolean {
     return this.config.serverKey !== undefined;
   }

@@ -11,6 +11,7 @@ import { InFlight } from './drain.ts';
 import { SupplierHealth } from './health.ts';
 import type { Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
+import { type Cache, createResponseCache } from './response-cache.ts';
 import type { IdempotencyPolicy } from './state/idempotency.ts';
 import { createMemoryStore } from './state/memory.ts';
 import { RedisConnection } from './state/connection.ts';
@@ -39,6 +40,8 @@ export interface GatewayServices extends SupplierDeps {
   metrics: Metrics;
   /** Limits counted across instances, with REDIS_URL. */
   sharedLimits?: SharedLimits;
+  /** Whole answers to catalogue queries (response-cache.ts). */
+  responseCache: Cache;
 }
 
 /**
@@ -116,6 +119,7 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     onUnrecorded: (error) => logger.error({ err: error }, 'a placement ran but its outcome could not be recorded'),
     keyVerdicts: new KeyVerdicts(client),
     sharedLimits,
+    responseCache: createResponseCache(),
   };
 }
 

@@ -8,6 +8,7 @@ import type { GraphQLError } from 'graphql';
 import { type ExecutionResult } from 'graphql';
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
+import type { Identity } from './auth.ts';
 import type { GatewayServices, OperationContext } from './context.ts';
 import { rateLimited } from './datasources/upstream-guard.ts';
 
@@ -74,14 +75,22 @@ const tooMany = (retryMs: number, message: string, reason: string) => {
  * client guessing keys behind a shared address does not lock out the others: a gateway token
  * checked here, or a supplier key the supplier answered lately.
  */
-function provenGood({ identity, services }: OperationContext): boolean {
+function provenGood(identity: Identity, services: GatewayServices): boolean {
   if (!identity.ok) return false;
   return services.auth.serverKeyMode || services.client.guard.verdict(identity.key) === true;
 }
 
 const failedCredentials = (result: ExecutionResult) => (result.errors ?? []).some((error) => error.extensions.code === 'UNAUTHENTICATED');
 
-export function useRequestLimits(services: GatewayServices): Plugin<OperationContext & { req?: IncomingMessage }> {
+type Context = OperationContext & { req?: IncomingMessage; request?: Request };
+
+/**
+ * An HTTP request (SSE included) is checked as its parameters are read, before anything else
+ * (the response cache included) answers it: every one takes a token. Over WebSocket each query
+ * and mutation takes one as it executes; subscriptions there are counted by their own limits (per
+ * connection, per tenant) and share one poll loop per order.
+ */
+export function useRequestLimits(services: GatewayServices): Plugin<Context> {
   const { config } = services;
   const tenants = new TokenBuckets(config.rateLimit.perSecond, config.rateLimit.burst);
   const failures = new TokenBuckets(config.authFailuresPerMinute / 60, config.authFailuresPerMinute);
@@ -97,32 +106,35 @@ export function useRequestLimits(services: GatewayServices): Plugin<OperationCon
     }
     return tenants.take(tenant);
   };
-  /**
-   * Subscriptions are counted by their own limits (per connection, per tenant) and share one poll
-   * loop per order, so only queries and mutations take a token from the tenant's bucket.
-   */
-  const refuse = async (context: OperationContext & { req?: IncomingMessage }, operation: 'execute' | 'subscribe'): Promise<GraphQLError | undefined> => {
-    const address = clientAddress(context.req, config.trustProxy);
-    const failing = failures.peek(address);
-    if (failing > 0 && !provenGood(context)) {
+  const refuse = async (identity: Identity, req: IncomingMessage | undefined, takesToken: boolean): Promise<GraphQLError | undefined> => {
+    const failing = failures.peek(clientAddress(req, config.trustProxy));
+    if (failing > 0 && !provenGood(identity, services)) {
       return tooMany(failing, 'Too many requests with failing credentials from this address.', 'AUTH_FAILURES');
     }
-    if (!context.identity.ok || operation === 'subscribe') return undefined;
-    const wait = await take(context.identity.tenant);
+    if (!identity.ok || !takesToken) return undefined;
+    const wait = await take(identity.tenant);
     return wait > 0 ? tooMany(wait, `More than ${config.rateLimit.perSecond} requests a second for this key.`, 'TENANT_RATE') : undefined;
   };
-  const charge = (context: OperationContext & { req?: IncomingMessage }, result: unknown) => {
+  const charge = (context: Context, result: unknown) => {
     if (!isAsyncIterable(result) && failedCredentials(result as ExecutionResult)) failures.take(clientAddress(context.req, config.trustProxy));
   };
   return {
+    onParams: async ({ request, context, setResult }) => {
+      const refused = await refuse(services.auth.identifyRequest(request), (context as { req?: IncomingMessage }).req, true);
+      if (refused) setResult({ errors: [refused] });
+    },
     onExecute: async ({ args, setResultAndStopExecution }) => {
-      const refused = await refuse(args.contextValue, 'execute');
-      if (refused) return setResultAndStopExecution({ errors: [refused] });
+      if (!args.contextValue.request) {
+        const refused = await refuse(args.contextValue.identity, args.contextValue.req, true);
+        if (refused) return setResultAndStopExecution({ errors: [refused] });
+      }
       return { onExecuteDone: ({ result }) => charge(args.contextValue, result) };
     },
     onSubscribe: async ({ args, setResultAndStopExecution }) => {
-      const refused = await refuse(args.contextValue, 'subscribe');
-      if (refused) return setResultAndStopExecution({ errors: [refused] });
+      if (!args.contextValue.request) {
+        const refused = await refuse(args.contextValue.identity, args.contextValue.req, false);
+        if (refused) return setResultAndStopExecution({ errors: [refused] });
+      }
       return { onSubscribeResult: ({ result }) => charge(args.contextValue, result) };
     },
   };

@@ -5,6 +5,7 @@ import { type Plugin, isAsyncIterable } from 'graphql-yoga';
 import { useUpstreamBudget } from './budget.ts';
 import { useGraphiQLAssets } from './graphiql.ts';
 import { useRequestLimits } from './limits.ts';
+import { useCatalogueResponseCache } from './response-cache.ts';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST } from 'graphql';
 import type { Context, GatewayServices } from './context.ts';
 import { GatewayError } from './datasources/errors.ts';
@@ -204,8 +205,9 @@ export function useAccessLog(logger: Logger): Plugin<Context> {
 }
 
 /**
- * Every plugin, in the order it acts: request id and body limit first, then the operation limits,
- * request rates and the upstream budget before any resolver runs, then what shapes the answer.
+ * Every plugin, in the order it acts: request id and body limit first, then the operation limits
+ * and the upstream budget before any resolver runs, the response cache and the request rates as
+ * the parameters are read, then what shapes and records the answer.
  */
 export function gatewayPlugins(services: GatewayServices, logger: Logger): Plugin[] {
   const { config } = services;
@@ -213,11 +215,13 @@ export function gatewayPlugins(services: GatewayServices, logger: Logger): Plugi
     useRequestId(),
     useBodyLimit(config.maxBodyBytes),
     ...protections(),
-    useRequestLimits(services),
     useUpstreamBudget(config.maxUpstreamCallsPerOperation),
     useClientErrors(services.metrics),
     ...(config.graphiql ? [useGraphiQLAssets()] : []),
     useStaleNotice(),
+    useCatalogueResponseCache(config.cacheTtlSeconds, services.auth, services.responseCache),
+    // After the response cache: a refusal set as the parameters are read overrides a kept answer.
+    useRequestLimits(services),
     useErrorLog(logger),
     useAccessLog(logger),
     ...(config.introspection ? [] : [useNoIntrospection()]),

@@ -21,7 +21,8 @@ export function createGatewayYoga(services: GatewayServices, logger: Logger) {
     cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins } : undefined,
     renderGraphiQL,
     logging: yogaLogging(logger),
-    context: (initial) => createContext(services, services.auth.identify(credentialsOf(initial))),
+    context: (initial) =>
+      createContext(services, initial.request ? services.auth.identifyRequest(initial.request) : services.auth.identify(credentialsOf(initial))),
     plugins: gatewayPlugins(services, logger),
   });
 }

@@ -23,6 +23,7 @@ export interface Spender {
     spends: InFlight;
     idempotencyPolicy: IdempotencyPolicy;
     reservations: Reservations;
+    responseCache: { invalidate(entities: Iterable<{ typename: string; id?: string }>): unknown };
     /** Told when an outcome could not be recorded after money was spent. */
     onUnrecorded: (error: unknown) => void;
     metrics: Metrics;
@@ -103,6 +104,8 @@ export function addOrder(ctx: Spender, order: NewOrder, idempotencyKey?: string 
       return await spend(ctx, draft, hold, () => supplier.addOrder(order), (id) => [id]);
     } finally {
       loaders.spent(service.id);
+      // Kept answers that show this stock read it again; the catalogue's own stock figure lives its TTL.
+      void ctx.services.responseCache.invalidate([{ typename: 'Inventory', id: service.id }]);
     }
   });
 }

@@ -1,0 +1,17 @@
+import { spawn } from 'node:child_process';
+import autocannon from 'autocannon';
+import { print } from 'graphql';
+import { createSandbox } from '../src/sandbox/index.ts';
+import { ServicesPageDocument } from './generated/graphql.ts';
+import { KEY, freePort, sleep } from './bench/support.ts';
+const sandbox = await createSandbox({ port: 0 });
+const port = await freePort();
+const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir=/tmp/prof', '--import', 'tsx', 'src/server.ts'], { env: { PATH: process.env.PATH!, PORT: String(port), LOG_LEVEL: 'warn', HSTOCK_API_URL: sandbox.url, RATE_LIMIT_PER_SECOND: '1000000', RATE_LIMIT_BURST: '1000000', READY_PROBE_MS: '0', ...(process.env.EXTRA ? JSON.parse(process.env.EXTRA) : {}) }, stdio: 'inherit' });
+const url = `http://127.0.0.1:${port}/graphql`;
+while (!(await fetch(new URL('/health', url)).then((r) => r.ok, () => false))) await sleep(50);
+const body = process.env.BODY ?? JSON.stringify({ query: print(ServicesPageDocument), variables: { first: 50, category: 'Instagram' } });
+const r = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body, connections: 50, duration: 5 });
+console.log('rps', r.requests.average);
+child.kill('SIGINT');
+await new Promise((res) => child.once('exit', res));
+await sandbox.close();
