@@ -4,11 +4,14 @@
  */
 import { benchCatalogue } from './catalogue.ts';
 import { benchCluster } from './cluster.ts';
-import { benchSubscriptions } from './subscriptions.ts';
+import { benchLatency } from './latency.ts';
+import { benchSubscriptionMemory, benchSubscriptions } from './subscriptions.ts';
 
 const benches: Record<string, () => Promise<void>> = {
   catalogue: () => benchCatalogue(),
   subscriptions: () => benchSubscriptions((process.env.BENCH_WATCHERS ?? '1,100,1000,5000').split(',').map(Number)),
+  latency: () => benchLatency(),
+  memory: () => benchSubscriptionMemory(10_000, 1_000),
   cluster: () => benchCluster(),
 };
 

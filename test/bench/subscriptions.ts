@@ -124,3 +124,49 @@ export async function benchSubscriptions(sizes: number[]): Promise<void> {
     await sandbox.close();
   }
 }
+
+/**
+ * Memory of many subscriptions over many orders: `watchers` WebSocket watchers spread over
+ * `orders` orders (one poll loop each), the gateway's resident memory before and with them.
+ */
+export async function benchSubscriptionMemory(watchers: number, orders: number): Promise<void> {
+  const sandbox = await createSandbox({ port: 0, timeScale: 0 });
+  const gateway = await startGateway(sandbox, {
+    ORDER_POLL_MS: '5000',
+    ORDER_POLL_MAX_MS: '60000',
+    SUBSCRIPTIONS_PER_CONNECTION: String(PER_CONNECTION),
+  });
+  try {
+    const ids: string[] = [];
+    for (let n = 0; n < orders; n += 1) ids.push(await placeOrder(gateway.url));
+    await sleep(500);
+    const before = gateway.rssMiB();
+    const clients: Client[] = Array.from({ length: Math.ceil(watchers / PER_CONNECTION) }, () =>
+      createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { apiKey: KEY }, retryAttempts: 0 }),
+    );
+    let first = 0;
+    await new Promise<void>((resolve) => {
+      for (let n = 0; n < watchers; n += 1) {
+        clients[n % clients.length]!.subscribe(
+          { query: print(OrderStatusDocument), variables: { id: ids[n % orders]! } },
+          { next: () => void (++first === watchers && resolve()), error: (error) => console.error('subscription error', error), complete: () => {} },
+        );
+      }
+    });
+    await sleep(1000);
+    const during = gateway.rssMiB();
+    console.log(`\nSubscription memory: ${watchers} WebSocket watchers over ${orders} orders`);
+    console.table([
+      {
+        'RSS before MiB': before.toFixed(0),
+        'RSS with them MiB': during.toFixed(0),
+        'KiB per subscription': (((during - before) * 1024) / watchers).toFixed(1),
+        target: 'RSS < 300 MiB',
+      },
+    ]);
+    await Promise.all(clients.map((client) => client.dispose()));
+  } finally {
+    await gateway.stop();
+    await sandbox.close();
+  }
+}

@@ -26,13 +26,20 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+let built: Promise<void> | undefined;
+
 /**
- * Runs `src/server.ts` against `sandbox`, with extra environment, on a port of its own; ready
+ * Runs the compiled gateway (`dist/server.js`, built when stale, as `npm start` runs it) against `sandbox`, with extra environment, on a port of its own; ready
  * once `/health` answers. Request limits are lifted: a benchmark is one tenant at full speed.
  */
 export async function startGateway(sandbox: Sandbox, env: Record<string, string> = {}): Promise<GatewayProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  built ??= new Promise((resolve, reject) => {
+    const build = spawn(process.execPath, ['scripts/build-if-stale.mjs'], { stdio: 'inherit' });
+    build.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the build failed (${code})`))));
+  });
+  await built;
+  const child = spawn(process.execPath, ['dist/server.js'], {
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),
