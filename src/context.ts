@@ -10,6 +10,7 @@ import { Supplier, type SupplierDeps } from './datasources/supplier.ts';
 import { InFlight } from './drain.ts';
 import { SupplierHealth } from './health.ts';
 import type { Logger } from './logger.ts';
+import { tenantRate } from './token-buckets.ts';
 import { Metrics } from './metrics.ts';
 import { type Cache, createResponseCache } from './response-cache.ts';
 import type { IdempotencyPolicy } from './state/idempotency.ts';
@@ -42,6 +43,8 @@ export interface GatewayServices extends SupplierDeps {
   sharedLimits?: SharedLimits;
   /** Whole answers to catalogue queries (response-cache.ts). */
   responseCache: Cache;
+  /** A token from a tenant's request bucket: 0, or the ms until there is one. */
+  tenantRate: (tenant: string) => Promise<number>;
 }
 
 /**
@@ -120,6 +123,7 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     keyVerdicts: new KeyVerdicts(client),
     sharedLimits,
     responseCache: createResponseCache(),
+    tenantRate: tenantRate(config.rateLimit, sharedLimits),
   };
 }
 

@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import type { GatewayServices } from './context.ts';
 import { trackConnections } from './drain.ts';
 import { operationalRoutes } from './health.ts';
+import type { Logger } from './logger.ts';
+import { answerFromCache } from './response-cache.ts';
 
 /**
  * Slow clients hold a socket only so long: for their headers, and for the whole request with its
@@ -21,8 +23,10 @@ function createHttpServer(config: { httpHeadersTimeoutMs: number; httpRequestTim
   });
 }
 
-export function createHttp(services: GatewayServices, handler: RequestListener) {
+export function createHttp(services: GatewayServices, yoga: RequestListener, logger: Logger) {
   const { config, health, state } = services;
+  const kept = answerFromCache(services.auth, services.responseCache, services.tenantRate, (fields) => logger.info(fields, 'request'));
+  const handler: RequestListener = (req, res) => void kept(req, res).then((answered) => answered || yoga(req, res));
   const server = createHttpServer(config);
   const connections = trackConnections(server);
   const draining = () => connections.draining;

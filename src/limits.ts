@@ -7,51 +7,10 @@ import type { IncomingMessage } from 'node:http';
 import type { GraphQLError } from 'graphql';
 import { type ExecutionResult } from 'graphql';
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
-import { LRUCache } from 'lru-cache';
 import type { Identity } from './auth.ts';
+import { TokenBuckets } from './token-buckets.ts';
 import type { GatewayServices, OperationContext } from './context.ts';
 import { rateLimited } from './datasources/upstream-guard.ts';
-
-/** Buckets remembered at once; the least recently used is forgotten (and starts full again). */
-const BUCKETS = 100_000;
-
-/** Token buckets by key: `capacity` tokens, refilled at `perSecond`. */
-export class TokenBuckets {
-  readonly #buckets = new LRUCache<string, { tokens: number; at: number }>({ max: BUCKETS });
-
-  constructor(
-    private readonly perSecond: number,
-    private readonly capacity: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Takes a token: 0 when there was one, else the milliseconds until there will be. */
-  take(key: string): number {
-    const bucket = this.#fill(key);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - bucket.tokens) / this.perSecond) * 1000);
-  }
-
-  /** Whether a token is there, without taking it: 0, or the milliseconds until one is. */
-  peek(key: string): number {
-    const bucket = this.#buckets.get(key);
-    if (!bucket) return 0;
-    const tokens = Math.min(this.capacity, bucket.tokens + ((this.now() - bucket.at) / 1000) * this.perSecond);
-    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / this.perSecond) * 1000);
-  }
-
-  #fill(key: string) {
-    const now = this.now();
-    const bucket = this.#buckets.get(key) ?? { tokens: this.capacity, at: now };
-    bucket.tokens = Math.min(this.capacity, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
-    bucket.at = now;
-    this.#buckets.set(key, bucket);
-    return bucket;
-  }
-}
 
 /** The client's address: the socket's, or with TRUST_PROXY set the one that many proxies saw. */
 export function clientAddress(req: IncomingMessage | undefined, trustProxy: number): string {
@@ -92,20 +51,8 @@ type Context = OperationContext & { req?: IncomingMessage; request?: Request };
  */
 export function useRequestLimits(services: GatewayServices): Plugin<Context> {
   const { config } = services;
-  const tenants = new TokenBuckets(config.rateLimit.perSecond, config.rateLimit.burst);
   const failures = new TokenBuckets(config.authFailuresPerMinute / 60, config.authFailuresPerMinute);
-  const shared = services.sharedLimits;
-  /** The tenant's bucket, shared by all instances when Redis is there, this instance's own otherwise. */
-  const take = async (tenant: string) => {
-    if (shared) {
-      try {
-        return await shared.take(tenant, config.rateLimit.perSecond, config.rateLimit.burst);
-      } catch {
-        // Redis away: counted here alone until it is back.
-      }
-    }
-    return tenants.take(tenant);
-  };
+  const take = services.tenantRate;
   const refuse = async (identity: Identity, req: IncomingMessage | undefined, takesToken: boolean): Promise<GraphQLError | undefined> => {
     const failing = failures.peek(clientAddress(req, config.trustProxy));
     if (failing > 0 && !provenGood(identity, services)) {

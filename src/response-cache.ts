@@ -4,13 +4,14 @@
  * Keyed by tenant and caller, document and variables. What a caller must not share (balance,
  * orders, SMS orders, the ledger) is never kept: any query that selects it is not cached.
  */
+import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Cache, createInMemoryCache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
+import { type Plugin, isAsyncIterable } from 'graphql-yoga';
+import type { Authenticator, Identity } from './auth.ts';
+import type { CacheTtls } from './config.ts';
 
 export type { Cache };
-import { createHash } from 'node:crypto';
-import { type Plugin, isAsyncIterable } from 'graphql-yoga';
-import type { Authenticator } from './auth.ts';
-import type { CacheTtls } from './config.ts';
 
 /** Answers kept at most; the least recently used go first. */
 const MAX_ANSWERS = 10_000;
@@ -39,10 +40,78 @@ export function createResponseCache(): Cache {
 /** How the response cache marks an answer it served. */
 const SERVED = Symbol.for('servedFromResponseCache');
 
+const sessionOf = (identity: Identity) => (identity.ok ? `${identity.tenant}:${identity.caller}` : null);
+
+/** The key of a kept answer, also its ETag: node:crypto's hash, in the request's own turn. */
+function answerKey(sessionId: string | null | undefined, operationName: string | null | undefined, documentString: string, variables: unknown): string {
+  return createHash('sha256')
+    .update(`${sessionId ?? ''}\u0000${operationName ?? ''}\u0000${documentString}\u0000${JSON.stringify(variables ?? {})}`)
+    .digest('base64url');
+}
+
+/** A kept answer is serialised once: its text lives as long as its data, in the cache. */
+const texts = new WeakMap<object, string>();
+function textOf(data: object, answer: unknown): string {
+  let text = texts.get(data);
+  if (text === undefined) texts.set(data, (text = JSON.stringify(answer)));
+  return text;
+}
+
+const CSRF_HEADERS = ['authorization', 'x-api-key', 'x-graphql-yoga-csrf', 'apollo-require-preflight'];
+const REQUEST_ID = /^[\w.-]{1,64}$/;
+
+/**
+ * A kept answer to a GET (the way a browser or a CDN reads a catalogue query), sent by
+ * `node:http` itself, before Yoga builds a Fetch request: same key, same text, same ETag and 304.
+ * Anything else falls through to Yoga: a POST, a request from a browser page (it needs CORS), one
+ * without credentials or the headers that prove it is no cross-site "simple" request, a miss, or
+ * a tenant out of tokens (Yoga then answers 429).
+ */
+export function answerFromCache(
+  auth: Authenticator,
+  cache: Cache,
+  take: (tenant: string) => Promise<number>,
+  log: (fields: Record<string, unknown>) => void,
+) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const started = performance.now();
+    if (req.method !== 'GET' || req.headers.origin !== undefined || !CSRF_HEADERS.some((name) => req.headers[name] !== undefined)) return false;
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const query = url.searchParams.get('query');
+    if (url.pathname !== '/graphql' || !query) return false;
+    let variables: unknown;
+    try {
+      variables = JSON.parse(url.searchParams.get('variables') ?? 'null') ?? undefined;
+    } catch {
+      return false;
+    }
+    const identity = auth.identify({ authorization: req.headers.authorization, apiKey: req.headers['x-api-key'] as string | undefined });
+    if (!identity.ok) return false;
+    const operationName = url.searchParams.get('operationName');
+    const key = answerKey(sessionOf(identity), operationName, query, variables);
+    const kept = await cache.get(key);
+    if (!kept?.data || (await take(identity.tenant)) > 0) return false;
+    const lastModified = (kept.extensions as { http?: { headers?: Record<string, string> } } | undefined)?.http?.headers?.['Last-Modified'];
+    const requested = String(req.headers['x-request-id'] ?? '');
+    const headers: Record<string, string> = {
+      etag: key,
+      'x-request-id': REQUEST_ID.test(requested) ? requested : randomUUID(),
+      ...(lastModified ? { 'last-modified': lastModified } : {}),
+    };
+    if (req.headers['if-none-match'] === key) {
+      res.writeHead(304, headers).end();
+    } else {
+      const accepted = String(req.headers.accept ?? '').includes('application/graphql-response+json') ? 'application/graphql-response+json' : 'application/json';
+      const text = textOf(kept.data, { data: kept.data });
+      res.writeHead(200, { ...headers, 'content-type': `${accepted}; charset=utf-8`, 'content-length': String(Buffer.byteLength(text)) }).end(text);
+    }
+    log({ requestId: headers['x-request-id'], method: 'GET', path: '/graphql', operation: operationName ?? undefined, type: 'query', status: res.statusCode, durationMs: Math.round(performance.now() - started), supplierCalls: 0, tenant: identity.tenant.slice(0, 8), kept: true });
+    return true;
+  };
+}
+
 export function useCatalogueResponseCache(seconds: CacheTtls, auth: Authenticator, cache: Cache): Plugin {
   const identity = (request: Request) => auth.identifyRequest(request);
-  // A kept answer is serialised once: its text lives as long as its data, in the cache.
-  const texts = new WeakMap<object, string>();
   const kept = useResponseCache({
     cache,
     // The longest catalogue TTL; every type read lowers it to its own.
@@ -57,22 +126,15 @@ export function useCatalogueResponseCache(seconds: CacheTtls, auth: Authenticato
       SmsCountry: seconds.smsCountries * 1000,
       SmsProject: seconds.smsProjects * 1000,
     },
-    session: (request) => {
-      const known = identity(request);
-      return known.ok ? `${known.tenant}:${known.caller}` : null;
-    },
+    session: (request) => sessionOf(identity(request)),
     // No identity, no cache: an answer to a bad key is never kept, nor one kept served to it.
     // Nor over WebSocket, where there is no HTTP request to answer before the pipeline.
     enabled: (request) => request !== undefined && identity(request).ok,
     // An answer served stale because the supplier failed is not kept past this request.
     shouldCacheResult: ({ result }) => !result.errors?.length && result.extensions?.stale === undefined,
     includeExtensionMetadata: false,
-    // node:crypto's hash, in the request's own turn: the default's WebCrypto digest cost a tenth
-    // of a kept answer's time. The key is also the ETag.
-    buildResponseCacheKey: ({ documentString, variableValues, operationName, sessionId }) =>
-      createHash('sha256')
-        .update(`${sessionId ?? ''}\u0000${operationName ?? ''}\u0000${documentString}\u0000${JSON.stringify(variableValues ?? {})}`)
-        .digest('base64url'),
+    // The default's WebCrypto digest cost a tenth of a kept answer's time.
+    buildResponseCacheKey: ({ documentString, variableValues, operationName, sessionId }) => answerKey(sessionId, operationName, documentString, variableValues),
     // Inventory is known by its service: an order invalidates the answers that show that stock.
     idFields: ['id', 'serviceId'],
   });
@@ -81,14 +143,7 @@ export function useCatalogueResponseCache(seconds: CacheTtls, auth: Authenticato
     onResultProcess: ({ result, setResult }) => {
       if (Array.isArray(result) || isAsyncIterable(result) || !(SERVED in result) || !result.data) return;
       const data: object = result.data;
-      setResult({
-        ...result,
-        stringify: (answer: unknown) => {
-          let text = texts.get(data);
-          if (text === undefined) texts.set(data, (text = JSON.stringify(answer)));
-          return text;
-        },
-      });
+      setResult({ ...result, stringify: (answer: unknown) => textOf(data, answer) });
     },
   };
 }

@@ -29,7 +29,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
   if (!config.upstreamUrl) throw new ConfigError('HSTOCK_API_URL must be set (main() starts a sandbox when it is not)');
   const services = createServices({ ...config, upstreamUrl: config.upstreamUrl }, logger);
   const yoga = createGatewayYoga(services, logger);
-  const http = createHttp(services, yoga);
+  const http = createHttp(services, yoga, logger);
   const websocket = attachWebSocket(http.server, yoga, services, () => !http.connections.draining);
   // Placements in flight may take one supplier call to finish; a margin lets their outcome be recorded.
   const graceMs = Math.max(MIN_SHUTDOWN_GRACE_MS, config.upstreamTimeoutMs + 5_000);

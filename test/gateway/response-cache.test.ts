@@ -2,9 +2,11 @@
  * Whole answers to catalogue queries kept and served before the GraphQL pipeline, with ETag and
  * 304; never an answer a caller must not share, never one tenant's answer to another.
  */
+import { Writable } from 'node:stream';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BalanceDocument, OrderDocument, ServicesPageDocument } from '../generated/graphql.ts';
+import { createLogger } from '../../src/logger.ts';
 import { DEMO_KEY, type Harness, RESELLER_KEY, codes, startHarness } from '../harness.ts';
 
 const page = JSON.stringify({ query: print(ServicesPageDocument), variables: { first: 3, category: 'Instagram' } });
@@ -14,8 +16,15 @@ const post = (h: Harness, body: string, key: string, headers: Record<string, str
 
 describe('response cache', () => {
   let h: Harness;
+  const lines: Array<Record<string, unknown>> = [];
   beforeAll(async () => {
-    h = await startHarness();
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    h = await startHarness({ logger: createLogger('info', stream) });
   });
   afterAll(() => h.close());
 
@@ -29,6 +38,32 @@ describe('response cache', () => {
     const revalidated = await post(h, page, DEMO_KEY, { 'if-none-match': etag! });
     expect(revalidated.status).toBe(304);
     expect(await revalidated.text()).toBe('');
+  });
+
+  it('sends a kept answer to a GET straight from the HTTP server, the same text and ETag as through GraphQL', async () => {
+    const url = `${h.url}?${new URLSearchParams({ query: print(ServicesPageDocument), variables: JSON.stringify({ first: 2, category: 'TikTok' }) })}`;
+    const get = (headers: Record<string, string> = {}) => fetch(url, { headers: { authorization: `Bearer ${DEMO_KEY}`, ...headers } });
+    const body = await (await get()).text();
+    const kept = await get({ 'x-request-id': 'kept-1' });
+    expect(await kept.text()).toBe(body);
+    expect(kept.headers.get('etag')).toBeTruthy();
+    expect(kept.headers.get('x-request-id')).toBe('kept-1');
+    expect(kept.headers.get('content-type')).toMatch(/^application\/json/);
+    expect((await get({ 'if-none-match': kept.headers.get('etag')! })).status).toBe(304);
+    // The same document through GraphQL's own path gives the same ETag: one cache, one key.
+    const viaYoga = await fetch(url, { headers: { authorization: `Bearer ${DEMO_KEY}`, origin: 'https://shop.example' } });
+    expect(viaYoga.headers.get('etag')).toBe(kept.headers.get('etag'));
+    expect(await viaYoga.text()).toBe(body);
+    // Another tenant's GET of the same document is its own answer, never this one.
+    const other = await fetch(url, { headers: { authorization: `Bearer ${RESELLER_KEY}` } });
+    expect(other.headers.get('etag')).not.toBe(kept.headers.get('etag'));
+    // Sent by the HTTP server itself: its access line says so.
+    expect(lines.filter((line) => line.msg === 'request' && line.kept === true).map((line) => line.requestId)).toContain('kept-1');
+  });
+
+  it('leaves to GraphQL a GET without credentials or the headers that prove it is not a cross-site request', async () => {
+    const url = `${h.url}?${new URLSearchParams({ query: '{ __typename }' })}`;
+    expect((await fetch(url)).status).toBe(403);
   });
 
   it("keeps each tenant's answers apart", async () => {
