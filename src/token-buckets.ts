@@ -3,6 +3,7 @@
  * through Redis (state/shared-limits.ts); these are the ones in this process.
  */
 import { LRUCache } from 'lru-cache';
+import { bounded } from './lru.ts';
 import type { SharedLimits } from './state/shared-limits.ts';
 
 /** Buckets remembered at once; the least recently used is forgotten (and starts full again). */
@@ -10,7 +11,7 @@ const BUCKETS = 100_000;
 
 /** Token buckets by key: `capacity` tokens, refilled at `perSecond`. */
 export class TokenBuckets {
-  readonly #buckets = new LRUCache<string, { tokens: number; at: number }>({ max: BUCKETS });
+  readonly #buckets = new LRUCache<string, { tokens: number; at: number }>(bounded(BUCKETS));
 
   constructor(
     private readonly perSecond: number,

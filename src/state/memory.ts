@@ -3,6 +3,7 @@
  * a restart and not shared between instances (start-up says so when a real supplier is set).
  */
 import { LRUCache } from 'lru-cache';
+import { bounded } from '../lru.ts';
 import {
   type IdempotencyRecord,
   type IdempotencyScope,
@@ -70,7 +71,7 @@ class MemoryIdempotency implements IdempotencyStore {
     const owner = `${scope.tenant}\u0000${scope.caller}`;
     let records = this.#callers.get(owner);
     if (!records && create) {
-      records = new LRUCache({ max: this.policy.idempotencyMaxPerCaller, ttl: this.policy.idempotencyTtlSeconds * 1000 });
+      records = new LRUCache({ ...bounded(this.policy.idempotencyMaxPerCaller), ttl: this.policy.idempotencyTtlSeconds * 1000 });
       this.#callers.set(owner, records);
     }
     return records;
@@ -83,7 +84,7 @@ class MemoryLedger implements Ledger {
   readonly #owners: LRUCache<string, string>;
 
   constructor(private readonly policy: StatePolicy) {
-    this.#owners = new LRUCache({ max: MAX_OWNED_ORDERS, ttl: this.#retentionMs });
+    this.#owners = new LRUCache({ ...bounded(MAX_OWNED_ORDERS), ttl: this.#retentionMs });
   }
 
   async put(placement: Placement) {
