@@ -6,7 +6,7 @@ import { useUpstreamBudget } from './budget.ts';
 import { useGraphiQLAssets } from './graphiql.ts';
 import { useRequestLimits } from './limits.ts';
 import { useCatalogueResponseCache } from './response-cache.ts';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST } from 'graphql';
+import { type ExecutionResult, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, getOperationAST } from 'graphql';
 import type { Context, GatewayServices } from './context.ts';
 import { GatewayError } from './datasources/errors.ts';
 import type { Logger } from './logger.ts';
@@ -224,7 +224,71 @@ export function gatewayPlugins(services: GatewayServices, logger: Logger): Plugi
     useRequestLimits(services),
     useErrorLog(logger),
     useAccessLog(logger),
+    useSubscriptionEvents(),
     ...(config.introspection ? [] : [useNoIntrospection()]),
     ...(config.metrics ? [services.metrics.graphqlPlugin()] : []),
   ] as Plugin[];
+}
+
+/**
+ * What a subscriber receives, the same over WebSocket and SSE: each event only when its payload
+ * differs from the last one this subscriber got (a change in a field it did not select is no
+ * event for it), and a failure as a last event with `errors` (code and path), then completion,
+ * never a transport error.
+ */
+export function useSubscriptionEvents(): Plugin {
+  return {
+    onSubscribe: ({ args }) => ({
+      onSubscribeResult: ({ result, setResult }) => {
+        if (!isAsyncIterable(result)) return;
+        const root = getOperationAST(args.document, args.operationName)?.selectionSet.selections[0];
+        const path = root?.kind === Kind.FIELD ? [root.alias?.value ?? root.name.value] : [];
+        setResult(distinctEvents(result, path));
+      },
+    }),
+  };
+}
+
+/**
+ * An iterator, not an async generator: a generator waiting for the next event would not pass a
+ * subscriber's leaving on to the source until that event came, and the poll loop would go on.
+ */
+function distinctEvents(source: AsyncIterable<ExecutionResult>, path: string[]): AsyncIterableIterator<ExecutionResult> {
+  const events = source[Symbol.asyncIterator]();
+  let last: string | undefined;
+  let ended = false;
+  const distinct: AsyncIterableIterator<ExecutionResult> = {
+    async next() {
+      while (!ended) {
+        let event: IteratorResult<ExecutionResult>;
+        try {
+          event = await events.next();
+        } catch (error) {
+          if (!(error instanceof GraphQLError)) throw error;
+          ended = true;
+          return { value: { errors: [new GraphQLError(error.message, { path, extensions: error.extensions })] }, done: false };
+        }
+        if (event.done) break;
+        const text = JSON.stringify(event.value);
+        if (text === last) continue;
+        last = text;
+        return event;
+      }
+      ended = true;
+      return { value: undefined, done: true };
+    },
+    async return(value?: unknown) {
+      ended = true;
+      return (await events.return?.(value)) ?? { value: undefined, done: true };
+    },
+    async throw(error?: unknown) {
+      ended = true;
+      if (events.throw) return events.throw(error);
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return distinct;
+    },
+  };
+  return distinct;
 }

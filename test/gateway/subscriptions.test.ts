@@ -5,6 +5,7 @@ import {
   AddSmsOrderDocument,
   type OrderStatus,
   OrderStatusDocument,
+  OrderStatusOnlyDocument,
   type OrderStatusSubscription,
   OrderUpdatesDocument,
   ServicesPageDocument,
@@ -64,13 +65,38 @@ describe('orderStatus', () => {
     expect(collapse(events.map((event) => event.data!.orderStatus.status))).toEqual(['PENDING', 'IN_PROGRESS', 'COMPLETED']);
   });
 
-  it('ends with NOT_FOUND for an order the supplier does not know', async () => {
+  it('ends with NOT_FOUND for an order the supplier does not know: a last event with the error at its path, the same on both transports', async () => {
     const client = wsClient(h.url);
-    await expect(collectWs(client, OrderStatusDocument, { id: '99999999' })).rejects.toSatisfy(
-      (errors: Array<{ extensions?: { code?: string } }>) => errors[0]?.extensions?.code === 'NOT_FOUND',
-    );
+    const ws = await collectWs(client, OrderStatusDocument, { id: '99999999' });
     await client.dispose();
+    const sse = await collectSse(h.url, OrderStatusDocument, { id: '99999999' });
+    for (const events of [ws, sse]) {
+      expect(events).toHaveLength(1);
+      expect(events[0]!.errors).toEqual([expect.objectContaining({ path: ['orderStatus'], extensions: expect.objectContaining({ code: 'NOT_FOUND' }) })]);
+    }
     expect(h.gateway.services.hub.loops).toBe(0);
+  });
+
+  it('never sends a watcher the same payload twice in a row, though fields it did not select change', async () => {
+    const { data } = await h.request(ServicesPageDocument, { first: 1, category: 'Instagram' });
+    const service = data!.services.edges[0]!.node;
+    const placed = await h.request(AddOrderDocument, { input: { serviceId: service.id, quantity: service.max, link: 'https://instagram.com/p/long' } });
+    const id = placed.data!.addOrder.id;
+    const client = wsClient(h.url);
+    // A watcher of every field drives the clock: out of Pending, then through the run in 30 s steps
+    // (`remains` changes at each), then past the end. Another watches `status` alone.
+    let step = 0;
+    const everything = collectWs(client, OrderStatusDocument, { id }, (event) => {
+      step += 1;
+      const status = event.data?.orderStatus.status;
+      h.sandbox.advance(status === 'PENDING' ? 45 : status === 'IN_PROGRESS' && step < 6 ? 30 : 7200);
+    });
+    const statusOnly = collectWs(client, OrderStatusOnlyDocument, { id });
+    const [all, events] = await Promise.all([everything, statusOnly]);
+    await client.dispose();
+    expect(all.length).toBeGreaterThan(3);
+    const statuses = events.map((event) => event.data?.orderStatus.status);
+    expect(statuses).toEqual(['PENDING', 'IN_PROGRESS', 'COMPLETED']);
   });
 
   it('keeps going through injected 5xx answers without duplicate events', async () => {
