@@ -23,6 +23,12 @@ export type Identity =
   | { ok: true; key: string; tenant: string; caller: string; readsAll: boolean }
   | { ok: false; reason: string };
 
+/**
+ * Headers a cross-site "simple" request cannot carry without a CORS preflight: credentials, or one
+ * of the markers GraphQL clients send. A GET with none of them is refused (CSRF prevention).
+ */
+export const PREFLIGHT_HEADERS = ['authorization', 'x-api-key', 'x-graphql-yoga-csrf', 'apollo-require-preflight'];
+
 const credentialsFromHeaders = (headers: Headers): Credentials => ({
   authorization: headers.get('authorization'),
   apiKey: headers.get('x-api-key'),

@@ -93,10 +93,6 @@ export class InFlight {
     return this.#closing;
   }
 
-  get size(): number {
-    return this.#running.size;
-  }
-
   track<T>(work: Promise<T>): Promise<T> {
     const settled = work.then(
       () => undefined,

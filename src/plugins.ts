@@ -1,43 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
+import { PREFLIGHT_HEADERS } from './auth.ts';
 import { useUpstreamBudget } from './budget.ts';
 import { useGraphiQLAssets } from './graphiql.ts';
 import { useRequestLimits } from './limits.ts';
+import { REQUEST_ID_HEADER, useRequestId } from './request-id.ts';
 import { useCatalogueResponseCache } from './response-cache.ts';
 import { type ExecutionResult, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, getOperationAST } from 'graphql';
 import type { Context, GatewayServices } from './context.ts';
 import { GatewayError } from './datasources/errors.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
-
-const REQUEST_ID_HEADER = 'x-request-id';
-/** A caller's own request id is kept when it is short and plain, so it can go into logs as it is. */
-const ACCEPTABLE_REQUEST_ID = /^[\w.-]{1,64}$/;
-
-/**
- * Every request has an id: the caller's `X-Request-Id` when acceptable, a new UUID otherwise. It is
- * in the context for logs and sent back in the response header. A graphql-ws operation has no HTTP
- * request of its own and gets a new id.
- */
-export function useRequestId(): Plugin<{ requestId?: string }> {
-  const ids = new WeakMap<Request, string>();
-  return {
-    onRequest: ({ request }) => {
-      const requested = request.headers.get(REQUEST_ID_HEADER) ?? '';
-      ids.set(request, ACCEPTABLE_REQUEST_ID.test(requested) ? requested : randomUUID());
-    },
-    onContextBuilding: ({ context, extendContext }) => {
-      const request = (context as { request?: Request }).request;
-      extendContext({ requestId: (request && ids.get(request)) ?? randomUUID() });
-    },
-    onResponse: ({ request, response }) => {
-      const id = ids.get(request);
-      if (id) response.headers.set(REQUEST_ID_HEADER, id);
-    },
-  };
-}
 
 /**
  * Yoga's `maxRequestBodySize` refuses a body over the limit with HTTP 413, counting it as it
@@ -93,7 +67,7 @@ export function protections(): Plugin[] {
     }),
     // A form post or bare GET from another site would skip the browser's CORS preflight and could
     // spend the key; any of these headers proves the caller is not such a "simple" request.
-    useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'authorization', 'x-api-key', 'apollo-require-preflight'] }),
+    useCSRFPrevention({ requestHeaders: PREFLIGHT_HEADERS }),
   ] as Plugin[];
 }
 

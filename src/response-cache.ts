@@ -4,12 +4,13 @@
  * Keyed by tenant and caller, document and variables. What a caller must not share (balance,
  * orders, SMS orders, the ledger) is never kept: any query that selects it is not cached.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Cache, createInMemoryCache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
-import type { Authenticator, Identity } from './auth.ts';
+import { type Authenticator, type Identity, PREFLIGHT_HEADERS } from './auth.ts';
 import type { CacheTtls } from './config.ts';
+import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
 
 export type { Cache };
 
@@ -57,9 +58,6 @@ function textOf(data: object, answer: unknown): string {
   return text;
 }
 
-const CSRF_HEADERS = ['authorization', 'x-api-key', 'x-graphql-yoga-csrf', 'apollo-require-preflight'];
-const REQUEST_ID = /^[\w.-]{1,64}$/;
-
 /**
  * A kept answer to a GET (the way a browser or a CDN reads a catalogue query), sent by
  * `node:http` itself, before Yoga builds a Fetch request: same key, same text, same ETag and 304.
@@ -75,7 +73,7 @@ export function answerFromCache(
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const started = performance.now();
-    if (req.method !== 'GET' || req.headers.origin !== undefined || !CSRF_HEADERS.some((name) => req.headers[name] !== undefined)) return false;
+    if (req.method !== 'GET' || req.headers.origin !== undefined || !PREFLIGHT_HEADERS.some((name) => req.headers[name] !== undefined)) return false;
     const url = new URL(req.url ?? '/', 'http://gateway');
     const query = url.searchParams.get('query');
     if (url.pathname !== '/graphql' || !query) return false;
@@ -92,10 +90,9 @@ export function answerFromCache(
     const kept = await cache.get(key);
     if (!kept?.data || (await take(identity.tenant)) > 0) return false;
     const lastModified = (kept.extensions as { http?: { headers?: Record<string, string> } } | undefined)?.http?.headers?.['Last-Modified'];
-    const requested = String(req.headers['x-request-id'] ?? '');
     const headers: Record<string, string> = {
       etag: key,
-      'x-request-id': REQUEST_ID.test(requested) ? requested : randomUUID(),
+      [REQUEST_ID_HEADER]: requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined),
       ...(lastModified ? { 'last-modified': lastModified } : {}),
     };
     if (req.headers['if-none-match'] === key) {
@@ -105,7 +102,7 @@ export function answerFromCache(
       const text = textOf(kept.data, { data: kept.data });
       res.writeHead(200, { ...headers, 'content-type': `${accepted}; charset=utf-8`, 'content-length': String(Buffer.byteLength(text)) }).end(text);
     }
-    log({ requestId: headers['x-request-id'], method: 'GET', path: '/graphql', operation: operationName ?? undefined, type: 'query', status: res.statusCode, durationMs: Math.round(performance.now() - started), supplierCalls: 0, tenant: identity.tenant.slice(0, 8), kept: true });
+    log({ requestId: headers[REQUEST_ID_HEADER], method: 'GET', path: '/graphql', operation: operationName ?? undefined, type: 'query', status: res.statusCode, durationMs: Math.round(performance.now() - started), supplierCalls: 0, tenant: identity.tenant.slice(0, 8), kept: true });
     return true;
   };
 }

@@ -86,8 +86,13 @@ export class PollHub {
 
   /** Loops this instance polls for every instance, and those it polls by itself while Redis is away. */
   get roles(): { leading: number; local: number } {
-    const loops = [...this.#loops.values()];
-    return { leading: loops.filter((loop) => loop.role === 'leader').length, local: loops.filter((loop) => loop.role === 'local').length };
+    let leading = 0;
+    let local = 0;
+    for (const loop of this.#loops.values()) {
+      if (loop.role === 'leader') leading++;
+      else if (loop.role === 'local' && this.#coordination) local++;
+    }
+    return { leading, local };
   }
 
   get subscriptions(): number {

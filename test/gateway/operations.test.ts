@@ -80,6 +80,7 @@ describe('/metrics', () => {
     expect(sum(samples, 'hstock_rate_limited_total', { reason: 'TENANT_RATE' })).toBeGreaterThanOrEqual(1);
     expect(sum(samples, 'hstock_subscriptions')).toBe(1);
     expect(sum(samples, 'hstock_poll_loops')).toBe(1);
+    expect(sum(samples, 'hstock_poll_loops_local')).toBe(0);
     expect(sum(samples, 'hstock_circuit_open')).toBe(0);
     expect(samples.some((sample) => sample.name === 'process_cpu_user_seconds_total')).toBe(true);
     expect(samples.some((sample) => sample.name.startsWith('graphql_envelop_request'))).toBe(true);
