@@ -21,29 +21,24 @@ export class TokenBuckets {
 
   /** Takes a token: 0 when there was one, else the milliseconds until there will be. */
   take(key: string): number {
-    const bucket = this.#fill(key);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - bucket.tokens) / this.perSecond) * 1000);
+    const now = this.now();
+    const tokens = this.#tokens(key, now);
+    this.#buckets.set(key, { tokens: tokens >= 1 ? tokens - 1 : tokens, at: now });
+    return this.#wait(tokens);
   }
 
   /** Whether a token is there, without taking it: 0, or the milliseconds until one is. */
   peek(key: string): number {
-    const bucket = this.#buckets.get(key);
-    if (!bucket) return 0;
-    const tokens = Math.min(this.capacity, bucket.tokens + ((this.now() - bucket.at) / 1000) * this.perSecond);
-    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / this.perSecond) * 1000);
+    return this.#wait(this.#tokens(key, this.now()));
   }
 
-  #fill(key: string) {
-    const now = this.now();
-    const bucket = this.#buckets.get(key) ?? { tokens: this.capacity, at: now };
-    bucket.tokens = Math.min(this.capacity, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
-    bucket.at = now;
-    this.#buckets.set(key, bucket);
-    return bucket;
+  #tokens(key: string, now: number): number {
+    const bucket = this.#buckets.get(key);
+    return bucket ? Math.min(this.capacity, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond) : this.capacity;
+  }
+
+  #wait(tokens: number): number {
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / this.perSecond) * 1000);
   }
 }
 
