@@ -115,7 +115,9 @@ export async function loadShared(
   }
   if (locked) {
     try {
-      return await own();
+      // Another instance may have loaded and unlocked between the read above and this lock.
+      const loaded = await shared.get(key).catch(() => undefined);
+      return fresh(loaded) ? { ...loaded, fromShared: true } : await own();
     } finally {
       await shared.unlock(key).catch(() => undefined);
     }
@@ -123,9 +125,12 @@ export async function loadShared(
   try {
     for (const giveUp = now() + waitMs; now() < giveUp; ) {
       await sleep(WAIT_STEP_MS);
+      // The lock is looked at before the entry: a loader writes its entry before unlocking, so
+      // a lock seen released means the read after it sees the entry, if there is one.
+      const busy = await shared.loading(key);
       const loaded = await shared.get(key);
       if (fresh(loaded)) return { ...loaded, fromShared: true };
-      if (!(await shared.loading(key))) break;
+      if (!busy) break;
     }
   } catch {
     // Redis went away while waiting: load here.
