@@ -22,6 +22,8 @@ const PlacementOutcome = builder.enumType('PlacementOutcome', {
 });
 
 const PlacedOrder = builder.objectRef<OrderPlacement>('PlacedOrder').implement({
+  description:
+    'An `addOrder` the calling client made through this gateway, as the ledger recorded it (kept `LEDGER_RETENTION_DAYS`), whether or not the supplier confirmed it.',
   fields: (t) => ({
     order: t.field({
       type: Order,
@@ -29,41 +31,55 @@ const PlacedOrder = builder.objectRef<OrderPlacement>('PlacedOrder').implement({
       description: "The supplier's order with its live status; null when the outcome is UNCONFIRMED.",
       resolve: (placement) => (placement.orderIds[0] ? { id: placement.orderIds[0] } : null),
     }),
-    outcome: t.field({ type: PlacementOutcome, resolve: (placement) => placement.outcome }),
-    serviceId: t.id({ resolve: (placement) => placement.input.serviceId }),
-    quantity: t.int({ resolve: (placement) => placement.input.quantity }),
-    link: t.string({ nullable: true, resolve: (placement) => placement.input.link ?? null }),
-    idempotencyKey: t.exposeString('idempotencyKey', { nullable: true }),
-    estimatedCharge: t.field({ type: Money, nullable: true, resolve: (placement) => placement.estimate }),
-    placedAt: t.field({ type: 'DateTime', resolve: (placement) => placement.placedAt }),
+    outcome: t.field({ type: PlacementOutcome, description: 'How the placement ended.', resolve: (placement) => placement.outcome }),
+    serviceId: t.id({ description: 'The service ordered.', resolve: (placement) => placement.input.serviceId }),
+    quantity: t.int({ description: 'The quantity ordered.', resolve: (placement) => placement.input.quantity }),
+    link: t.string({ nullable: true, description: 'The link sent with the order; null when none was.', resolve: (placement) => placement.input.link ?? null }),
+    idempotencyKey: t.exposeString('idempotencyKey', { nullable: true, description: 'The idempotency key the client sent; null when it sent none.' }),
+    estimatedCharge: t.field({
+      type: Money,
+      nullable: true,
+      description: "The gateway's estimate of the charge (rate times quantity), made before placing; `order.charge` is what the supplier charged. Null when no estimate could be made.",
+      resolve: (placement) => placement.estimate,
+    }),
+    placedAt: t.field({ type: 'DateTime', description: 'When the gateway sent the order to the supplier.', resolve: (placement) => placement.placedAt }),
   }),
 });
 
 const PlacedSmsOrder = builder.objectRef<SmsPlacement>('PlacedSmsOrder').implement({
+  description:
+    'An `addSmsOrder` the calling client made through this gateway, as the ledger recorded it (kept `LEDGER_RETENTION_DAYS`), whether or not the supplier confirmed it.',
   fields: (t) => ({
     smsOrders: t.field({
       type: [SmsOrder],
       description: 'The rented numbers with their live status; empty when the outcome is UNCONFIRMED.',
       resolve: (placement) => placement.orderIds.map((id) => ({ id })),
     }),
-    outcome: t.field({ type: PlacementOutcome, resolve: (placement) => placement.outcome }),
-    projectId: t.id({ resolve: (placement) => placement.input.projectId }),
-    quantity: t.int({ resolve: (placement) => placement.input.quantity }),
-    country: t.string({ nullable: true, resolve: (placement) => placement.input.country ?? null }),
-    idempotencyKey: t.exposeString('idempotencyKey', { nullable: true }),
-    placedAt: t.field({ type: 'DateTime', resolve: (placement) => placement.placedAt }),
+    outcome: t.field({ type: PlacementOutcome, description: 'How the placement ended.', resolve: (placement) => placement.outcome }),
+    projectId: t.id({ description: 'The SMS project the numbers were rented for.', resolve: (placement) => placement.input.projectId }),
+    quantity: t.int({ description: 'How many numbers were asked for.', resolve: (placement) => placement.input.quantity }),
+    country: t.string({ nullable: true, description: 'The country asked for; null when none was.', resolve: (placement) => placement.input.country ?? null }),
+    idempotencyKey: t.exposeString('idempotencyKey', { nullable: true, description: 'The idempotency key the client sent; null when it sent none.' }),
+    placedAt: t.field({ type: 'DateTime', description: 'When the gateway sent the rental to the supplier.', resolve: (placement) => placement.placedAt }),
   }),
 });
 
+const totalCount = { description: 'How many placements the ledger lists in all, across every page.', resolve: (page: unknown) => (page as Page<Placement>).totalCount };
+
 const PlacedOrderConnection = builder.connectionObject(
-  { type: PlacedOrder, name: 'PlacedOrderConnection', fields: (t) => ({ totalCount: t.int({ resolve: (page) => (page as unknown as Page<Placement>).totalCount }) }) },
-  { name: 'PlacedOrderEdge' },
+  { type: PlacedOrder, name: 'PlacedOrderConnection', description: 'A page of placed orders, newest first.', fields: (t) => ({ totalCount: t.int(totalCount) }) },
+  { name: 'PlacedOrderEdge', description: 'A placed order with its position in the list.' },
 );
 
 const PlacedSmsOrderConnection = builder.connectionObject(
-  { type: PlacedSmsOrder, name: 'PlacedSmsOrderConnection', fields: (t) => ({ totalCount: t.int({ resolve: (page) => (page as unknown as Page<Placement>).totalCount }) }) },
-  { name: 'PlacedSmsOrderEdge' },
+  { type: PlacedSmsOrder, name: 'PlacedSmsOrderConnection', description: 'A page of SMS rentals, newest first.', fields: (t) => ({ totalCount: t.int(totalCount) }) },
+  { name: 'PlacedSmsOrderEdge', description: 'An SMS rental with its position in the list.' },
 );
+
+const ledgerPageArgs = builder.args((t) => ({
+  first: t.int({ description: 'Page size, 0 to 500 (default 50).' }),
+  after: t.string({ description: 'The endCursor of the previous page.' }),
+}));
 
 /** One page of the caller's own placements of one kind: read from the ledger, no supplier call. */
 async function placements<K extends PlacementKind>(ctx: Context, kind: K, args: PageArgs): Promise<Page<Extract<Placement, { kind: K }>>> {
@@ -81,14 +97,16 @@ async function placements<K extends PlacementKind>(ctx: Context, kind: K, args: 
 builder.queryFields((t) => ({
   placedOrders: t.field({
     type: PlacedOrderConnection,
-    description: 'Orders the calling client placed through this gateway, newest first.',
-    args: { first: t.arg.int(), after: t.arg.string() },
+    description:
+      'Orders the calling client placed through this gateway, newest first, from the ledger: no supplier call unless `order` status fields are selected (then one per order). After an ambiguous failure, look here before placing again. Errors: BAD_USER_INPUT (bad `first` or `after`), UNAUTHENTICATED, UPSTREAM_UNAVAILABLE (`reason: "STATE_STORE"`).',
+    args: ledgerPageArgs,
     resolve: (_root, args, ctx) => placements(ctx, 'order', args),
   }),
   placedSmsOrders: t.field({
     type: PlacedSmsOrderConnection,
-    description: 'SMS rentals the calling client made through this gateway, newest first.',
-    args: { first: t.arg.int(), after: t.arg.string() },
+    description:
+      'SMS rentals the calling client made through this gateway, newest first, from the ledger: no supplier call unless `smsOrders` status fields are selected. Errors: BAD_USER_INPUT (bad `first` or `after`), UNAUTHENTICATED, UPSTREAM_UNAVAILABLE (`reason: "STATE_STORE"`).',
+    args: ledgerPageArgs,
     resolve: (_root, args, ctx) => placements(ctx, 'sms', args),
   }),
 }));

@@ -10,13 +10,14 @@ import { EntityType } from './service.ts';
 import { idList, optionalText, supplierId } from './validate.ts';
 
 const OrderStatus = builder.enumType('OrderStatus', {
+  description: "Where an order stands, from the supplier's status string. COMPLETED, PARTIAL and CANCELED are final.",
   values: {
-    PENDING: {},
-    IN_PROGRESS: {},
-    PROCESSING: {},
-    COMPLETED: {},
-    PARTIAL: {},
-    CANCELED: {},
+    PENDING: { description: 'Accepted, not started yet.' },
+    IN_PROGRESS: { description: 'Being delivered; `remains` counts down.' },
+    PROCESSING: { description: 'Being prepared by the supplier before delivery starts.' },
+    COMPLETED: { description: 'Delivered in full. Final.' },
+    PARTIAL: { description: 'Delivered in part, the rest refunded (`remains` says how much). Final.' },
+    CANCELED: { description: 'Canceled and refunded. Final.' },
     UNKNOWN: { description: 'A status string the gateway does not know; see rawStatus.' },
   } as const,
 });
@@ -28,18 +29,42 @@ const field = <K extends keyof OrderState>(order: StateRef<OrderState>, ctx: Con
 const known = (state: OrderState): StateRef<OrderState> => ({ id: state.id, known: state });
 
 export const Order = builder.objectRef<StateRef<OrderState>>('Order').implement({
+  description:
+    "An order of a service, with the supplier's live status: read once per request when a status field is selected, never cached across requests.",
   fields: (t) => ({
     id: t.exposeID('id', { description: "The supplier's order id." }),
-    status: t.field({ type: OrderStatus, resolve: (order, _args, ctx) => field(order, ctx, 'status') }),
+    status: t.field({ type: OrderStatus, description: 'Where the order stands.', resolve: (order, _args, ctx) => field(order, ctx, 'status') }),
     rawStatus: t.string({
       description: 'The status string exactly as the supplier sent it.',
       resolve: (order, _args, ctx) => field(order, ctx, 'rawStatus'),
     }),
-    charge: t.field({ type: Money, nullable: true, resolve: (order, _args, ctx) => field(order, ctx, 'charge') }),
-    startCount: t.int({ nullable: true, resolve: (order, _args, ctx) => field(order, ctx, 'startCount') }),
-    remains: t.int({ nullable: true, resolve: (order, _args, ctx) => field(order, ctx, 'remains') }),
-    autoDelivery: t.boolean({ nullable: true, resolve: (order, _args, ctx) => field(order, ctx, 'autoDelivery') }),
-    entityType: t.field({ type: EntityType, nullable: true, resolve: (order, _args, ctx) => field(order, ctx, 'entityType') }),
+    charge: t.field({
+      type: Money,
+      nullable: true,
+      description: 'What the supplier charged for it; null when the supplier does not say.',
+      resolve: (order, _args, ctx) => field(order, ctx, 'charge'),
+    }),
+    startCount: t.int({
+      nullable: true,
+      description: 'The count (followers, likes…) at the link when delivery started; null before it starts or when the supplier does not say.',
+      resolve: (order, _args, ctx) => field(order, ctx, 'startCount'),
+    }),
+    remains: t.int({
+      nullable: true,
+      description: 'Units not delivered yet (or, once PARTIAL, never delivered); null when the supplier does not say.',
+      resolve: (order, _args, ctx) => field(order, ctx, 'remains'),
+    }),
+    autoDelivery: t.boolean({
+      nullable: true,
+      description: 'True when fulfilled automatically, false when by hand; null when the supplier does not say.',
+      resolve: (order, _args, ctx) => field(order, ctx, 'autoDelivery'),
+    }),
+    entityType: t.field({
+      type: EntityType,
+      nullable: true,
+      description: 'What was ordered; the supplier says so for product orders only, so null for most SMM orders.',
+      resolve: (order, _args, ctx) => field(order, ctx, 'entityType'),
+    }),
     accounts: t.stringList({
       description: 'Delivered account credentials of a product order, one string per account; empty otherwise.',
       resolve: (order, _args, ctx) => field(order, ctx, 'accounts'),
@@ -52,12 +77,14 @@ export const Order = builder.objectRef<StateRef<OrderState>>('Order').implement(
 });
 
 const AddOrderInput = builder.inputType('AddOrderInput', {
+  description: 'An order to place.',
   fields: (t) => ({
-    serviceId: t.id({ required: true }),
+    serviceId: t.id({ required: true, description: 'The service to order (`Service.id`).' }),
     link: t.string({ description: 'Required for SMM services; optional delivery e-mail or reference for products.' }),
-    quantity: t.int({ required: true }),
+    quantity: t.int({ required: true, description: "Units to order, from the service's `min` to its `max` (and at most its stock for products)." }),
     idempotencyKey: t.string({
-      description: 'Repeating a mutation with the same key returns the first result and places nothing new.',
+      description:
+        'Repeating a mutation with the same key returns the first result and places nothing new. Per caller, kept `IDEMPOTENCY_TTL_S` (24 h); up to 255 characters. Reusing it with different input is BAD_USER_INPUT.',
     }),
   }),
 });
@@ -66,7 +93,9 @@ builder.queryFields((t) => ({
   order: t.field({
     type: Order,
     nullable: true,
-    args: { id: t.arg.id({ required: true }) },
+    description:
+      'One order by id, with its live status (one supplier call). Errors: NOT_FOUND (no such order, or in server-key mode one another caller placed), BAD_USER_INPUT (malformed id), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
+    args: { id: t.arg.id({ required: true, description: 'The order id, as `addOrder` returned it.' }) },
     resolve: async (_root, args, ctx) => {
       return known(await ctx.loaders.orderStatus.load(supplierId(args.id, 'id')));
     },
@@ -74,8 +103,9 @@ builder.queryFields((t) => ({
   orders: t.field({
     type: [Order],
     nullable: { list: false, items: true },
-    description: 'One entry per id, in the same order; null (with an error at that path) for an id the supplier does not know.',
-    args: { ids: t.arg.idList({ required: true }) },
+    description:
+      'Several orders by id, one supplier call per distinct id: one entry per id, in the same order; null with a NOT_FOUND error at that path for an id the supplier does not know. Errors: BAD_USER_INPUT (no ids, more than 100, or a malformed one), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
+    args: { ids: t.arg.idList({ required: true, description: '1 to 100 order ids.' }) },
     resolve: (_root, args, ctx) =>
       idList(args.ids, 'ids').map(async (id) => known(await ctx.loaders.orderStatus.load(id))),
   }),
@@ -84,7 +114,9 @@ builder.queryFields((t) => ({
 builder.mutationField('addOrder', (t) =>
   t.field({
     type: Order,
-    args: { input: t.arg({ type: AddOrderInput, required: true }) },
+    description:
+      'Places an order and charges the balance. Checked first, before anything is spent: the service exists, `quantity` is within min..max, SMM services have a `link`, products are in stock, the balance covers the estimate. Errors: BAD_USER_INPUT, NOT_FOUND (no such service), INSUFFICIENT_BALANCE, OUT_OF_STOCK, UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE (with `orderMayExist: true` when the supplier may have placed it: retry with the same `idempotencyKey`, or look in `placedOrders`), UPSTREAM_ERROR.',
+    args: { input: t.arg({ type: AddOrderInput, required: true, description: 'What to order.' }) },
     resolve: async (_root, { input }, ctx) => {
       const order: NewOrder = {
         serviceId: supplierId(input.serviceId, 'serviceId'),
@@ -100,15 +132,17 @@ builder.mutationField('addOrder', (t) =>
 builder.subscriptionFields((t) => ({
   orderStatus: t.field({
     type: Order,
-    description: 'The order now, then each change of it, completing after a final status.',
-    args: { id: t.arg.id({ required: true }) },
+    description:
+      'The order now, then each change of the selected fields, completing after a final status. Polled once per order however many watch it. Errors (as a last payload, then completion): NOT_FOUND, BAD_USER_INPUT, UNAUTHENTICATED, RATE_LIMITED (too many subscriptions), UPSTREAM_UNAVAILABLE (supplier failing past `POLL_FAILURE_LIMIT_MS`, or the gateway restarting over SSE).',
+    args: { id: t.arg.id({ required: true, description: 'The order id.' }) },
     subscribe: (_root, args, ctx) => watchOrderStatus(ctx, supplierId(args.id, 'id')),
     resolve: known,
   }),
   orderUpdates: t.field({
     type: Order,
-    description: 'Each order now, then each change of any of them, completing when all are final.',
-    args: { ids: t.arg.idList({ required: true }) },
+    description:
+      'Each order now, then each change of any of them, completing when all are final; each id counts as one subscription. Errors (as a last payload, then completion): NOT_FOUND, BAD_USER_INPUT (no ids, more than 100, or a malformed one), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
+    args: { ids: t.arg.idList({ required: true, description: '1 to 100 order ids.' }) },
     subscribe: (_root, args, ctx) => watchOrders(ctx, idList(args.ids, 'ids')),
     resolve: known,
   }),

@@ -4,24 +4,31 @@ import { builder } from './builder.ts';
 import { MAX_PAGE_SIZE, type Page, checkPageArgs, paginate } from './pagination.ts';
 import { MAX_NAME, optionalText, supplierId } from './validate.ts';
 
-export const EntityType = builder.enumType('EntityType', { values: ['SMM', 'PRODUCT'] as const });
+export const EntityType = builder.enumType('EntityType', {
+  description: 'What a service sells, which decides how it is ordered and priced.',
+  values: {
+    SMM: { description: 'A social-media service (followers, likes, views): needs a `link`; `rate` is per 1,000 units.' },
+    PRODUCT: { description: 'Goods such as accounts: `rate` is per unit, stock is limited, credentials arrive in `Order.accounts`.' },
+  } as const,
+});
 
 const Inventory = builder.objectRef<InventoryShape>('Inventory').implement({
   description: "Live stock of a service, as the supplier's inventory action reports it.",
   fields: (t) => ({
-    serviceId: t.exposeID('serviceId'),
-    stock: t.exposeInt('stock'),
-    available: t.exposeBoolean('available'),
-    entityType: t.field({ type: EntityType, resolve: (inventory) => inventory.entityType }),
-    autoDelivery: t.exposeBoolean('autoDelivery'),
+    serviceId: t.exposeID('serviceId', { description: 'The service this stock is of.' }),
+    stock: t.exposeInt('stock', { description: 'Units that can be ordered now.' }),
+    available: t.exposeBoolean('available', { description: 'Whether the service can be ordered now.' }),
+    entityType: t.field({ type: EntityType, description: 'What the service sells.', resolve: (inventory) => inventory.entityType }),
+    autoDelivery: t.exposeBoolean('autoDelivery', { description: 'True when orders are fulfilled automatically; false when the supplier fulfils them by hand, which may take time.' }),
   }),
 });
 
 export const Service = builder.objectRef<ServiceShape>('Service').implement({
+  description: 'Something the supplier sells, as its catalogue lists it (cached for `CACHE_TTL_SERVICES_S`).',
   fields: (t) => ({
     id: t.exposeID('id', { description: "The supplier's service id." }),
-    name: t.exposeString('name'),
-    type: t.exposeString('type'),
+    name: t.exposeString('name', { description: 'The name the supplier gives it, such as "Instagram Followers".' }),
+    type: t.exposeString('type', { description: 'The supplier\'s service type, such as "Default"; passed on as it comes.' }),
     category: t.exposeString('category', {
       description: 'The category string the supplier gives the service (need not match a Category name).',
     }),
@@ -30,14 +37,18 @@ export const Service = builder.objectRef<ServiceShape>('Service').implement({
       description: 'Price per 1,000 units for SMM services, per unit for products, in the account currency.',
       resolve: (service) => service.rate,
     }),
-    min: t.exposeInt('min'),
-    max: t.exposeInt('max'),
-    refill: t.exposeBoolean('refill'),
-    cancel: t.exposeBoolean('cancel'),
+    min: t.exposeInt('min', { description: 'The smallest `quantity` `addOrder` accepts for it.' }),
+    max: t.exposeInt('max', { description: 'The largest `quantity` `addOrder` accepts for it.' }),
+    refill: t.exposeBoolean('refill', { description: 'Whether the supplier refills drops (lost followers, say) during its refill period.' }),
+    cancel: t.exposeBoolean('cancel', { description: 'Whether the supplier lets its orders be canceled.' }),
     stock: t.exposeInt('stock', { description: 'Stock as of the cached catalogue; `inventory` asks the supplier live.' }),
-    entityType: t.field({ type: EntityType, resolve: (service) => service.entityType }),
-    autoDelivery: t.exposeBoolean('autoDelivery'),
-    inventory: t.field({ type: Inventory, resolve: (service, _args, ctx) => ctx.loaders.inventory.load(service.id) }),
+    entityType: t.field({ type: EntityType, description: 'What the service sells.', resolve: (service) => service.entityType }),
+    autoDelivery: t.exposeBoolean('autoDelivery', { description: 'True when orders are fulfilled automatically; false when the supplier fulfils them by hand, which may take time.' }),
+    inventory: t.field({
+      type: Inventory,
+      description: 'Live stock, one supplier call per service (cached for `CACHE_TTL_INVENTORY_S`). Errors: NOT_FOUND, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
+      resolve: (service, _args, ctx) => ctx.loaders.inventory.load(service.id),
+    }),
   }),
 });
 
@@ -45,11 +56,15 @@ export const ServiceConnection = builder.connectionObject(
   {
     type: Service,
     name: 'ServiceConnection',
+    description: 'A page of services (Relay cursor connection).',
     fields: (t) => ({
-      totalCount: t.int({ resolve: (page) => (page as unknown as Page<ServiceShape>).totalCount }),
+      totalCount: t.int({
+        description: 'How many services match the filter in all, across every page.',
+        resolve: (page) => (page as unknown as Page<ServiceShape>).totalCount,
+      }),
     }),
   },
-  { name: 'ServiceEdge' },
+  { name: 'ServiceEdge', description: 'A service with its position in the list.' },
 );
 
 export const serviceConnectionArgs = builder.args((t) => ({
@@ -67,11 +82,12 @@ export async function servicePage(ctx: Context, filter: ServiceFilter, args: { f
 builder.queryFields((t) => ({
   services: t.field({
     type: ServiceConnection,
-    description: 'Relay-style cursor pagination over the catalogue, optionally filtered.',
+    description:
+      'The catalogue a page at a time, optionally filtered; one supplier read per filter per `CACHE_TTL_SERVICES_S`, served stale (flagged in `extensions.stale`) while the supplier fails. Errors: BAD_USER_INPUT (bad `first`, `after` or filter), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
     args: {
       ...serviceConnectionArgs,
-      category: t.arg.string(),
-      subcategory: t.arg.string(),
+      category: t.arg.string({ description: 'Only services of this category (a `Category.name`); the supplier filters.' }),
+      subcategory: t.arg.string({ description: 'Only services of this subcategory (a `Subcategory.name`), usually with `category`.' }),
     },
     resolve: (_root, args, ctx) =>
       servicePage(ctx, { category: optionalText(args.category, 'category', MAX_NAME), subcategory: optionalText(args.subcategory, 'subcategory', MAX_NAME) }, args),
@@ -79,7 +95,8 @@ builder.queryFields((t) => ({
   service: t.field({
     type: Service,
     nullable: true,
-    args: { id: t.arg.id({ required: true }) },
+    description: 'One service by id, from the cached catalogue; null when the catalogue has no such id. Errors: BAD_USER_INPUT (malformed id), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
+    args: { id: t.arg.id({ required: true, description: 'The service id (`Service.id`).' }) },
     resolve: (_root, args, ctx) => ctx.loaders.service.load(supplierId(args.id, 'id')),
   }),
 }));

@@ -4,34 +4,52 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** An order to place. */
 export type AddOrderInput = {
-  /** Repeating a mutation with the same key returns the first result and places nothing new. */
+  /** Repeating a mutation with the same key returns the first result and places nothing new. Per caller, kept `IDEMPOTENCY_TTL_S` (24 h); up to 255 characters. Reusing it with different input is BAD_USER_INPUT. */
   idempotencyKey?: string | null | undefined;
   /** Required for SMM services; optional delivery e-mail or reference for products. */
   link?: string | null | undefined;
+  /** Units to order, from the service's `min` to its `max` (and at most its stock for products). */
   quantity: number;
+  /** The service to order (`Service.id`). */
   serviceId: string | number;
 };
 
+/** Numbers to rent for one project. */
 export type AddSmsOrderInput = {
+  /** The country code of the numbers, such as "us"; the supplier picks when omitted. */
   country?: string | null | undefined;
-  /** Repeating a mutation with the same key returns the first result and rents nothing new. */
+  /** Repeating a mutation with the same key returns the first result and rents nothing new. Per caller, kept `IDEMPOTENCY_TTL_S` (24 h); up to 255 characters. Reusing it with different input is BAD_USER_INPUT. */
   idempotencyKey?: string | null | undefined;
+  /** A number rented before, to rent again (for a second code from the same site). */
   phone?: string | null | undefined;
+  /** The project whose SMS the numbers receive (`SmsProject.id`). */
   projectId: string | number;
+  /** How many numbers, 1 to 10. */
   quantity?: number | null | undefined;
 };
 
+/** What a service sells, which decides how it is ordered and priced. */
 export type EntityType =
+  /** Goods such as accounts: `rate` is per unit, stock is limited, credentials arrive in `Order.accounts`. */
   | 'PRODUCT'
+  /** A social-media service (followers, likes, views): needs a `link`; `rate` is per 1,000 units. */
   | 'SMM';
 
+/** Where an order stands, from the supplier's status string. COMPLETED, PARTIAL and CANCELED are final. */
 export type OrderStatus =
+  /** Canceled and refunded. Final. */
   | 'CANCELED'
+  /** Delivered in full. Final. */
   | 'COMPLETED'
+  /** Being delivered; `remains` counts down. */
   | 'IN_PROGRESS'
+  /** Delivered in part, the rest refunded (`remains` says how much). Final. */
   | 'PARTIAL'
+  /** Accepted, not started yet. */
   | 'PENDING'
+  /** Being prepared by the supplier before delivery starts. */
   | 'PROCESSING'
   /** A status string the gateway does not know; see rawStatus. */
   | 'UNKNOWN';
@@ -43,14 +61,21 @@ export type PlacementOutcome =
   /** The request may have reached the supplier but no answer came back: the order may exist. Reconcile it with the supplier before placing it again. */
   | 'UNCONFIRMED';
 
+/** Where an SMS rental stands, from the supplier's status string. CODE_RECEIVED, COMPLETED, CANCELED and EXPIRED are final. */
 export type SmsOrderStatus =
+  /** The number is rented and can receive an SMS. */
   | 'ACTIVE'
+  /** Canceled before a code arrived, and refunded. Final. */
   | 'CANCELED'
+  /** An SMS arrived: `code` and `smsContent` hold it. Final. */
   | 'CODE_RECEIVED'
+  /** The rental ended with its code delivered. Final. */
   | 'COMPLETED'
+  /** The rental time (`expiresAt`) passed without a code. Final. */
   | 'EXPIRED'
   /** A status string the gateway does not know; see rawStatus. */
   | 'UNKNOWN'
+  /** The number is rented and no SMS has arrived yet. */
   | 'WAITING';
 
 export type BalanceQueryVariables = Exact<{ [key: string]: never; }>;
