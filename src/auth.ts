@@ -123,6 +123,11 @@ export class Authenticator {
       const tenant = tenantOf(presented);
       return { ok: true, key: presented, tenant, caller: tenant, readsAll: true };
     }
+    if (credentials.apiKey?.trim()) {
+      // A supplier key sent to a gateway that spends its own would otherwise be silently ignored.
+      const instead = this.config.allowAnonymous ? 'send a gateway token as "Authorization: Bearer <token>", or no credentials at all' : 'send a gateway token as "Authorization: Bearer <token>"';
+      return { ok: false, reason: `This gateway spends its own supplier key and takes no X-Api-Key: ${instead}.` };
+    }
     const token = bearer(credentials.authorization);
     if (!token) {
       if (!this.config.allowAnonymous) return { ok: false, reason: 'Send a gateway token as "Authorization: Bearer <token>".' };

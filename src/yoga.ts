@@ -2,6 +2,7 @@ import { createYoga } from 'graphql-yoga';
 import { credentialsOf } from './auth.ts';
 import { type GatewayServices, type OperationContext, type ServerContext, createContext } from './context.ts';
 import { renderGraphiQL } from './graphiql.ts';
+import { graphiqlOptions } from './graphiql-tour.ts';
 import { type Logger, yogaLogging } from './logger.ts';
 import { gatewayPlugins } from './plugins.ts';
 import { schema } from './schema/index.ts';
@@ -15,7 +16,7 @@ export function createGatewayYoga(services: GatewayServices, logger: Logger) {
     landingPage: false,
     multipart: false,
     maxRequestBodySize: config.maxBodyBytes,
-    graphiql: config.graphiql && { title: 'HstockPlus gateway', subscriptionsProtocol: 'WS' },
+    graphiql: config.graphiql && graphiqlOptions(config),
     // Any origin by default: credentials travel in headers, never cookies, so a page on another
     // origin can spend nothing it was not given. CORS_ORIGINS narrows it.
     cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins } : undefined,

@@ -94,4 +94,18 @@ describe('server-key mode with anonymous access', () => {
       await h.close();
     }
   });
+
+  it('refuses an X-Api-Key, which it would otherwise ignore, and says what to send instead', async () => {
+    const h = await startHarness({ config: { serverKey: 'sandbox-demo-key', allowAnonymous: true } });
+    try {
+      h.sandbox.resetStats();
+      const response = await h.request(BalanceDocument, {}, { key: null, headers: { 'x-api-key': 'my-supplier-key' } });
+      expect(codes(response)).toEqual(['UNAUTHENTICATED']);
+      expect(response.errors![0]!.message).toMatch(/takes no X-Api-Key: send a gateway token .* or no credentials at all/);
+      expect(JSON.stringify(response)).not.toContain('my-supplier-key');
+      expect(h.calls()).toBe(0);
+    } finally {
+      await h.close();
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../harness.ts';
+import { DEMO_KEY, type Harness, startHarness } from '../harness.ts';
 
 let h: Harness;
 let page: string;
@@ -18,7 +18,8 @@ describe('GraphiQL page', () => {
   it('is served by the gateway with every asset local, none from a CDN', () => {
     expect(page).toContain('<title>HstockPlus gateway</title>');
     expect(page).toContain('"subscriptionsProtocol":"WS"');
-    expect(page).not.toMatch(/https?:\/\//);
+    // Only the tour's example link names another origin, as text in the editor; nothing is loaded from one.
+    expect(page.replace(/renderYogaGraphiQL\(.*\);/, '')).not.toMatch(/https?:\/\//);
     expect(assetUrls().map((url) => url.pathname.replace(/[0-9a-f]{12}/, 'HASH'))).toEqual([
       '/graphiql/HASH/favicon.ico',
       '/graphiql/HASH/graphiql.css',
@@ -74,5 +75,50 @@ describe('GraphiQL page', () => {
       expect(response.statusCode).toBe(404);
       await response.body.dump();
     }
+  });
+});
+
+describe('GraphiQL tour', () => {
+  /** The options the page hands to GraphiQL, as a gateway in the given mode renders them. */
+  async function options(config: Parameters<typeof startHarness>[0]) {
+    const gateway = await startHarness(config);
+    try {
+      const html = await (await fetch(gateway.url, { headers: { accept: 'text/html' } })).text();
+      return JSON.parse(/renderYogaGraphiQL\([^,]+, (\{.*\})\);<\/script>/.exec(html)![1]!) as Record<string, string>;
+    } finally {
+      await gateway.close();
+    }
+  }
+
+  it('opens on a commented tour query, with the headers tab filled in for a supplier key in pass-through mode', async () => {
+    const passThrough = await options({});
+    expect(passThrough.defaultQuery).toMatch(/^# Welcome to the HstockPlus gateway\./);
+    expect(passThrough.defaultQuery).toContain('YOUR_SUPPLIER_KEY');
+    expect(passThrough.defaultQuery).toContain('query Tour {');
+    expect(JSON.parse(passThrough.headers!)).toEqual({ Authorization: 'Bearer YOUR_SUPPLIER_KEY' });
+    expect(passThrough.defaultEditorToolsVisibility).toBe('headers');
+  });
+
+  it('asks for a gateway token in server-key mode, and for nothing when anonymous callers are allowed', async () => {
+    const tokens = await options({ config: { serverKey: DEMO_KEY, gatewayTokens: ['shop:s3cret'] } });
+    expect(JSON.parse(tokens.headers!)).toEqual({ Authorization: 'Bearer YOUR_GATEWAY_TOKEN' });
+    expect(tokens.defaultQuery).toContain('YOUR_GATEWAY_TOKEN');
+
+    const anonymous = await options({ config: { serverKey: DEMO_KEY, allowAnonymous: true } });
+    expect(anonymous.headers).toBeUndefined();
+    expect(anonymous.defaultQuery).toContain('No key is needed here');
+  });
+
+  it('runs the tour query as it stands', async () => {
+    const query = (await options({})).defaultQuery!;
+    const response = await fetch(h.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` },
+      body: JSON.stringify({ query }),
+    });
+    const body = (await response.json()) as { data?: { services: { totalCount: number }; smsCountries: unknown[] }; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    expect(body.data!.services.totalCount).toBeGreaterThan(0);
+    expect(body.data!.smsCountries.length).toBeGreaterThan(0);
   });
 });
