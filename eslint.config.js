@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'test/generated', 'coverage', 'dist'] },
+  { ignores: ['node_modules', 'test/generated', 'coverage', '**/dist', 'examples/*/src/gql'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,62 +3,31 @@
  * load with no outside network (every asset from the gateway), run a query over HTTP and show a
  * live orderStatus subscription over WebSocket as the sandbox moves the order along.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_KEY, type Harness, startHarness } from '../harness.ts';
+import { type Browser, chromiumPresent, openBrowser, warnIfMissing } from './chromium.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const present = existsSync(CHROMIUM);
-const ci = ['1', 'true'].includes((process.env.CI ?? '').toLowerCase());
-if (!present && ci) {
-  throw new Error(`Chromium not found at ${CHROMIUM}: CI must install it (apt-get install chromium).`);
-}
-if (!present) {
-  console.warn(`\n  GraphiQL browser test skipped: no Chromium at ${CHROMIUM}. Install it with "apt-get install chromium" or set CHROMIUM_PATH.\n`);
-}
+warnIfMissing('GraphiQL browser test');
 
-/** Flags for a closed network: no background calls home, no QUIC, no GPU. */
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-describe.skipIf(!present)('GraphiQL in Chromium', () => {
+describe.skipIf(!chromiumPresent)('GraphiQL in Chromium', () => {
   let h: Harness;
-  let profile: string;
-  let browser: BrowserContext;
+  let browser: Browser;
   let page: Page;
-  const outside: string[] = [];
-  const pageErrors: string[] = [];
+  let outside: string[];
+  let pageErrors: string[];
   const sockets: string[] = [];
 
   beforeAll(async () => {
     // The configuration `npm start` uses on the sandbox: a server key and anonymous callers.
     h = await startHarness({ config: { serverKey: DEMO_KEY, allowAnonymous: true, orderPollMs: 50, orderPollMaxMs: 200 } });
-    profile = await mkdtemp(join(tmpdir(), 'graphiql-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    const origin = new URL(h.url).origin;
-    page.on('request', (request) => {
-      const url = request.url();
-      if (!url.startsWith(origin) && !/^(data|blob):/.test(url)) outside.push(url);
-    });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    browser = await openBrowser([new URL(h.url).origin]);
+    ({ page, outside, pageErrors } = browser);
     page.on('websocket', (socket) => sockets.push(socket.url()));
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
     await h?.close();
   });
 

@@ -1,0 +1,181 @@
+/**
+ * Every example in the README runs as written against the gateway as `npm start` runs it with
+ * nothing configured (the sandbox, its demo key, anonymous callers), or in the mode its marker
+ * names. Only the port differs: the test's gateways listen on free ports. The examples run in
+ * README order; the ids later examples need come from the README's own mutations before them.
+ *
+ * A marker is an HTML comment on the line before a block:
+ * - `<!-- example: pass-through -->`, `<!-- example: server-key -->`: the gateway mode it runs in;
+ * - `<!-- example: file <path> -->`: the block is that file of the repository, which runs elsewhere;
+ * - `<!-- example: codegen -->`, `<!-- example: typed -->`: the quick start's client, run together;
+ * - `<!-- example: not run, <why> -->`: it starts servers, installs packages or needs an account.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Kind, type OperationDefinitionNode, parse, print } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Sandbox, createSandbox } from '../src/sandbox/index.ts';
+import { DEMO_KEY, type Harness, startHarness } from './harness.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const STOREFRONT = join(ROOT, 'examples/storefront');
+const run = promisify(execFile);
+
+export interface Example {
+  line: number;
+  lang: string;
+  marker?: string;
+  code: string;
+}
+
+/** The fenced blocks of a Markdown text, each with the marker comment on the line before it. */
+export function examples(markdown: string): Example[] {
+  const lines = markdown.split('\n');
+  const found: Example[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(\w*)\s*$/.exec(lines[i]!);
+    if (!open) continue;
+    const end = lines.findIndex((line, j) => j > i && line.startsWith('```'));
+    const marker = /^<!-- example: (.+?) -->$/.exec(lines[i - 1] ?? '')?.[1];
+    found.push({ line: i + 1, lang: open[1]!, marker, code: lines.slice(i + 1, end).join('\n') + '\n' });
+    i = end;
+  }
+  return found;
+}
+
+const readme = examples(await readFile(join(ROOT, 'README.md'), 'utf8'));
+const RUNNABLE = new Set(['graphql', 'sh', 'js', 'ts']);
+const MODES = new Set(['pass-through', 'server-key']);
+
+describe('the README examples', () => {
+  let sandbox: Sandbox;
+  const gateways: Record<string, Harness> = {};
+  let work: string;
+  /** Ids the README's own mutations created, by the variable name later examples use. */
+  const variables: Record<string, unknown> = {};
+
+  beforeAll(async () => {
+    sandbox = await createSandbox({ port: 0 });
+    const fast = { orderPollMs: 50, orderPollMaxMs: 200, smsPollMs: 50 };
+    gateways.default = await startHarness({ upstream: sandbox, config: { serverKey: DEMO_KEY, allowAnonymous: true, ...fast } });
+    gateways['pass-through'] = await startHarness({ upstream: sandbox, config: fast });
+    gateways['server-key'] = await startHarness({ upstream: sandbox, config: { serverKey: DEMO_KEY, gatewayTokens: ['shop:s3cret-1', 'app:s3cret-2'], ...fast } });
+    // Scripts live under node_modules so that their imports resolve to the project's packages.
+    await mkdir(join(ROOT, 'node_modules/.cache'), { recursive: true });
+    work = await mkdtemp(join(ROOT, 'node_modules/.cache/readme-'));
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(Object.values(gateways).map((gateway) => gateway.close()));
+    await sandbox?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  /** The README's addresses, moved to the test's gateway and sandbox. */
+  function localize(code: string, gateway: Harness) {
+    const origin = new URL(gateway.url).origin;
+    return code.replaceAll('http://127.0.0.1:4000', origin).replaceAll('ws://127.0.0.1:4000', origin.replace(/^http/, 'ws')).replaceAll('http://127.0.0.1:4010/api/v2', sandbox.url);
+  }
+
+  /**
+   * Runs a child process while sandbox time passes quickly (a minute every 100 ms), so that an
+   * example that waits for an order to complete or a code to arrive ends in a few seconds.
+   */
+  async function withTimePassing<T>(work: Promise<T>): Promise<T> {
+    const clock = setInterval(() => sandbox.advance(60), 100);
+    try {
+      return await work;
+    } finally {
+      clearInterval(clock);
+    }
+  }
+
+  function remember(data: Record<string, unknown> | undefined) {
+    const order = (data?.addOrder as { id?: string } | undefined)?.id;
+    if (order) Object.assign(variables, { order, orders: [order] });
+    const sms = (data?.addSmsOrder as Array<{ id: string }> | undefined)?.[0]?.id;
+    if (sms) variables.smsOrder = sms;
+  }
+
+  it('has a marker on every block it does not run as is, and a reason on every one it skips', () => {
+    expect(readme.length).toBeGreaterThan(15);
+    for (const example of readme.filter((each) => RUNNABLE.has(each.lang) && each.marker)) {
+      expect(example.marker, `README.md:${example.line}`).toMatch(/^(pass-through|server-key|codegen|typed|file \S+|not run, .{10,})$/);
+    }
+    const ts = readme.filter((each) => each.lang === 'ts');
+    expect(ts.every((each) => each.marker), 'every ts block is a file of the repository or the quick start').toBe(true);
+    expect(readme.filter((each) => each.lang === 'graphql').length).toBeGreaterThanOrEqual(7);
+  });
+
+  it.each(readme.filter((each) => each.lang === 'graphql' || each.lang === 'js' || (each.lang === 'sh' && (!each.marker || MODES.has(each.marker)))).map((each) => [`${each.lang} at README.md:${each.line}`, each] as const))(
+    'runs the %s',
+    async (_name, example) => {
+      const gateway = gateways[example.marker ?? 'default']!;
+      if (example.lang === 'graphql') {
+        for (const operation of parse(example.code).definitions as OperationDefinitionNode[]) {
+          expect(operation.kind).toBe(Kind.OPERATION_DEFINITION);
+          const names = (operation.variableDefinitions ?? []).map((definition) => definition.variable.name.value);
+          for (const name of names) expect(variables, `README.md:${example.line} needs $${name} from an example before it`).toHaveProperty(name);
+          const response = await fetch(gateway.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ query: print(operation), variables: Object.fromEntries(names.map((name) => [name, variables[name]])) }),
+          });
+          const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown };
+          expect(body.errors, `README.md:${example.line}`).toBeUndefined();
+          remember(body.data);
+        }
+        return;
+      }
+      const script = localize(example.code, gateway);
+      const command =
+        example.lang === 'js'
+          ? (await writeFile(join(work, `line-${example.line}.mjs`), script), run(process.execPath, [join(work, `line-${example.line}.mjs`)], { cwd: ROOT, timeout: 30_000 }))
+          : run('bash', ['-euo', 'pipefail', '-c', script], { cwd: ROOT, timeout: 30_000 });
+      const { stdout } = await withTimePassing(command);
+      expect(stdout.trim().length, `README.md:${example.line} printed nothing`).toBeGreaterThan(0);
+      expect(stdout, `README.md:${example.line}`).not.toMatch(/"errors"|UNAUTHENTICATED/);
+      if (/orderStatus/.test(example.code)) expect(stdout).toMatch(/COMPLETED/);
+      if (/smsCode/.test(example.code)) expect(stdout).toMatch(/event: complete/);
+      if (/smsCode/.test(example.code)) expect(stdout).toMatch(/"code":"\d+"/);
+    },
+    60_000,
+  );
+
+  it.each(readme.filter((each) => each.marker?.startsWith('file ')).map((each) => [each.marker!.slice(5), each] as const))('shows %s as it is in the repository', async (path, example) => {
+    expect(example.code).toBe(await readFile(join(ROOT, path), 'utf8'));
+  });
+
+  const storefrontInstalled = existsSync(join(STOREFRONT, 'node_modules/.package-lock.json'));
+  it.skipIf(!storefrontInstalled)(
+    'takes a new app from nothing to a typed query: the quick start codegen, typecheck and run',
+    async () => {
+      const codegen = readme.find((each) => each.marker === 'codegen')!;
+      const typed = readme.find((each) => each.marker === 'typed')!;
+      // A new app beside the storefront, whose node_modules hold the packages the quick start installs.
+      const app = await mkdtemp(join(STOREFRONT, '.readme-app-'));
+      try {
+        await mkdir(join(app, 'src'));
+        await writeFile(join(app, 'codegen.ts'), localize(codegen.code, gateways.default!));
+        await writeFile(join(app, 'src/catalogue.ts'), localize(typed.code, gateways.default!));
+        const tsconfig = { compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'bundler', strict: true, skipLibCheck: true, noEmit: true, lib: ['ES2022', 'DOM'] }, include: ['src'] };
+        await writeFile(join(app, 'tsconfig.json'), JSON.stringify(tsconfig));
+        await writeFile(join(app, 'package.json'), JSON.stringify({ type: 'module' }));
+        const bin = (name: string) => join(STOREFRONT, 'node_modules/.bin', name);
+        await run(bin('graphql-codegen'), ['--config', 'codegen.ts'], { cwd: app, timeout: 60_000 });
+        const types = await readFile(join(app, 'src/gql/graphql.ts'), 'utf8');
+        // The scalars mapping: money is a string, not unknown.
+        expect(types).toMatch(/export type CatalogueQuery = .*rate: string,/);
+        await run(bin('tsc'), ['--noEmit', '-p', '.'], { cwd: app, timeout: 60_000 });
+        const { stdout } = await run(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/catalogue.ts'], { cwd: app, timeout: 30_000 });
+        expect(stdout).toMatch(/^1001 Instagram Followers .* \d+\.\d+ per 1000 \d+$/m);
+      } finally {
+        await rm(app, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
+});
