@@ -58,35 +58,76 @@ function textOf(data: object, answer: unknown): string {
   return text;
 }
 
+/** Whether the client takes a plain JSON answer (not only a stream or a page). */
+const acceptsJson = (accept: string | undefined) =>
+  !accept || (/application\/(graphql-response\+)?json|\*\/\*/.test(accept) && !/text\/event-stream|multipart\/mixed/.test(accept));
+
+/** Largest POST body the HTTP server reads itself to look for a kept answer; catalogue queries are far smaller. */
+const MAX_PEEKED_BODY = 16 * 1024;
+
+interface Params {
+  query: string;
+  variables: unknown;
+  operationName: string | null;
+}
+
+/** A GET's operation, from its query string. */
+function paramsOfUrl(url: URL): Params | undefined {
+  const query = url.searchParams.get('query');
+  if (!query) return undefined;
+  try {
+    return { query, variables: JSON.parse(url.searchParams.get('variables') ?? 'null') ?? undefined, operationName: url.searchParams.get('operationName') };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * A kept answer to a GET (the way a browser or a CDN reads a catalogue query), sent by
- * `node:http` itself, before Yoga builds a Fetch request: same key, same text, same ETag and 304.
- * Anything else falls through to Yoga: a POST, a request from a browser page (it needs CORS), one
- * without credentials or the headers that prove it is no cross-site "simple" request, a miss, or
- * a tenant out of tokens (Yoga then answers 429).
+ * A small JSON POST's operation, read whole. The body is handed on with the request (`req.body`,
+ * which Yoga's adapter takes as it is), so a miss goes through GraphQL as if nothing had read it.
+ * Bodies without a length, or longer than both limits allow, are left unread to Yoga's limit.
+ */
+async function paramsOfBody(req: IncomingMessage, maxBytes: number): Promise<Params | undefined> {
+  const length = Number(req.headers['content-length']);
+  if (!String(req.headers['content-type'] ?? '').includes('json') || !(length > 0 && length <= Math.min(maxBytes, MAX_PEEKED_BODY))) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  (req as IncomingMessage & { body?: Buffer }).body = body;
+  try {
+    const { query, variables, operationName, extensions } = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    // Extensions (persisted documents, per-operation headers) are GraphQL's to read.
+    if (typeof query !== 'string' || extensions !== undefined) return undefined;
+    return { query, variables: variables ?? undefined, operationName: typeof operationName === 'string' ? operationName : null };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A kept answer to a GET or a small JSON POST, sent by `node:http` itself, before Yoga builds a
+ * Fetch request: same key, same text, same ETag and 304 as through GraphQL. Anything else falls
+ * through to Yoga: a request from a browser page (it needs CORS), one without credentials or the
+ * headers that prove it is no cross-site "simple" request, a miss, or a tenant out of tokens
+ * (Yoga then answers 429).
  */
 export function answerFromCache(
   auth: Authenticator,
   cache: Cache,
   take: (tenant: string) => Promise<number>,
   log: (fields: Record<string, unknown>) => void,
+  maxBodyBytes: number,
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const started = performance.now();
-    if (req.method !== 'GET' || req.headers.origin !== undefined || !PREFLIGHT_HEADERS.some((name) => req.headers[name] !== undefined)) return false;
+    if ((req.method !== 'GET' && req.method !== 'POST') || req.headers.origin !== undefined || !PREFLIGHT_HEADERS.some((name) => req.headers[name] !== undefined)) return false;
     const url = new URL(req.url ?? '/', 'http://gateway');
-    const query = url.searchParams.get('query');
-    if (url.pathname !== '/graphql' || !query) return false;
-    let variables: unknown;
-    try {
-      variables = JSON.parse(url.searchParams.get('variables') ?? 'null') ?? undefined;
-    } catch {
-      return false;
-    }
+    if (url.pathname !== '/graphql' || !acceptsJson(req.headers.accept)) return false;
     const identity = auth.identify({ authorization: req.headers.authorization, apiKey: req.headers['x-api-key'] as string | undefined });
     if (!identity.ok) return false;
-    const operationName = url.searchParams.get('operationName');
-    const key = answerKey(sessionOf(identity), operationName, query, variables);
+    const params = req.method === 'GET' ? paramsOfUrl(url) : await paramsOfBody(req, maxBodyBytes);
+    if (!params) return false;
+    const key = answerKey(sessionOf(identity), params.operationName, params.query, params.variables);
     const kept = await cache.get(key);
     if (!kept?.data || (await take(identity.tenant)) > 0) return false;
     const lastModified = (kept.extensions as { http?: { headers?: Record<string, string> } } | undefined)?.http?.headers?.['Last-Modified'];
@@ -102,7 +143,7 @@ export function answerFromCache(
       const text = textOf(kept.data, { data: kept.data });
       res.writeHead(200, { ...headers, 'content-type': `${accepted}; charset=utf-8`, 'content-length': String(Buffer.byteLength(text)) }).end(text);
     }
-    log({ requestId: headers[REQUEST_ID_HEADER], method: 'GET', path: '/graphql', operation: operationName ?? undefined, type: 'query', status: res.statusCode, durationMs: Math.round(performance.now() - started), supplierCalls: 0, tenant: identity.tenant.slice(0, 8), kept: true });
+    log({ requestId: headers[REQUEST_ID_HEADER], method: req.method, path: '/graphql', operation: params.operationName ?? undefined, type: 'query', status: res.statusCode, durationMs: Math.round(performance.now() - started), supplierCalls: 0, tenant: identity.tenant.slice(0, 8), kept: true });
     return true;
   };
 }

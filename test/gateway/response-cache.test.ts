@@ -61,6 +61,33 @@ describe('response cache', () => {
     expect(lines.filter((line) => line.msg === 'request' && line.kept === true).map((line) => line.requestId)).toContain('kept-1');
   });
 
+  it('sends a kept answer to a small JSON POST straight from the HTTP server too; a miss it read goes on to GraphQL intact', async () => {
+    const body = JSON.stringify({ query: print(ServicesPageDocument), variables: { first: 2, category: 'YouTube' } });
+    h.sandbox.resetStats();
+    const fresh = await post(h, body, DEMO_KEY, { 'x-request-id': 'post-miss' });
+    const text = await fresh.text();
+    expect(JSON.parse(text).data.services.edges).toHaveLength(2);
+    const kept = await post(h, body, DEMO_KEY, { 'x-request-id': 'post-kept', accept: 'application/graphql-response+json' });
+    expect(await kept.text()).toBe(text);
+    expect(kept.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+    expect(kept.headers.get('etag')).toBe(fresh.headers.get('etag'));
+    expect((await post(h, body, DEMO_KEY, { 'if-none-match': kept.headers.get('etag')! })).status).toBe(304);
+    expect(h.calls('services')).toBe(1);
+    const keptLines = lines.filter((line) => line.msg === 'request' && line.kept === true).map((line) => line.requestId);
+    expect(keptLines).toContain('post-kept');
+    expect(keptLines).not.toContain('post-miss');
+    // A browser page's POST (it needs CORS), an SSE request and an invalid body are GraphQL's.
+    const browser = await post(h, body, DEMO_KEY, { origin: 'https://shop.example', 'x-request-id': 'post-browser' });
+    expect(browser.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    expect(await browser.text()).toBe(text);
+    const stream = await post(h, body, DEMO_KEY, { accept: 'text/event-stream' });
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(await stream.text()).toContain('event: next');
+    const invalid = await post(h, '{"query": ', DEMO_KEY);
+    expect(await invalid.text()).toContain('POST body sent invalid JSON.');
+    expect(lines.filter((line) => line.msg === 'request' && line.kept === true).map((line) => line.requestId)).not.toContain('post-browser');
+  });
+
   it('leaves to GraphQL a GET without credentials or the headers that prove it is not a cross-site request', async () => {
     const url = `${h.url}?${new URLSearchParams({ query: '{ __typename }' })}`;
     expect((await fetch(url)).status).toBe(403);
