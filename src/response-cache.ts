@@ -148,6 +148,10 @@ export function answerFromCache(
   };
 }
 
+/** Whether an answer holds anything but `__typename`. */
+const readsData = (data: unknown): boolean =>
+  typeof data === 'object' && data !== null && Object.keys(data).some((field) => field !== '__typename');
+
 export function useCatalogueResponseCache(seconds: CacheTtls, auth: Authenticator, cache: Cache): Plugin {
   const identity = (request: Request) => auth.identifyRequest(request);
   const kept = useResponseCache({
@@ -169,7 +173,9 @@ export function useCatalogueResponseCache(seconds: CacheTtls, auth: Authenticato
     // Nor over WebSocket, where there is no HTTP request to answer before the pipeline.
     enabled: (request) => request !== undefined && identity(request).ok,
     // An answer served stale because the supplier failed is not kept past this request.
-    shouldCacheResult: ({ result }) => !result.errors?.length && result.extensions?.stale === undefined,
+    // Nor an answer that read no data (`{ __typename }`, the usual liveness probe): it must go
+    // through GraphQL each time to prove that GraphQL answers, and it costs nothing to compute.
+    shouldCacheResult: ({ result }) => !result.errors?.length && result.extensions?.stale === undefined && readsData(result.data),
     includeExtensionMetadata: false,
     // The default's WebCrypto digest cost a tenth of a kept answer's time.
     buildResponseCacheKey: ({ documentString, variableValues, operationName, sessionId }) => answerKey(sessionId, operationName, documentString, variableValues),

@@ -99,6 +99,14 @@ describe('response cache', () => {
     expect(reseller.data.services.edges[0]!.node.rate).not.toBe(demo.data.services.edges[0]!.node.rate);
   });
 
+  it('never keeps an answer that reads no data: `{ __typename }` goes through GraphQL every time', async () => {
+    const probe = JSON.stringify({ query: '{ __typename }' });
+    await post(h, probe, DEMO_KEY);
+    const again = await post(h, probe, DEMO_KEY);
+    expect(again.headers.get('etag')).toBeNull();
+    expect(await again.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
   it('never keeps the balance', async () => {
     const before = (await h.request(BalanceDocument)).data!.balance.amount;
     await h.placeOrder();
