@@ -6,17 +6,34 @@
  */
 import type { RedisConnection } from './connection.ts';
 
-/** KEYS: bucket. ARGV: per second, capacity, now ms. Resolves 0, or the ms until a token. */
+/**
+ * KEYS: bucket. ARGV: per second, capacity, now ms, tokens wanted. Takes as many whole tokens as
+ * are there, up to the number wanted: resolves to { taken, ms until a token when none was }.
+ */
 const TAKE = `
 local tokens = tonumber(redis.call('HGET', KEYS[1], 't') or ARGV[2])
 local at = tonumber(redis.call('HGET', KEYS[1], 'a') or ARGV[3])
 local rate = tonumber(ARGV[1])
 tokens = math.min(tonumber(ARGV[2]), tokens + (tonumber(ARGV[3]) - at) / 1000 * rate)
+local taken = math.min(tonumber(ARGV[4]), math.floor(tokens))
 local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / rate * 1000) end
+if taken >= 1 then tokens = tokens - taken else taken = 0; wait = math.ceil((1 - tokens) / rate * 1000) end
 redis.call('HSET', KEYS[1], 't', tostring(tokens), 'a', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) / rate * 1000) + 1000)
-return wait`;
+return { taken, wait }`;
+
+/**
+ * Tokens an instance takes from Redis at once: a tenth of a second of the tenant's rate, from 1
+ * to 100. At 50 requests a second that is 5, so a busy instance asks Redis once per five requests,
+ * and no instance holds more than a tenth of a second's worth that another could have used.
+ */
+const batchOf = (perSecond: number) => Math.max(1, Math.min(100, Math.floor(perSecond / 10)));
+
+/** How long tokens taken in a batch may be spent here; unspent ones then lapse. */
+const BATCH_MS = 1000;
+
+/** Tenants whose batches are remembered at once. */
+const MAX_HELD = 10_000;
 
 /**
  * KEYS: the tenant's counts (a hash of instance -> count). ARGV: this instance, limit, the
@@ -55,12 +72,48 @@ export class SharedLimits {
     await this.redis.run((client) => client.del(this.#alive(this.redis.instance))).catch(() => undefined);
   }
 
-  /** A token from the tenant's bucket: 0, or the ms until there is one. */
+  /** Tokens this instance took from each tenant's bucket in a batch and has not spent yet. */
+  readonly #held = new Map<string, { tokens: number; until: number; taking?: Promise<number> }>();
+
+  /**
+   * A token from the tenant's bucket: 0, or the ms until there is one. Spent from this instance's
+   * batch while it lasts; requests that arrive while a batch is being taken share that one call.
+   */
   async take(tenant: string, perSecond: number, capacity: number): Promise<number> {
-    const wait = await this.redis.run((client) =>
-      client.eval(TAKE, { keys: [`${this.redis.prefix}rate:${tenant}`], arguments: [String(perSecond), String(capacity), String(Date.now())] }),
+    for (;;) {
+      const held = this.#held.get(tenant);
+      if (held && held.tokens >= 1 && Date.now() < held.until) {
+        held.tokens -= 1;
+        return 0;
+      }
+      if (!held?.taking) break;
+      const wait = await held.taking;
+      if (wait > 0) return wait;
+    }
+    const entry = { tokens: 0, until: 0, taking: undefined as Promise<number> | undefined };
+    this.#held.set(tenant, entry);
+    entry.taking = this.#takeBatch(tenant, perSecond, capacity, batchOf(perSecond)).then(
+      ([taken, wait]) => {
+        Object.assign(entry, { tokens: taken, until: Date.now() + BATCH_MS, taking: undefined });
+        return wait;
+      },
+      (error: unknown) => {
+        this.#held.delete(tenant);
+        throw error;
+      },
     );
-    return Number(wait);
+    const wait = await entry.taking;
+    if (wait > 0 || entry.tokens < 1) return wait;
+    entry.tokens -= 1;
+    return 0;
+  }
+
+  async #takeBatch(tenant: string, perSecond: number, capacity: number, wanted: number): Promise<[number, number]> {
+    const [taken, wait] = (await this.redis.run((client) =>
+      client.eval(TAKE, { keys: [`${this.redis.prefix}rate:${tenant}`], arguments: [String(perSecond), String(capacity), String(Date.now()), String(wanted)] }),
+    )) as [number, number];
+    if (this.#held.size > MAX_HELD) this.#held.clear(); // a flood of tenants: batches lapse early, never unbounded
+    return [Number(taken), Number(wait)];
   }
 
   /** One subscription more for the tenant, if all instances together hold fewer than `limit`. */

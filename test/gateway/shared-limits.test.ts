@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
 import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
 import { RedisConnection } from '../../src/state/connection.ts';
+import { SharedLimits } from '../../src/state/shared-limits.ts';
 import { RedisCoordination } from '../../src/subscriptions/coordination.ts';
 import { BalanceDocument, OrderStatusDocument } from '../generated/graphql.ts';
 import { type Harness, RESELLER_KEY, codes, startHarness } from '../harness.ts';
@@ -79,5 +80,27 @@ describe.skipIf(!redisPresent)('limits shared by two instances on one Redis', ()
     expect(codes(await a.request(BalanceDocument, {}, { key: 'shared-bad-key' }))).toEqual(['UNAUTHENTICATED']);
     expect(codes(await b.request(BalanceDocument, {}, { key: 'shared-bad-key' }))).toEqual(['UNAUTHENTICATED']);
     expect(sandbox.stats().requests.balance).toBe(1);
+  });
+
+  it('takes a busy tenant\'s tokens from Redis in batches, and never grants more than the bucket across instances', async () => {
+    const connections = [new RedisConnection(redis.url, 'batch-test:', createLogger('silent')), new RedisConnection(redis.url, 'batch-test:', createLogger('silent'))];
+    const [one, two] = connections.map((connection) => new SharedLimits(connection)) as [SharedLimits, SharedLimits];
+    const evals = async () => Number(/cmdstat_eval:calls=(\d+)/.exec(await connections[0]!.run((client) => client.info('commandstats')))?.[1] ?? 0);
+    try {
+      // 1000 a second: batches of 100. 250 requests at once on one instance make 3 calls, not 250.
+      const before = await evals();
+      const waits = await Promise.all(Array.from({ length: 250 }, () => one.take('busy', 1000, 1000)));
+      expect(waits.every((wait) => wait === 0)).toBe(true);
+      expect((await evals()) - before).toBe(3);
+
+      // 100 a second (batches of 10), a bucket of 30, shared by two instances: 30 granted, give or
+      // take what refills while the test runs (one token per 10 ms).
+      const started = Date.now();
+      const granted = (await Promise.all(Array.from({ length: 80 }, (_, n) => (n % 2 ? one : two).take('shared', 100, 30)))).filter((wait) => wait === 0).length;
+      expect(granted).toBeGreaterThanOrEqual(30);
+      expect(granted).toBeLessThanOrEqual(30 + Math.ceil((Date.now() - started) / 10));
+    } finally {
+      await Promise.all(connections.map((connection) => connection.close()));
+    }
   });
 });
