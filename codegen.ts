@@ -12,7 +12,8 @@ const config: CodegenConfig = {
     'schema.graphql': { plugins: ['schema-ast'], config: { sort: false } },
     'test/generated/': {
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      // persisted-documents.json: the manifest PERSISTED_DOCUMENTS takes, as a client's build writes it.
+      presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256' } },
       config: {
         scalars: { Decimal: 'string', DateTime: 'string' },
         enumsAsTypes: true,

@@ -2,6 +2,7 @@
  * Environment -> typed, validated configuration. Every setting has a default; a bad value stops
  * start-up with one line naming the variable (see ConfigError), never a stack trace.
  */
+import { type PersistedDocuments, loadPersistedDocuments } from './persisted-documents.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -60,6 +61,10 @@ export interface Config {
   readyProbeMs: number;
   /** Browser origins allowed by CORS; empty: any origin (credentials travel in headers, not cookies). */
   corsOrigins: string[];
+  /** Persisted documents by hash, from the manifests PERSISTED_DOCUMENTS names. */
+  persistedDocuments: PersistedDocuments;
+  /** Only persisted documents run (trusted documents). */
+  persistedDocumentsOnly: boolean;
   graphiql: boolean;
   introspection: boolean;
   orderPollMs: number;
@@ -143,6 +148,14 @@ function redisUrl(env: Env, name: string): string | undefined {
   return raw;
 }
 
+function persistedDocuments(env: Env, name: string): PersistedDocuments {
+  try {
+    return loadPersistedDocuments(list(env, name));
+  } catch (error) {
+    throw new ConfigError(`${name} must name the client preset's persisted-documents.json files: ${(error as Error).message}`);
+  }
+}
+
 function list(env: Env, name: string): string[] {
   return (read(env, name) ?? '')
     .split(',')
@@ -216,6 +229,8 @@ export function loadConfig(env: Env = process.env): Config {
     metricsPort: read(env, 'METRICS_PORT') === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 0, PORT_MAX),
     readyProbeMs: integer(env, 'READY_PROBE_MS', 5000, 0),
     corsOrigins: list(env, 'CORS_ORIGINS'),
+    persistedDocuments: persistedDocuments(env, 'PERSISTED_DOCUMENTS'),
+    persistedDocumentsOnly: boolean(env, 'PERSISTED_DOCUMENTS_ONLY', false),
     introspection: boolean(env, 'INTROSPECTION', true),
     graphiql: boolean(env, 'GRAPHIQL', boolean(env, 'INTROSPECTION', true)),
     orderPollMs,
@@ -241,6 +256,9 @@ export function loadConfig(env: Env = process.env): Config {
     sandbox: loadSandboxConfig(env),
   };
   if (config.graphiql && !config.introspection) fail('GRAPHIQL', 'false when INTROSPECTION is false (GraphiQL reads the schema by introspection)', 'true');
+  if (config.persistedDocumentsOnly && config.persistedDocuments.size === 0) {
+    fail('PERSISTED_DOCUMENTS_ONLY', 'false when PERSISTED_DOCUMENTS names no documents', 'true');
+  }
   if (config.orderPollMaxMs < orderPollMs) {
     fail('ORDER_POLL_MAX_MS', `at least ORDER_POLL_MS (${orderPollMs})`, String(config.orderPollMaxMs));
   }

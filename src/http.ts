@@ -25,7 +25,11 @@ function createHttpServer(config: { httpHeadersTimeoutMs: number; httpRequestTim
 
 export function createHttp(services: GatewayServices, yoga: RequestListener, logger: Logger) {
   const { config, health, state } = services;
-  const kept = answerFromCache(services.auth, services.responseCache, services.tenantRate, (fields) => logger.info(fields, 'request'), config.maxBodyBytes);
+  const kept = answerFromCache(services.auth, services.responseCache, services.tenantRate, (fields) => logger.info(fields, 'request'), {
+    maxBodyBytes: config.maxBodyBytes,
+    documents: config.persistedDocuments,
+    only: config.persistedDocumentsOnly,
+  });
   const handler: RequestListener = (req, res) => void kept(req, res).then((answered) => answered || yoga(req, res));
   const server = createHttpServer(config);
   const connections = trackConnections(server);

@@ -4,6 +4,7 @@ import { type Plugin, isAsyncIterable } from 'graphql-yoga';
 import { PREFLIGHT_HEADERS } from './auth.ts';
 import { useUpstreamBudget } from './budget.ts';
 import { useGraphiQLAssets } from './graphiql.ts';
+import { usePersistedDocuments } from './persisted-documents.ts';
 import { useRequestLimits } from './limits.ts';
 import { REQUEST_ID_HEADER, useRequestId } from './request-id.ts';
 import { useCatalogueResponseCache } from './response-cache.ts';
@@ -188,6 +189,8 @@ export function gatewayPlugins(services: GatewayServices, logger: Logger): Plugi
   return [
     useRequestId(),
     useBodyLimit(config.maxBodyBytes),
+    // Before the response cache: a documentId becomes its query before the kept answer is looked up.
+    ...(config.persistedDocuments.size > 0 || config.persistedDocumentsOnly ? [usePersistedDocuments(config.persistedDocuments, config.persistedDocumentsOnly)] : []),
     ...protections(),
     useUpstreamBudget(config.maxUpstreamCallsPerOperation),
     useClientErrors(services.metrics),

@@ -10,6 +10,7 @@ import { type Cache, createInMemoryCache, useResponseCache } from '@graphql-yoga
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
 import { type Authenticator, type Identity, PREFLIGHT_HEADERS } from './auth.ts';
 import type { CacheTtls } from './config.ts';
+import { type PersistedDocuments, documentIdOf } from './persisted-documents.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
 
 export type { Cache };
@@ -71,12 +72,36 @@ interface Params {
   operationName: string | null;
 }
 
+/** What a request names: its query, or a persisted document's id; its variables and operation. */
+interface Named {
+  query?: unknown;
+  documentId?: unknown;
+  variables?: unknown;
+  operationName?: unknown;
+  extensions?: unknown;
+}
+
+/**
+ * The operation a request names, as GraphQL would run it: its own query (unless only persisted
+ * documents run), or the document its id names. Undefined for anything GraphQL must look at
+ * itself: extensions other than a persisted query's id, an unknown id, a malformed request.
+ */
+function resolve(named: Named, url: URL | undefined, documents: PersistedDocuments, only: boolean): Params | undefined {
+  const extensions = named.extensions ?? {};
+  if (typeof extensions !== 'object' || extensions === null) return undefined;
+  const { persistedQuery, ...other } = extensions as { persistedQuery?: unknown };
+  if (Object.keys(other).length > 0) return undefined;
+  const id = documentIdOf(named, url);
+  const query = typeof named.query === 'string' && named.query !== '' ? (only ? undefined : named.query) : id === undefined ? undefined : documents.get(id);
+  if (query === undefined || (persistedQuery !== undefined && id === undefined)) return undefined;
+  return { query, variables: named.variables ?? undefined, operationName: typeof named.operationName === 'string' ? named.operationName : null };
+}
+
 /** A GET's operation, from its query string. */
-function paramsOfUrl(url: URL): Params | undefined {
-  const query = url.searchParams.get('query');
-  if (!query) return undefined;
+function namedInUrl(url: URL): Named | undefined {
   try {
-    return { query, variables: JSON.parse(url.searchParams.get('variables') ?? 'null') ?? undefined, operationName: url.searchParams.get('operationName') };
+    const json = (name: string) => JSON.parse(url.searchParams.get(name) ?? 'null') ?? undefined;
+    return { query: url.searchParams.get('query'), variables: json('variables'), operationName: url.searchParams.get('operationName'), extensions: json('extensions') };
   } catch {
     return undefined;
   }
@@ -87,7 +112,7 @@ function paramsOfUrl(url: URL): Params | undefined {
  * which Yoga's adapter takes as it is), so a miss goes through GraphQL as if nothing had read it.
  * Bodies without a length, or longer than both limits allow, are left unread to Yoga's limit.
  */
-async function paramsOfBody(req: IncomingMessage, maxBytes: number): Promise<Params | undefined> {
+async function namedInBody(req: IncomingMessage, maxBytes: number): Promise<Named | undefined> {
   const length = Number(req.headers['content-length']);
   if (!String(req.headers['content-type'] ?? '').includes('json') || !(length > 0 && length <= Math.min(maxBytes, MAX_PEEKED_BODY))) return undefined;
   const chunks: Buffer[] = [];
@@ -95,17 +120,16 @@ async function paramsOfBody(req: IncomingMessage, maxBytes: number): Promise<Par
   const body = Buffer.concat(chunks);
   (req as IncomingMessage & { body?: Buffer }).body = body;
   try {
-    const { query, variables, operationName, extensions } = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-    // Extensions (persisted documents, per-operation headers) are GraphQL's to read.
-    if (typeof query !== 'string' || extensions !== undefined) return undefined;
-    return { query, variables: variables ?? undefined, operationName: typeof operationName === 'string' ? operationName : null };
+    const named = JSON.parse(body.toString('utf8')) as unknown;
+    return typeof named === 'object' && named !== null && !Array.isArray(named) ? (named as Named) : undefined;
   } catch {
     return undefined;
   }
 }
 
 /**
- * A kept answer to a GET or a small JSON POST, sent by `node:http` itself, before Yoga builds a
+ * A kept answer to a GET or a small JSON POST (its own query or a persisted document's id), sent
+ * by `node:http` itself, before Yoga builds a
  * Fetch request: same key, same text, same ETag and 304 as through GraphQL. Anything else falls
  * through to Yoga: a request from a browser page (it needs CORS), one without credentials or the
  * headers that prove it is no cross-site "simple" request, a miss, or a tenant out of tokens
@@ -116,7 +140,7 @@ export function answerFromCache(
   cache: Cache,
   take: (tenant: string) => Promise<number>,
   log: (fields: Record<string, unknown>) => void,
-  maxBodyBytes: number,
+  limits: { maxBodyBytes: number; documents: PersistedDocuments; only: boolean },
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const started = performance.now();
@@ -125,7 +149,8 @@ export function answerFromCache(
     if (url.pathname !== '/graphql' || !acceptsJson(req.headers.accept)) return false;
     const identity = auth.identify({ authorization: req.headers.authorization, apiKey: req.headers['x-api-key'] as string | undefined });
     if (!identity.ok) return false;
-    const params = req.method === 'GET' ? paramsOfUrl(url) : await paramsOfBody(req, maxBodyBytes);
+    const named = req.method === 'GET' ? namedInUrl(url) : await namedInBody(req, limits.maxBodyBytes);
+    const params = named && resolve(named, req.method === 'GET' ? url : undefined, limits.documents, limits.only);
     if (!params) return false;
     const key = answerKey(sessionOf(identity), params.operationName, params.query, params.variables);
     const kept = await cache.get(key);

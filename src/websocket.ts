@@ -2,6 +2,7 @@
  * graphql-ws (graphql-transport-ws) on the HTTP server's own path, run through Yoga's envelop so
  * that plugins, context, validation and error masking match HTTP exactly.
  */
+import { documentOfOperation } from './persisted-documents.ts';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type ExecutionArgs, GraphQLError, type GraphQLFormattedError, type execute, getOperationAST, type subscribe } from 'graphql';
@@ -92,9 +93,11 @@ export function attachWebSocket(
           socket: ctx.extra.socket,
           params: payload,
         });
+        const text = documentOfOperation(payload, config.persistedDocuments, config.persistedDocumentsOnly);
+        if (text instanceof GraphQLError) return [text];
         let document: ReturnType<typeof parse>;
         try {
-          document = parse(payload.query);
+          document = parse(text);
         } catch (error) {
           if (error instanceof GraphQLError) return [error];
           throw error;
