@@ -108,4 +108,19 @@ describe.skipIf(!chromiumPresent || !installed)('the storefront in Chromium', ()
     expect(h.calls('add')).toBe(1);
     expect(browser.pageErrors).toEqual([]);
   }, 30_000);
+
+  it('runs the Apollo Client set-up of the README: a query over HTTP, a subscription over WebSocket until COMPLETED', async () => {
+    const { page } = browser;
+    const id = await h.placeOrder({ key: null });
+    await page.goto(`${siteUrl}apollo.html?${new URLSearchParams({ gateway: h.url, order: id })}`);
+    await expect.poll(() => page.locator('#balance').innerText(), { timeout: 15_000 }).toMatch(/^\d+\.\d+ USD$/);
+    const statuses = page.locator('#statuses');
+    await expect.poll(() => statuses.innerText(), { timeout: 15_000 }).toBe('PENDING');
+    h.sandbox.advance(45);
+    await expect.poll(() => statuses.innerText(), { timeout: 15_000 }).toBe('PENDING IN_PROGRESS');
+    h.sandbox.advance(7200);
+    await expect.poll(() => statuses.innerText(), { timeout: 15_000 }).toBe('PENDING IN_PROGRESS COMPLETED');
+    expect(browser.outside).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
+  }, 30_000);
 });

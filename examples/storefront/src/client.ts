@@ -1,17 +1,10 @@
 import { Client, cacheExchange, fetchExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createWsClient } from 'graphql-ws';
-
-/** The gateway: `?gateway=` on the page, else VITE_GATEWAY_URL at build time, else a local `npm start`. */
-export const gatewayUrl =
-  new URLSearchParams(location.search).get('gateway') ?? import.meta.env.VITE_GATEWAY_URL ?? 'http://127.0.0.1:4000/graphql';
-
-/** A gateway token (server-key mode) or supplier key (pass-through); `npm start` on the sandbox needs none. */
-const token: string | undefined = import.meta.env.VITE_GATEWAY_TOKEN;
-const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+import { authorization, gatewayUrl, headers } from './gateway';
 
 const ws = createWsClient({
   url: gatewayUrl.replace(/^http/, 'ws'),
-  connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+  connectionParams: authorization ? { authorization } : {},
   // Close code 1012 means the gateway restarted (a deploy): reconnect, and graphql-ws subscribes
   // again; the first event after that is the current state.
   retryAttempts: Infinity,
