@@ -17,7 +17,7 @@ import { wsClient } from '../subscribe.ts';
 
 const MANIFEST = join(import.meta.dirname, '../generated/persisted-documents.json');
 const documents = loadPersistedDocuments([MANIFEST]);
-const hashOf = (document: { __meta__?: { hash: string } }) => document.__meta__!.hash;
+const hashOf = (document: object) => (document as { __meta__?: { hash: string } }).__meta__!.hash;
 
 const send = (h: Harness, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
   fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}`, ...headers }, body: JSON.stringify(body) }).then(
