@@ -220,7 +220,7 @@ export function useSubscriptionEvents(): Plugin {
         if (!isAsyncIterable(result)) return;
         const root = getOperationAST(args.document, args.operationName)?.selectionSet.selections[0];
         const path = root?.kind === Kind.FIELD ? [root.alias?.value ?? root.name.value] : [];
-        setResult(distinctEvents(result, path));
+        setResult(new DistinctEvents(result[Symbol.asyncIterator](), path));
       },
     }),
   };
@@ -229,43 +229,50 @@ export function useSubscriptionEvents(): Plugin {
 /**
  * An iterator, not an async generator: a generator waiting for the next event would not pass a
  * subscriber's leaving on to the source until that event came, and the poll loop would go on.
+ * A class rather than an object literal, so that its methods exist once, not per subscription.
  */
-function distinctEvents(source: AsyncIterable<ExecutionResult>, path: string[]): AsyncIterableIterator<ExecutionResult> {
-  const events = source[Symbol.asyncIterator]();
-  let last: string | undefined;
-  let ended = false;
-  const distinct: AsyncIterableIterator<ExecutionResult> = {
-    async next() {
-      while (!ended) {
-        let event: IteratorResult<ExecutionResult>;
-        try {
-          event = await events.next();
-        } catch (error) {
-          if (!(error instanceof GraphQLError)) throw error;
-          ended = true;
-          return { value: { errors: [new GraphQLError(error.message, { path, extensions: error.extensions })] }, done: false };
-        }
-        if (event.done) break;
-        const text = JSON.stringify(event.value);
-        if (text === last) continue;
-        last = text;
-        return event;
+class DistinctEvents implements AsyncIterableIterator<ExecutionResult> {
+  /** The last payload this subscriber got, as text. */
+  #last: string | undefined;
+  #ended = false;
+
+  constructor(
+    private readonly events: AsyncIterator<ExecutionResult>,
+    private readonly path: string[],
+  ) {}
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    while (!this.#ended) {
+      let event: IteratorResult<ExecutionResult>;
+      try {
+        event = await this.events.next();
+      } catch (error) {
+        if (!(error instanceof GraphQLError)) throw error;
+        this.#ended = true;
+        return { value: { errors: [new GraphQLError(error.message, { path: this.path, extensions: error.extensions })] }, done: false };
       }
-      ended = true;
-      return { value: undefined, done: true };
-    },
-    async return(value?: unknown) {
-      ended = true;
-      return (await events.return?.(value)) ?? { value: undefined, done: true };
-    },
-    async throw(error?: unknown) {
-      ended = true;
-      if (events.throw) return events.throw(error);
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return distinct;
-    },
-  };
-  return distinct;
+      if (event.done) break;
+      const text = JSON.stringify(event.value);
+      if (text === this.#last) continue;
+      this.#last = text;
+      return event;
+    }
+    this.#ended = true;
+    return { value: undefined, done: true };
+  }
+
+  async return(value?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.#ended = true;
+    return (await this.events.return?.(value)) ?? { value: undefined, done: true };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.#ended = true;
+    if (this.events.throw) return this.events.throw(error);
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
 }
