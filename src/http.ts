@@ -30,7 +30,15 @@ export function createHttp(services: GatewayServices, yoga: RequestListener, log
     documents: config.persistedDocuments,
     only: config.persistedDocumentsOnly,
   });
-  const handler: RequestListener = (req, res) => void kept(req, res).then((answered) => answered || yoga(req, res));
+  const handler: RequestListener = (req, res) =>
+    void kept(req, res)
+      .then((answered) => answered || yoga(req, res))
+      .catch((error: unknown) => {
+        // Never an unhandled rejection: that would end the process for every caller.
+        logger.error({ err: error }, 'request failed outside GraphQL');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
+        else res.destroy();
+      });
   const server = createHttpServer(config);
   const connections = trackConnections(server);
   const draining = () => connections.draining;

@@ -63,6 +63,12 @@ function textOf(data: object, answer: unknown): string {
 const acceptsJson = (accept: string | undefined) =>
   !accept || (/application\/(graphql-response\+)?json|\*\/\*/.test(accept) && !/text\/event-stream|multipart\/mixed/.test(accept));
 
+/** The body types Yoga reads as JSON; anything else is GraphQL's to answer (or refuse). */
+const JSON_BODY = /^application\/(graphql-response\+)?json\s*(;|$)/i;
+
+/** A request whose client went while its body was being read. */
+const GONE = Symbol('gone');
+
 /** Largest POST body the HTTP server reads itself to look for a kept answer; catalogue queries are far smaller. */
 const MAX_PEEKED_BODY = 16 * 1024;
 
@@ -87,6 +93,10 @@ interface Named {
  * itself: extensions other than a persisted query's id, an unknown id, a malformed request.
  */
 function resolve(named: Named, url: URL | undefined, documents: PersistedDocuments, only: boolean): Params | undefined {
+  // Parameters GraphQL would refuse are left to it to refuse.
+  if (named.query !== undefined && named.query !== null && typeof named.query !== 'string') return undefined;
+  if (named.operationName !== undefined && named.operationName !== null && typeof named.operationName !== 'string') return undefined;
+  if (named.variables !== undefined && named.variables !== null && (typeof named.variables !== 'object' || Array.isArray(named.variables))) return undefined;
   const extensions = named.extensions ?? {};
   if (typeof extensions !== 'object' || extensions === null) return undefined;
   const { persistedQuery, ...other } = extensions as { persistedQuery?: unknown };
@@ -112,11 +122,15 @@ function namedInUrl(url: URL): Named | undefined {
  * which Yoga's adapter takes as it is), so a miss goes through GraphQL as if nothing had read it.
  * Bodies without a length, or longer than both limits allow, are left unread to Yoga's limit.
  */
-async function namedInBody(req: IncomingMessage, maxBytes: number): Promise<Named | undefined> {
+async function namedInBody(req: IncomingMessage, maxBytes: number): Promise<Named | undefined | typeof GONE> {
   const length = Number(req.headers['content-length']);
-  if (!String(req.headers['content-type'] ?? '').includes('json') || !(length > 0 && length <= Math.min(maxBytes, MAX_PEEKED_BODY))) return undefined;
+  if (!JSON_BODY.test(req.headers['content-type'] ?? '') || !(length > 0 && length <= Math.min(maxBytes, MAX_PEEKED_BODY))) return undefined;
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+  } catch {
+    return GONE; // the client went (or took too long) in the middle of its body: nobody to answer
+  }
   const body = Buffer.concat(chunks);
   (req as IncomingMessage & { body?: Buffer }).body = body;
   try {
@@ -150,6 +164,10 @@ export function answerFromCache(
     const identity = auth.identify({ authorization: req.headers.authorization, apiKey: req.headers['x-api-key'] as string | undefined });
     if (!identity.ok) return false;
     const named = req.method === 'GET' ? namedInUrl(url) : await namedInBody(req, limits.maxBodyBytes);
+    if (named === GONE) {
+      req.destroy();
+      return true;
+    }
     const params = named && resolve(named, req.method === 'GET' ? url : undefined, limits.documents, limits.only);
     if (!params) return false;
     const key = answerKey(sessionOf(identity), params.operationName, params.query, params.variables);

@@ -2,6 +2,7 @@
  * Whole answers to catalogue queries kept and served before the GraphQL pipeline, with ETag and
  * 304; never an answer a caller must not share, never one tenant's answer to another.
  */
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +87,27 @@ describe('response cache', () => {
     const invalid = await post(h, '{"query": ', DEMO_KEY);
     expect(await invalid.text()).toContain('POST body sent invalid JSON.');
     expect(lines.filter((line) => line.msg === 'request' && line.kept === true).map((line) => line.requestId)).not.toContain('post-browser');
+  });
+
+  it('survives a client that stops in the middle of a small JSON body, and one that sends a type that is not JSON', async () => {
+    const { port } = new URL(h.url);
+    for (let n = 0; n < 3; n++) {
+      const socket = connect(Number(port), '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${DEMO_KEY}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"query":`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      socket.destroy();
+    }
+    // Still serving, kept answers included.
+    expect((await post(h, page, DEMO_KEY)).status).toBe(200);
+    // A body that only says "json" in a parameter is GraphQL's to refuse, not the cache's to answer.
+    const odd = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'text/plain; x=json', authorization: `Bearer ${DEMO_KEY}` }, body: page });
+    expect(odd.headers.get('etag')).toBeNull();
+    expect(odd.status).not.toBe(200);
+    // Parameters GraphQL would refuse are not answered from the cache either.
+    const { query, variables } = JSON.parse(page) as { query: string; variables: unknown };
+    const badName = await post(h, JSON.stringify({ query, variables, operationName: 5 }), DEMO_KEY);
+    expect(badName.headers.get('etag')).toBeNull();
   });
 
   it('leaves to GraphQL a GET without credentials or the headers that prove it is not a cross-site request', async () => {
