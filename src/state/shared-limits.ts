@@ -23,9 +23,10 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) / rate * 1000) + 1000
 return { taken, wait }`;
 
 /**
- * Tokens an instance takes from Redis at once: a tenth of a second of the tenant's rate, from 1
- * to 100. At 50 requests a second that is 5, so a busy instance asks Redis once per five requests,
- * and no instance holds more than a tenth of a second's worth that another could have used.
+ * Most tokens an instance takes from Redis at once: a tenth of a second of the tenant's rate, from
+ * 1 to 100. At 50 requests a second that is 5, so a busy instance asks Redis once per five
+ * requests, and no instance holds more than a tenth of a second's worth that another could have
+ * used. Batches start at one token and double while each is spent before it lapses.
  */
 const batchOf = (perSecond: number) => Math.max(1, Math.min(100, Math.floor(perSecond / 10)));
 
@@ -73,7 +74,7 @@ export class SharedLimits {
   }
 
   /** Tokens this instance took from each tenant's bucket in a batch and has not spent yet. */
-  readonly #held = new Map<string, { tokens: number; until: number; taking?: Promise<number> }>();
+  readonly #held = new Map<string, { tokens: number; until: number; size: number; taking?: Promise<number> }>();
 
   /**
    * A token from the tenant's bucket: 0, or the ms until there is one. Spent from this instance's
@@ -90,9 +91,14 @@ export class SharedLimits {
       const wait = await held.taking;
       if (wait > 0) return wait;
     }
-    const entry = { tokens: 0, until: 0, taking: undefined as Promise<number> | undefined };
+    // Slow start: one token for a tenant this instance seldom serves, so spread-out light traffic
+    // wastes nothing; twice the last batch when that one was spent before it lapsed.
+    const previous = this.#held.get(tenant);
+    const busy = previous !== undefined && previous.tokens < 1 && Date.now() < previous.until;
+    const size = busy ? Math.min(batchOf(perSecond), previous.size * 2) : 1;
+    const entry = { tokens: 0, until: 0, size, taking: undefined as Promise<number> | undefined };
     this.#held.set(tenant, entry);
-    entry.taking = this.#takeBatch(tenant, perSecond, capacity, batchOf(perSecond)).then(
+    entry.taking = this.#takeBatch(tenant, perSecond, capacity, size).then(
       ([taken, wait]) => {
         Object.assign(entry, { tokens: taken, until: Date.now() + BATCH_MS, taking: undefined });
         return wait;

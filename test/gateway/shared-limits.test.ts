@@ -3,7 +3,7 @@
  * tenant and the keys the supplier rejected, each as one instance would count them alone.
  */
 import { print } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
 import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
 import { RedisConnection } from '../../src/state/connection.ts';
@@ -87,11 +87,12 @@ describe.skipIf(!redisPresent)('limits shared by two instances on one Redis', ()
     const [one, two] = connections.map((connection) => new SharedLimits(connection)) as [SharedLimits, SharedLimits];
     const evals = async () => Number(/cmdstat_eval:calls=(\d+)/.exec(await connections[0]!.run((client) => client.info('commandstats')))?.[1] ?? 0);
     try {
-      // 1000 a second: batches of 100. 250 requests at once on one instance make 3 calls, not 250.
+      // 1000 a second: batches of up to 100, starting at 1 and doubling (1, 2, 4 … 64, 100, 100).
+      // 250 requests at once on one instance make 9 calls, not 250.
       const before = await evals();
       const waits = await Promise.all(Array.from({ length: 250 }, () => one.take('busy', 1000, 1000)));
       expect(waits.every((wait) => wait === 0)).toBe(true);
-      expect((await evals()) - before).toBe(3);
+      expect((await evals()) - before).toBe(9);
 
       // 100 a second (batches of 10), a bucket of 30, shared by two instances: 30 granted, give or
       // take what refills while the test runs (one token per 10 ms).
@@ -101,6 +102,24 @@ describe.skipIf(!redisPresent)('limits shared by two instances on one Redis', ()
       expect(granted).toBeLessThanOrEqual(30 + Math.ceil((Date.now() - started) / 10));
     } finally {
       await Promise.all(connections.map((connection) => connection.close()));
+    }
+  });
+
+  it('takes one token at a time for a tenant an instance seldom serves, so spread-out traffic wastes none', async () => {
+    const connection = new RedisConnection(redis.url, 'slow-start-test:', createLogger('silent'));
+    const limits = new SharedLimits(connection);
+    const left = async () => Number(await connection.run((client) => client.hGet('slow-start-test:rate:seldom', 't')));
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      // 100 a second, a bucket of 10: a full batch would be 10 tokens, the whole bucket.
+      for (let n = 0; n < 4; n++) {
+        expect(await limits.take('seldom', 100, 10)).toBe(0);
+        expect(await left()).toBe(9);
+        vi.setSystemTime(Date.now() + 1500); // the next request comes after this one's batch lapsed
+      }
+    } finally {
+      vi.useRealTimers();
+      await connection.close();
     }
   });
 });
