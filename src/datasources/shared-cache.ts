@@ -27,6 +27,9 @@ export interface SharedCache {
   onDelete(listener: (key: string) => void): void;
 }
 
+/** KEYS: the lock. ARGV: the instance. Deletes the lock only if the instance still holds it. */
+const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
 /** How often an instance waiting for another's load looks for its entry. */
 const WAIT_STEP_MS = 20;
 
@@ -50,8 +53,9 @@ export class RedisSharedCache implements SharedCache {
     return taken === 'OK';
   }
 
+  /** Only this instance's own lock: one whose load outlasted the lock must not free a successor's. */
   async unlock(key: string): Promise<void> {
-    await this.redis.run((client) => client.del(this.#lock(key)));
+    await this.redis.run((client) => client.eval(UNLOCK, { keys: [this.#lock(key)], arguments: [this.redis.instance] }));
   }
 
   async delete(key: string): Promise<void> {

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/logger.ts';
 import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
 import { RedisConnection } from '../../src/state/connection.ts';
 import { SharedLimits } from '../../src/state/shared-limits.ts';
+import { RedisSharedCache } from '../../src/datasources/shared-cache.ts';
 import { RedisCoordination } from '../../src/subscriptions/coordination.ts';
 import { BalanceDocument, OrderStatusDocument } from '../generated/graphql.ts';
 import { type Harness, RESELLER_KEY, codes, startHarness } from '../harness.ts';
@@ -120,6 +121,21 @@ describe.skipIf(!redisPresent)('limits shared by two instances on one Redis', ()
     } finally {
       vi.useRealTimers();
       await connection.close();
+    }
+  });
+
+  it("frees only its own catalogue lock: a load that outlasted its lock leaves a successor's alone", async () => {
+    const connections = [new RedisConnection(redis.url, 'lock-test:', createLogger('silent')), new RedisConnection(redis.url, 'lock-test:', createLogger('silent'))];
+    const [slow, next] = connections.map((connection) => new RedisSharedCache(connection)) as [RedisSharedCache, RedisSharedCache];
+    try {
+      expect(await slow.lock('services', 50)).toBe(true);
+      await expect.poll(() => next.lock('services', 60_000)).toBe(true); // the slow load's lock lapsed
+      await slow.unlock('services');
+      expect(await next.loading('services')).toBe(true);
+      await next.unlock('services');
+      expect(await next.loading('services')).toBe(false);
+    } finally {
+      await Promise.all(connections.map((connection) => connection.close()));
     }
   });
 });
