@@ -8,6 +8,7 @@ import { usePersistedDocuments } from './persisted-documents.ts';
 import { useRequestLimits } from './limits.ts';
 import { REQUEST_ID_HEADER, useRequestId } from './request-id.ts';
 import { useCatalogueResponseCache } from './response-cache.ts';
+import { WrappedIterator } from './subscriptions/wrapped-iterator.ts';
 import { type ExecutionResult, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, getOperationAST } from 'graphql';
 import type { Context, GatewayServices } from './context.ts';
 import { GatewayError } from './datasources/errors.ts';
@@ -229,23 +230,24 @@ export function useSubscriptionEvents(): Plugin {
 /**
  * An iterator, not an async generator: a generator waiting for the next event would not pass a
  * subscriber's leaving on to the source until that event came, and the poll loop would go on.
- * A class rather than an object literal, so that its methods exist once, not per subscription.
  */
-class DistinctEvents implements AsyncIterableIterator<ExecutionResult> {
+class DistinctEvents extends WrappedIterator<ExecutionResult> {
   /** The last payload this subscriber got, as text. */
   #last: string | undefined;
   #ended = false;
 
   constructor(
-    private readonly events: AsyncIterator<ExecutionResult>,
+    source: AsyncIterator<ExecutionResult>,
     private readonly path: string[],
-  ) {}
+  ) {
+    super(source);
+  }
 
   async next(): Promise<IteratorResult<ExecutionResult>> {
     while (!this.#ended) {
       let event: IteratorResult<ExecutionResult>;
       try {
-        event = await this.events.next();
+        event = await this.source.next();
       } catch (error) {
         if (!(error instanceof GraphQLError)) throw error;
         this.#ended = true;
@@ -261,18 +263,7 @@ class DistinctEvents implements AsyncIterableIterator<ExecutionResult> {
     return { value: undefined, done: true };
   }
 
-  async return(value?: unknown): Promise<IteratorResult<ExecutionResult>> {
+  protected ended(): void {
     this.#ended = true;
-    return (await this.events.return?.(value)) ?? { value: undefined, done: true };
-  }
-
-  async throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
-    this.#ended = true;
-    if (this.events.throw) return this.events.throw(error);
-    throw error;
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
   }
 }

@@ -10,7 +10,7 @@ import { type Cache, createInMemoryCache, useResponseCache } from '@graphql-yoga
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
 import { type Authenticator, type Identity, PREFLIGHT_HEADERS } from './auth.ts';
 import type { CacheTtls } from './config.ts';
-import { type PersistedDocuments, documentIdOf } from './persisted-documents.ts';
+import { type PersistedDocuments, documentIdOf, documentOfOperation } from './persisted-documents.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
 
 export type { Cache };
@@ -92,7 +92,7 @@ interface Named {
  * documents run), or the document its id names. Undefined for anything GraphQL must look at
  * itself: extensions other than a persisted query's id, an unknown id, a malformed request.
  */
-function resolve(named: Named, url: URL | undefined, documents: PersistedDocuments, only: boolean): Params | undefined {
+function resolve(named: Named, documents: PersistedDocuments, only: boolean): Params | undefined {
   // Parameters GraphQL would refuse are left to it to refuse.
   if (named.query !== undefined && named.query !== null && typeof named.query !== 'string') return undefined;
   if (named.operationName !== undefined && named.operationName !== null && typeof named.operationName !== 'string') return undefined;
@@ -101,9 +101,9 @@ function resolve(named: Named, url: URL | undefined, documents: PersistedDocumen
   if (typeof extensions !== 'object' || extensions === null) return undefined;
   const { persistedQuery, ...other } = extensions as { persistedQuery?: unknown };
   if (Object.keys(other).length > 0) return undefined;
-  const id = documentIdOf(named, url);
-  const query = typeof named.query === 'string' && named.query !== '' ? (only ? undefined : named.query) : id === undefined ? undefined : documents.get(id);
-  if (query === undefined || (persistedQuery !== undefined && id === undefined)) return undefined;
+  // The same rules as every other transport; what they refuse is GraphQL's to refuse.
+  const query = documentOfOperation(named, documents, only);
+  if (typeof query !== 'string' || (persistedQuery !== undefined && documentIdOf(named) === undefined)) return undefined;
   return { query, variables: named.variables ?? undefined, operationName: typeof named.operationName === 'string' ? named.operationName : null };
 }
 
@@ -111,7 +111,8 @@ function resolve(named: Named, url: URL | undefined, documents: PersistedDocumen
 function namedInUrl(url: URL): Named | undefined {
   try {
     const json = (name: string) => JSON.parse(url.searchParams.get(name) ?? 'null') ?? undefined;
-    return { query: url.searchParams.get('query'), variables: json('variables'), operationName: url.searchParams.get('operationName'), extensions: json('extensions') };
+    const text = (name: string) => url.searchParams.get(name) ?? undefined;
+    return { query: text('query'), documentId: text('documentId'), variables: json('variables'), operationName: text('operationName'), extensions: json('extensions') };
   } catch {
     return undefined;
   }
@@ -168,7 +169,7 @@ export function answerFromCache(
       req.destroy();
       return true;
     }
-    const params = named && resolve(named, req.method === 'GET' ? url : undefined, limits.documents, limits.only);
+    const params = named && resolve(named, limits.documents, limits.only);
     if (!params) return false;
     const key = answerKey(sessionOf(identity), params.operationName, params.query, params.variables);
     const kept = await cache.get(key);

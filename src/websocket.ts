@@ -12,6 +12,7 @@ import { admitConnection, credentialsFrom, presents } from './auth.ts';
 import type { GatewayServices, OperationContext, ServerContext } from './context.ts';
 import { documentOfOperation } from './persisted-documents.ts';
 import { clientError, countLimits } from './plugins.ts';
+import { WrappedIterator } from './subscriptions/wrapped-iterator.ts';
 
 /** What one socket holds: operations being set up, and the live subscriptions they became. */
 interface SocketOperations {
@@ -22,42 +23,30 @@ interface SocketOperations {
 /**
  * Wraps a subscription so the socket's set knows when it ends. graphql-ws forgets an operation as
  * soon as the client sends `complete`, even while it is still starting, so its own bookkeeping
- * cannot enforce a limit or find every subscription when the socket goes. A class rather than an
- * object literal: its methods exist once, not once per subscription (10,000 subscriptions hold
- * 10,000 wrappers).
+ * cannot enforce a limit or find every subscription when the socket goes.
  */
-class Tracked<T> implements AsyncIterableIterator<T> {
+class Tracked<T> extends WrappedIterator<T> {
   constructor(
-    private readonly iterator: AsyncIterator<T>,
+    source: AsyncIterator<T>,
     private readonly live: Set<AsyncIterableIterator<unknown>>,
   ) {
+    super(source);
     live.add(this);
   }
 
   async next(): Promise<IteratorResult<T>> {
     try {
-      const result = await this.iterator.next();
-      if (result.done) this.live.delete(this);
+      const result = await this.source.next();
+      if (result.done) this.ended();
       return result;
     } catch (error) {
-      this.live.delete(this);
+      this.ended();
       throw error;
     }
   }
 
-  async return(value?: unknown): Promise<IteratorResult<T>> {
+  protected ended(): void {
     this.live.delete(this);
-    return (await this.iterator.return?.(value)) ?? { value: undefined, done: true };
-  }
-
-  async throw(error?: unknown): Promise<IteratorResult<T>> {
-    this.live.delete(this);
-    if (this.iterator.throw) return this.iterator.throw(error);
-    throw error;
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
   }
 }
 
