@@ -93,6 +93,11 @@ export class InFlight {
     return this.#closing;
   }
 
+  /** Placements still running: what a forced exit would leave unrecorded. */
+  get size(): number {
+    return this.#running.size;
+  }
+
   track<T>(work: Promise<T>): Promise<T> {
     const settled = work.then(
       () => undefined,

@@ -7,6 +7,7 @@ import { type GatewayServices, createServices } from './context.ts';
 import { createHttp } from './http.ts';
 import { type Logger, createLogger } from './logger.ts';
 import { createSandbox } from './sandbox/index.ts';
+import { stopOnSignals } from './signals.ts';
 import { exitOnListenError, startupSummary } from './startup.ts';
 import { attachWebSocket } from './websocket.ts';
 import { createGatewayYoga } from './yoga.ts';
@@ -19,11 +20,16 @@ export interface Gateway {
   start(): Promise<string>;
   /** Where /metrics is served when METRICS_PORT is set. */
   metricsAddress(): AddressInfo | undefined;
+  /** How long stop() lets requests and placements in flight run before cutting their sockets. */
+  readonly graceMs: number;
   stop(): Promise<void>;
 }
 
 /** The least time in-flight requests get to finish at shutdown before their sockets are cut. */
 const MIN_SHUTDOWN_GRACE_MS = 10_000;
+
+/** Closing the state store and the supplier pool after the grace; past it the process exits anyway (signals.ts). */
+const SHUTDOWN_MARGIN_MS = 5_000;
 
 export function createGateway(config: Config, logger: Logger = createLogger(config.logLevel)): Gateway {
   if (!config.upstreamUrl) throw new ConfigError('HSTOCK_API_URL must be set (main() starts a sandbox when it is not)');
@@ -38,6 +44,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
     server: http.server,
     services,
     metricsAddress: http.metricsAddress,
+    graceMs,
     start: async () => {
       const url = await http.listen();
       services.health.start();
@@ -49,9 +56,11 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
       // run to their end and record their outcome. Then WebSocket clients are told to resubscribe
       // elsewhere (1012) and SSE streams end with a retryable error.
       services.spends.close();
+      const deadline = performance.now() + graceMs;
       const closing = http.close(graceMs);
       await Promise.race([services.spends.settled(), sleep(graceMs, undefined, { ref: false })]);
-      await websocket.close(graceMs);
+      // One grace for the whole stop: WebSocket clients get what is left of it, at least a second.
+      await websocket.close(Math.max(1000, deadline - performance.now()));
       await services.hub.close();
       await closing;
       services.health.stop();
@@ -78,14 +87,11 @@ async function main(): Promise<void> {
   const url = await gateway.start().catch((error: unknown) => exitOnListenError(error, { host: 'HOST', port: 'PORT' }, config));
   logger.info(startupSummary(config, url, sandbox !== undefined), 'gateway started');
 
-  const shutdown = async (signal: string) => {
-    logger.info(`${signal}: shutting down`);
+  const stop = async () => {
     await gateway.stop();
     await sandbox?.close();
-    process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  stopOnSignals({ stop, unresolvedSpends: () => gateway.services.spends.size }, logger, gateway.graceMs + SHUTDOWN_MARGIN_MS);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -3,13 +3,17 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createSandbox } from '../src/sandbox/index.ts';
+import { DEMO_KEY } from './harness.ts';
 
 const children: ChildProcess[] = [];
 
-function run(command: string, args: string[], env: Record<string, string>) {
+/** detached: the child leads a process group of its own, which a test can signal as systemd or a terminal does. */
+function run(command: string, args: string[], env: Record<string, string>, { detached = false } = {}) {
   const child = spawn(command, args, {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached,
   });
   children.push(child);
   let stdout = '';
@@ -24,8 +28,28 @@ function run(command: string, args: string[], env: Record<string, string>) {
 const start = (env: Record<string, string>) => run(process.execPath, ['--import', 'tsx', 'src/server.ts'], env);
 
 afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGTERM');
+  for (const child of children.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    // A group leader's children go with it (npm's node, under npm start).
+    if (child.spawnargs.includes('start')) process.kill(-child.pid!, 'SIGKILL');
+    else child.kill('SIGTERM');
+  }
 });
+
+const bearer = { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json' };
+
+async function placeSlowOrders(url: string, count: number) {
+  const page = await fetch(url, { method: 'POST', headers: bearer, body: JSON.stringify({ query: '{ services(first: 1, category: "Instagram") { edges { node { id min } } } }' }) });
+  const service = ((await page.json()) as { data: { services: { edges: { node: { id: string; min: number } }[] } } }).data.services.edges[0]!.node;
+  const query = 'mutation($input: AddOrderInput!) { addOrder(input: $input) { id } }';
+  return Array.from({ length: count }, (_, index) => {
+    const input = { serviceId: service.id, quantity: service.min, link: `https://instagram.com/p/group-${index}`, idempotencyKey: `group-${index}` };
+    return fetch(url, { method: 'POST', headers: bearer, body: JSON.stringify({ query, variables: { input } }) }).then(
+      async (response) => (await response.json()) as { data?: { addOrder: { id: string } }; errors?: unknown[] },
+      (error: unknown) => ({ lost: String(error) }),
+    );
+  });
+}
 
 describe('npm start', () => {
   it(
@@ -53,6 +77,51 @@ describe('npm start', () => {
     },
     60_000,
   );
+
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'answers every placement in flight with its order id and exits 0 when %s reaches the whole process group of npm start',
+    async (signal) => {
+      const sandbox = await createSandbox({ port: 0 });
+      try {
+        const { child, started, lines } = run('npm', ['start'], { PORT: '0', HSTOCK_API_URL: sandbox.url, LOG_LEVEL: 'info' }, { detached: true });
+        await expect.poll(started, { timeout: 45_000 }).toBeTruthy();
+        const url = String(started()!.url);
+        sandbox.setFaults({ latencyMs: 1500, actions: ['add'] });
+        const placements = await placeSlowOrders(url, 5);
+        await expect.poll(() => sandbox.stats().requests.add ?? 0).toBe(5);
+
+        // As systemd (KillMode=control-group), kill -- -PGID or a terminal's Ctrl-C: npm and node both
+        // get it, and npm passes it on, so node sees it twice (once, when the two arrive together).
+        process.kill(-child.pid!, signal);
+        const [code] = await once(child, 'exit');
+        const answers = await Promise.all(placements);
+        expect(answers.map((answer) => ('data' in answer ? answer.data?.addOrder.id : answer))).toEqual(answers.map(() => expect.stringMatching(/^\d+$/)));
+        expect(code).toBe(0);
+        expect(lines().filter((line) => line.msg === `${signal}: shutting down`)).toHaveLength(1);
+      } finally {
+        await sandbox.close();
+      }
+    },
+    60_000,
+  );
+
+  it('exits at once on SIGQUIT, naming the placements left without a recorded outcome', async () => {
+    const sandbox = await createSandbox({ port: 0 });
+    try {
+      const { child, started, lines } = start({ PORT: '0', HSTOCK_API_URL: sandbox.url, LOG_LEVEL: 'info' });
+      await expect.poll(started, { timeout: 15_000 }).toBeTruthy();
+      sandbox.setFaults({ latencyMs: 5000, actions: ['add'] });
+      const placements = await placeSlowOrders(String(started()!.url), 2);
+      await expect.poll(() => sandbox.stats().requests.add ?? 0).toBe(2);
+      child.kill('SIGQUIT');
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(1);
+      expect(lines().find((line) => line.level === 50)).toMatchObject({ msg: expect.stringContaining('SIGQUIT: exiting before the drain ended; 2 placements'), unresolvedPlacements: 2 });
+      expect(await Promise.all(placements)).toEqual([{ lost: expect.any(String) }, { lost: expect.any(String) }]);
+    } finally {
+      await sandbox.close();
+    }
+  });
 
   it('warns in one line when a real supplier is set and REDIS_URL is not', async () => {
     const { lines, started } = start({ PORT: '0', HSTOCK_API_URL: 'http://127.0.0.1:9/api/v2', LOG_LEVEL: 'info' });
