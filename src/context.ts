@@ -114,6 +114,7 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
       sharedWaitMs: config.upstreamTimeoutMs,
     }),
     onCacheRead: (action, result) => metrics.cacheReads.inc({ action, result }),
+    callsAtOnce: config.upstreamGuard.concurrencyPerKey,
     auth: new Authenticator(config),
     state: createStateStore(config, redis),
     idempotencyPolicy: idempotencyPolicy(config),

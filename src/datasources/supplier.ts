@@ -20,6 +20,35 @@ export interface SupplierDeps {
   ttl: CacheTtls;
   /** Told of every catalogue read: hit, miss or stale. */
   onCacheRead?: (action: string, result: 'hit' | 'miss' | 'stale') => void;
+  /** Calls one operation sends to its key's line at once (the key's concurrency). */
+  callsAtOnce: number;
+}
+
+/**
+ * An operation's own line to the supplier: at most `width` of its calls in the key's line at
+ * once, the others wait here, in order. The key's bulkhead bounds what a tenant has waiting across
+ * all its operations and refuses past that; without this line one documented operation (100 ids in
+ * `orders(ids:)`, 500 services with their stock) filled that bound by itself and had its last
+ * calls refused. Each call's deadline starts when it leaves this line.
+ */
+class OperationLine {
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(private readonly width: number) {}
+
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    if (this.#running < this.width) this.#running += 1;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    try {
+      return await call();
+    } finally {
+      // The slot passes straight to the next call in line, or is given back.
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running -= 1;
+    }
+  }
 }
 
 /**
@@ -38,12 +67,15 @@ export type StaleListener = (action: string, staleSeconds: number) => void;
 export class Supplier {
   /** Supplier calls this request made (cache hits are none). */
   calls = 0;
+  readonly #line: OperationLine;
 
   constructor(
     private readonly identity: Identity,
     private readonly deps: SupplierDeps,
     private readonly onStale: StaleListener = () => {},
-  ) {}
+  ) {
+    this.#line = new OperationLine(deps.callsAtOnce);
+  }
 
   /** Every use fails with UNAUTHENTICATED, before any upstream call, when the caller brought no usable key. */
   get tenant(): string {
@@ -124,7 +156,7 @@ export class Supplier {
   #call<T>(make: (key: string) => Promise<T>): Promise<T> {
     const key = this.#key;
     this.calls += 1;
-    return make(key);
+    return this.#line.run(() => make(key));
   }
 
   #cacheKey(action: string, params: Record<string, string | undefined>): string {
@@ -142,7 +174,7 @@ export class Supplier {
   ): Promise<T> {
     const counted = () => {
       this.calls += 1;
-      return load();
+      return this.#line.run(load);
     };
     const read = await this.deps.cache.read(this.#cacheKey(action, params), ttlSeconds, counted);
     this.deps.onCacheRead?.(action, read.result);

@@ -1,0 +1,36 @@
+/**
+ * Documented operations at their documented bounds, on the defaults: the gateway's own limits
+ * (the per-key bulkhead above all) never refuse part of one legal operation, whatever the supplier
+ * answers one call at a time.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config.ts';
+import { OrdersDocument } from '../generated/graphql.ts';
+import { type Harness, startHarness } from '../harness.ts';
+
+const modes: { mode: string; config: Partial<Config>; key?: string }[] = [
+  { mode: 'pass-through', config: {} },
+  { mode: 'server-key', config: { serverKey: 'sandbox-demo-key', gatewayTokens: ['shop-token'] }, key: 'shop-token' },
+];
+
+describe.each(modes)('orders(ids:) with 100 ids in $mode mode', ({ config, key }) => {
+  let h: Harness;
+  let ids: string[];
+  beforeAll(async () => {
+    h = await startHarness({ config });
+    ids = [];
+    for (let n = 0; n < 100; n += 1) ids.push(await h.placeOrder({ key }));
+  });
+  afterAll(() => h.close());
+
+  it('answers all 100 entries with no error (80 answered before, 20 refused SUPPLIER_CONCURRENCY)', async () => {
+    h.sandbox.resetStats();
+    // A supplier that takes a while: every call of the operation is waiting or in flight at once.
+    h.sandbox.setFaults({ latencyMs: 50, actions: ['status'] });
+    const answer = await h.request(OrdersDocument, { ids }, { key });
+    h.sandbox.clearFaults();
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data!.orders.map((order) => order?.id)).toEqual(ids);
+    expect(h.calls('status')).toBe(100);
+  });
+});
