@@ -29,7 +29,7 @@ export function createHttp(services: GatewayServices, yoga: RequestListener, log
     maxBodyBytes: config.maxBodyBytes,
     documents: config.persistedDocuments,
     only: config.persistedDocumentsOnly,
-  });
+  }, services.metrics.countCacheAnswer);
   const handler: RequestListener = (req, res) =>
     void kept(req, res)
       .then((answered) => answered || yoga(req, res))

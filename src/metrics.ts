@@ -42,6 +42,16 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly responseCache = new Counter({
+    name: 'hstock_response_cache_total',
+    help: 'Whole-answer cache results of queries (hit, not_modified, miss, not_stored, bypass) by where they were decided (http before GraphQL, graphql)',
+    labelNames: ['path', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  /** One whole-answer cache result, on either path (response-cache.ts). */
+  readonly countCacheAnswer = (path: 'http' | 'graphql', result: string) => this.responseCache.inc({ path, result });
+
   readonly idempotentReplays = new Counter({
     name: 'hstock_idempotent_replays_total',
     help: 'Mutations answered with the recorded outcome of an earlier request with the same idempotency key',

@@ -1,13 +1,13 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
-import { PREFLIGHT_HEADERS } from './auth.ts';
+import { type Authenticator, PREFLIGHT_HEADERS } from './auth.ts';
 import { useUpstreamBudget } from './budget.ts';
 import { useGraphiQLAssets } from './graphiql.ts';
 import { usePersistedDocuments } from './persisted-documents.ts';
 import { useRequestLimits } from './limits.ts';
 import { REQUEST_ID_HEADER, useRequestId } from './request-id.ts';
-import { useCatalogueResponseCache } from './response-cache.ts';
+import { cacheOutcomeOf, useCatalogueResponseCache } from './response-cache.ts';
 import { WrappedIterator } from './subscriptions/wrapped-iterator.ts';
 import { type ExecutionResult, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, getOperationAST } from 'graphql';
 import type { Context, GatewayServices } from './context.ts';
@@ -146,7 +146,7 @@ function useNoIntrospection(): Plugin {
  * operation name and type, status, duration, supplier calls made, and the first 8 characters of
  * the tenant, enough to follow one tenant's requests and nothing to recover its key from.
  */
-export function useAccessLog(logger: Logger): Plugin<Context> {
+export function useAccessLog(logger: Logger, auth: Authenticator): { first: Plugin<Context>; last: Plugin<Context> } {
   const requests = new WeakMap<Request, { started: number; operation?: string; type?: string; context?: Context }>();
   const seen = ({ args }: { args: { document: unknown; operationName?: string | null; contextValue: Context } }) => {
     const entry = requests.get((args.contextValue as Context & { request?: Request }).request!);
@@ -154,30 +154,44 @@ export function useAccessLog(logger: Logger): Plugin<Context> {
     const operation = getOperationAST(args.document as Parameters<typeof getOperationAST>[0], args.operationName);
     Object.assign(entry, { operation: operation?.name?.value, type: operation?.operation, context: args.contextValue });
   };
-  return {
+  // Two plugins: the first sees each request before any other plugin can answer it early (a 304, a
+  // 413), the last writes the line once every other plugin has shaped the response.
+  const first: Plugin<Context> = {
     onRequest: ({ request }) => void requests.set(request, { started: performance.now() }),
+    onParams: ({ request, params }) => {
+      const entry = requests.get(request);
+      if (entry && params.operationName) entry.operation = params.operationName;
+    },
     onExecute: seen,
     onSubscribe: seen,
+  };
+  const last: Plugin<Context> = {
     onResponse: ({ request, response }) => {
       const entry = requests.get(request);
       if (!entry) return;
-      const identity = entry.context?.identity;
+      // An answer from the response cache runs no operation: it is a query, of the caller its key names.
+      const cache = cacheOutcomeOf(request);
+      const cached = cache === 'hit' || cache === 'not_modified';
+      const identity = entry.context?.identity ?? (cached ? auth.identifyRequest(request) : undefined);
       logger.info(
         {
           requestId: response.headers.get(REQUEST_ID_HEADER),
           method: request.method,
           path: new URL(request.url).pathname,
           operation: entry.operation,
-          type: entry.type,
+          type: entry.type ?? (cached ? 'query' : undefined),
           status: response.status,
           durationMs: Math.round(performance.now() - entry.started),
           supplierCalls: entry.context?.supplier.calls ?? 0,
           tenant: identity?.ok ? identity.tenant.slice(0, 8) : undefined,
+          cache,
+          cachePath: cache && 'graphql',
         },
         'request',
       );
     },
   };
+  return { first, last };
 }
 
 /**
@@ -187,8 +201,10 @@ export function useAccessLog(logger: Logger): Plugin<Context> {
  */
 export function gatewayPlugins(services: GatewayServices, logger: Logger): Plugin[] {
   const { config } = services;
+  const accessLog = useAccessLog(logger, services.auth);
   return [
     useRequestId(),
+    accessLog.first,
     useBodyLimit(config.maxBodyBytes),
     // Before the response cache: a documentId becomes its query before the kept answer is looked up.
     ...(config.persistedDocuments.size > 0 || config.persistedDocumentsOnly ? [usePersistedDocuments(config.persistedDocuments, config.persistedDocumentsOnly)] : []),
@@ -197,11 +213,11 @@ export function gatewayPlugins(services: GatewayServices, logger: Logger): Plugi
     useClientErrors(services.metrics),
     ...(config.graphiql ? [useGraphiQLAssets()] : []),
     useStaleNotice(),
-    useCatalogueResponseCache(config.cacheTtlSeconds, services.auth, services.responseCache),
+    useCatalogueResponseCache(config.cacheTtlSeconds, services.auth, services.responseCache, services.metrics.countCacheAnswer),
     // After the response cache: a refusal set as the parameters are read overrides a kept answer.
     useRequestLimits(services),
     useErrorLog(logger),
-    useAccessLog(logger),
+    accessLog.last,
     useSubscriptionEvents(),
     ...(config.introspection ? [] : [useNoIntrospection()]),
     ...(config.metrics ? [services.metrics.graphqlPlugin()] : []),

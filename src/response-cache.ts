@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Cache, createInMemoryCache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
+import { getOperationAST } from 'graphql';
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
 import { type Authenticator, type Identity, PREFLIGHT_HEADERS } from './auth.ts';
 import type { CacheTtls } from './config.ts';
@@ -38,6 +39,26 @@ const NEVER: Record<string, number> = Object.fromEntries(
 export function createResponseCache(): Cache {
   return createInMemoryCache({ max: MAX_ANSWERS });
 }
+
+/**
+ * What the whole-answer cache did for a request, as `hstock_response_cache_total` counts it and
+ * the access log's `cache` field names it: `hit` (the kept answer sent), `not_modified` (304 to a
+ * client holding it), `miss` (not kept yet: answered and kept), `not_stored` (answered afresh and
+ * not kept: it reads the caller's own or live data, has errors, was served stale or read no data),
+ * `bypass` (not looked up: a query over WebSocket or without credentials). Mutations,
+ * subscriptions and requests refused before execution are no cache reads and are not counted.
+ */
+export type CacheOutcome = 'hit' | 'not_modified' | 'miss' | 'not_stored' | 'bypass';
+
+/** Where the answer was decided: by the HTTP server before Yoga, or in GraphQL's pipeline. */
+export type CachePath = 'http' | 'graphql';
+
+export type CacheCounter = (path: CachePath, outcome: CacheOutcome) => void;
+
+const outcomes = new WeakMap<Request, CacheOutcome>();
+
+/** The cache's outcome for a request that went through Yoga, for its access-log line. */
+export const cacheOutcomeOf = (request: Request): CacheOutcome | undefined => outcomes.get(request);
 
 /** How the response cache marks an answer it served. */
 const SERVED = Symbol.for('servedFromResponseCache');
@@ -156,6 +177,7 @@ export function answerFromCache(
   take: (tenant: string) => Promise<number>,
   log: (fields: Record<string, unknown>) => void,
   limits: { maxBodyBytes: number; documents: PersistedDocuments; only: boolean },
+  count: CacheCounter,
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const started = performance.now();
@@ -180,14 +202,16 @@ export function answerFromCache(
       [REQUEST_ID_HEADER]: requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined),
       ...(lastModified ? { 'last-modified': lastModified } : {}),
     };
-    if (req.headers['if-none-match'] === key) {
+    const outcome: CacheOutcome = req.headers['if-none-match'] === key ? 'not_modified' : 'hit';
+    if (outcome === 'not_modified') {
       res.writeHead(304, headers).end();
     } else {
       const accepted = String(req.headers.accept ?? '').includes('application/graphql-response+json') ? 'application/graphql-response+json' : 'application/json';
       const text = textOf(kept.data, { data: kept.data });
       res.writeHead(200, { ...headers, 'content-type': `${accepted}; charset=utf-8`, 'content-length': String(Buffer.byteLength(text)) }).end(text);
     }
-    log({ requestId: headers[REQUEST_ID_HEADER], method: req.method, path: '/graphql', operation: params.operationName ?? undefined, type: 'query', status: res.statusCode, durationMs: Math.round(performance.now() - started), supplierCalls: 0, tenant: identity.tenant.slice(0, 8), kept: true });
+    log({ requestId: headers[REQUEST_ID_HEADER], method: req.method, path: '/graphql', operation: params.operationName ?? undefined, type: 'query', status: res.statusCode, durationMs: Math.round(performance.now() - started), supplierCalls: 0, tenant: identity.tenant.slice(0, 8), cache: outcome, cachePath: 'http' });
+    count('http', outcome);
     return true;
   };
 }
@@ -196,8 +220,19 @@ export function answerFromCache(
 const readsData = (data: unknown): boolean =>
   typeof data === 'object' && data !== null && Object.keys(data).some((field) => field !== '__typename');
 
-export function useCatalogueResponseCache(seconds: CacheTtls, auth: Authenticator, cache: Cache): Plugin {
+/** What the cache adds to a result's extensions (includeExtensionMetadata); never sent to the client. */
+interface CacheMetadata {
+  hit?: boolean;
+  didCache?: boolean;
+}
+
+export function useCatalogueResponseCache(seconds: CacheTtls, auth: Authenticator, cache: Cache, count: CacheCounter): Plugin {
   const identity = (request: Request) => auth.identifyRequest(request);
+  const usable = (request: Request | undefined) => request !== undefined && identity(request).ok;
+  const record = (request: Request | undefined, outcome: CacheOutcome) => {
+    if (request) outcomes.set(request, outcome);
+    count('graphql', outcome);
+  };
   const kept = useResponseCache({
     cache,
     // The longest catalogue TTL; every type read lowers it to its own.
@@ -215,12 +250,13 @@ export function useCatalogueResponseCache(seconds: CacheTtls, auth: Authenticato
     session: (request) => sessionOf(identity(request)),
     // No identity, no cache: an answer to a bad key is never kept, nor one kept served to it.
     // Nor over WebSocket, where there is no HTTP request to answer before the pipeline.
-    enabled: (request) => request !== undefined && identity(request).ok,
+    enabled: usable,
     // An answer served stale because the supplier failed is not kept past this request.
     // Nor an answer that read no data (`{ __typename }`, the usual liveness probe): it must go
     // through GraphQL each time to prove that GraphQL answers, and it costs nothing to compute.
     shouldCacheResult: ({ result }) => !result.errors?.length && result.extensions?.stale === undefined && readsData(result.data),
-    includeExtensionMetadata: false,
+    // What the cache did, for its counter: read and removed from the result before it is sent.
+    includeExtensionMetadata: true,
     // The default's WebCrypto digest cost a tenth of a kept answer's time.
     buildResponseCacheKey: ({ documentString, variableValues, operationName, sessionId }) => answerKey(sessionId, operationName, documentString, variableValues),
     // Inventory is known by its service: an order invalidates the answers that show that stock.
@@ -228,10 +264,25 @@ export function useCatalogueResponseCache(seconds: CacheTtls, auth: Authenticato
   });
   return {
     onPluginInit: ({ addPlugin }) => addPlugin(kept),
-    onResultProcess: ({ result, setResult }) => {
-      if (Array.isArray(result) || isAsyncIterable(result) || !(SERVED in result) || !result.data) return;
-      const data: object = result.data;
-      setResult({ ...result, stringify: (answer: unknown) => textOf(data, answer) });
+    onExecute: ({ args }) => {
+      const request = (args.contextValue as { request?: Request }).request;
+      if (!usable(request) && getOperationAST(args.document, args.operationName)?.operation === 'query') record(request, 'bypass');
+    },
+    onResultProcess: ({ request, result, setResult }) => {
+      if (Array.isArray(result) || isAsyncIterable(result) || result.extensions?.responseCache === undefined) return;
+      const { responseCache, ...extensions } = result.extensions as { responseCache: CacheMetadata };
+      const answer = { ...result, extensions: Object.keys(extensions).length > 0 ? extensions : undefined };
+      if (responseCache.hit) {
+        record(request, 'hit');
+        const data = result.data;
+        if (SERVED in result && data) return setResult({ ...answer, stringify: (sent: unknown) => textOf(data, sent) });
+      } else if (responseCache.didCache !== undefined) {
+        record(request, responseCache.didCache ? 'miss' : 'not_stored');
+      }
+      setResult(answer); // a mutation's invalidated entities are not the client's either
+    },
+    onResponse: ({ request, response }) => {
+      if (response.status === 304 && usable(request)) record(request, 'not_modified');
     },
   };
 }

@@ -87,7 +87,7 @@ describe('persisted documents', () => {
     expect(kept.headers.get('etag')).toBe(first.headers.get('etag'));
     expect((await get('by-id-3', { 'if-none-match': kept.headers.get('etag')! })).status).toBe(304);
     expect(sandbox.stats().requests.services).toBe(1);
-    const keptIds = lines.filter((line) => line.msg === 'request' && line.kept === true).map((line) => line.requestId);
+    const keptIds = lines.filter((line) => line.msg === 'request' && line.cachePath === 'http').map((line) => line.requestId);
     expect(keptIds).toEqual(expect.arrayContaining(['by-id-2', 'by-id-3']));
     expect(keptIds).not.toContain('by-id-1');
     // The same text sent whole has the same kept answer: one key for the text, however it came.

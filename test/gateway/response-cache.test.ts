@@ -59,7 +59,7 @@ describe('response cache', () => {
     const other = await fetch(url, { headers: { authorization: `Bearer ${RESELLER_KEY}` } });
     expect(other.headers.get('etag')).not.toBe(kept.headers.get('etag'));
     // Sent by the HTTP server itself: its access line says so.
-    expect(lines.filter((line) => line.msg === 'request' && line.kept === true).map((line) => line.requestId)).toContain('kept-1');
+    expect(lines.filter((line) => line.msg === 'request' && line.cachePath === 'http').map((line) => line.requestId)).toContain('kept-1');
   });
 
   it('sends a kept answer to a small JSON POST straight from the HTTP server too; a miss it read goes on to GraphQL intact', async () => {
@@ -74,7 +74,7 @@ describe('response cache', () => {
     expect(kept.headers.get('etag')).toBe(fresh.headers.get('etag'));
     expect((await post(h, body, DEMO_KEY, { 'if-none-match': kept.headers.get('etag')! })).status).toBe(304);
     expect(h.calls('services')).toBe(1);
-    const keptLines = lines.filter((line) => line.msg === 'request' && line.kept === true).map((line) => line.requestId);
+    const keptLines = lines.filter((line) => line.msg === 'request' && line.cachePath === 'http').map((line) => line.requestId);
     expect(keptLines).toContain('post-kept');
     expect(keptLines).not.toContain('post-miss');
     // A browser page's POST (it needs CORS), an SSE request and an invalid body are GraphQL's.
@@ -86,7 +86,7 @@ describe('response cache', () => {
     expect(await stream.text()).toContain('event: next');
     const invalid = await post(h, '{"query": ', DEMO_KEY);
     expect(await invalid.text()).toContain('POST body sent invalid JSON.');
-    expect(lines.filter((line) => line.msg === 'request' && line.kept === true).map((line) => line.requestId)).not.toContain('post-browser');
+    expect(lines.filter((line) => line.msg === 'request' && line.cachePath === 'http').map((line) => line.requestId)).not.toContain('post-browser');
   });
 
   it('survives a client that stops in the middle of a small JSON body, and one that sends a type that is not JSON', async () => {
@@ -127,6 +127,42 @@ describe('response cache', () => {
     const again = await post(h, probe, DEMO_KEY);
     expect(again.headers.get('etag')).toBeNull();
     expect(await again.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('counts every result of the cache in /metrics and the access log, on both paths (an operator saw 0 % hits)', async () => {
+    const counts = async () => {
+      const text = await (await fetch(new URL('/metrics', h.url))).text();
+      const found: Record<string, number> = {};
+      for (const [, path, result, value] of text.matchAll(/^hstock_response_cache_total\{path="(\w+)",result="(\w+)"\} (\d+)$/gm)) found[`${path} ${result}`] = Number(value);
+      return found;
+    };
+    const before = await counts();
+    const body = JSON.stringify({ query: print(ServicesPageDocument), variables: { first: 4, category: 'YouTube' } });
+    const browser = { origin: 'https://shop.example', 'x-request-id': 'from-a-page' };
+    const etag = (await post(h, body, DEMO_KEY)).headers.get('etag')!;
+    for (let n = 0; n < 4; n += 1) await post(h, body, DEMO_KEY);
+    for (let n = 0; n < 3; n += 1) await post(h, body, DEMO_KEY, browser);
+    expect((await post(h, body, DEMO_KEY, { 'if-none-match': etag })).status).toBe(304);
+    expect((await post(h, body, DEMO_KEY, { ...browser, 'if-none-match': etag })).status).toBe(304);
+    await post(h, JSON.stringify({ query: print(BalanceDocument) }), DEMO_KEY);
+    await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-graphql-yoga-csrf': '1' }, body });
+
+    const after = await counts();
+    const added = Object.fromEntries(Object.entries(after).map(([name, value]) => [name, value - (before[name] ?? 0)]).filter(([, value]) => value !== 0));
+    expect(added).toEqual({
+      'graphql miss': 1,
+      'http hit': 4,
+      'graphql hit': 3,
+      'http not_modified': 1,
+      'graphql not_modified': 1,
+      'graphql not_stored': 1,
+      'graphql bypass': 1,
+    });
+    // A browser page's request is logged like any other: its type, tenant and what the cache did.
+    const fromPage = lines.filter((line) => line.requestId === 'from-a-page');
+    expect(fromPage).toHaveLength(4);
+    for (const line of fromPage) expect(line).toMatchObject({ type: 'query', tenant: expect.stringMatching(/^[\w-]{8}$/), cachePath: 'graphql' });
+    expect(fromPage.map((line) => line.cache)).toEqual(['hit', 'hit', 'hit', 'not_modified']);
   });
 
   it('never keeps the balance', async () => {
