@@ -77,6 +77,8 @@ export interface Config {
   cacheStaleMaxSeconds: number;
   cacheMaxEntries: number;
   cacheMaxBytes: number;
+  /** Whole answers kept by the response cache, in bytes, and the largest one kept. */
+  responseCache: { maxBytes: number; maxAnswerBytes: number };
   idempotencyTtlSeconds: number;
   idempotencyMaxEntries: number;
   maxBodyBytes: number;
@@ -249,6 +251,10 @@ export function loadConfig(env: Env = process.env): Config {
     cacheStaleMaxSeconds: integer(env, 'CACHE_STALE_MAX_S', 3600, 0),
     cacheMaxEntries: integer(env, 'CACHE_MAX_ENTRIES', 10000, 1),
     cacheMaxBytes: integer(env, 'CACHE_MAX_BYTES', 64 * 1024 * 1024, 1024),
+    responseCache: {
+      maxBytes: integer(env, 'RESPONSE_CACHE_MAX_BYTES', 64 * 1024 * 1024, 0),
+      maxAnswerBytes: integer(env, 'RESPONSE_CACHE_MAX_ANSWER_BYTES', 1024 * 1024, 0),
+    },
     idempotencyTtlSeconds: integer(env, 'IDEMPOTENCY_TTL_S', 86400, 1),
     idempotencyMaxEntries: integer(env, 'IDEMPOTENCY_MAX_ENTRIES', 100000, 1),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100 * 1024, 1024),

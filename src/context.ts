@@ -97,7 +97,9 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     pollLoops: () => hub.loops,
     pollRoles: () => hub.roles,
     circuitOpen: () => client.guard.circuitOpen,
+    responseCacheBytes: () => responseCache.bytes,
   });
+  const responseCache = createResponseCache({ ...config.responseCache, onEvict: (reason) => metrics.responseCacheEvictions.inc({ reason }) });
   const health = new SupplierHealth(client, logger, config.readyProbeMs);
   return {
     config,
@@ -123,7 +125,7 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     onUnrecorded: (error) => logger.error({ err: error }, 'a placement ran but its outcome could not be recorded'),
     keyVerdicts: new KeyVerdicts(client),
     sharedLimits,
-    responseCache: createResponseCache(),
+    responseCache,
     tenantRate: tenantRate(config.rateLimit, sharedLimits),
   };
 }

@@ -38,12 +38,53 @@ const acceptsGzip = (header: string | null) =>
     return (coding === 'gzip' || coding === 'x-gzip') && (q === undefined || Number(q) > 0);
   });
 
+/**
+ * What the page runs once the bundle is loaded, served as a file of its own so that the page has
+ * no inline script and its Content-Security-Policy allows scripts from the gateway only. Its
+ * settings come from a JSON data block, which is never executed.
+ */
+const START = `const settings = JSON.parse(document.getElementById('graphiql-settings').textContent);
+self.MonacoEnvironment = {
+  globalAPI: false,
+  getWorkerUrl: (_moduleId, label) => new URL(settings.workers[label] ?? settings.workers.editorWorkerService, location.href).href,
+};
+YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), settings.options);
+`;
+
+/**
+ * What the page may do: scripts, workers and connections to the gateway only (WebSocket included),
+ * the inline styles and data: images and fonts the editor makes, no plugins, no framing by
+ * any other site, and no form posted anywhere.
+ */
+const PAGE_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "worker-src 'self'",
+  "connect-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Headers for the page: its policy, no framing (for browsers without frame-ancestors), no sniffing, no referrer. */
+const PAGE_HEADERS = {
+  'content-security-policy': PAGE_POLICY,
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+} as const;
+
 let loading: Promise<Assets> | undefined;
 
 function loadAssets(): Promise<Assets> {
   loading ??= import('@graphql-yoga/render-graphiql/graphiql').then((bundle) => {
     const script = 'text/javascript; charset=utf-8';
     const files = new Map<string, Asset>([
+      ['start.js', { body: Buffer.from(START), type: script }],
       ['yoga-graphiql.js', { body: Buffer.from(bundle.js), type: script }],
       ['graphiql.css', { body: Buffer.from(bundle.css), type: 'text/css; charset=utf-8' }],
       [WORKERS.editorWorkerService, { body: Buffer.from(bundle.editorWorkerService), type: script }],
@@ -84,23 +125,21 @@ export async function renderGraphiQL(options: GraphiQLOptions): Promise<string> 
   <body id="body" class="no-focus-outline">
     <noscript>GraphiQL needs JavaScript.</noscript>
     <div id="root"></div>
-    <script>
-      const workers = ${scriptJson(workers)};
-      self.MonacoEnvironment = {
-        globalAPI: false,
-        getWorkerUrl: (_moduleId, label) => new URL(workers[label] ?? workers.editorWorkerService, location.href).href,
-      };
-    </script>
+    <script type="application/json" id="graphiql-settings">${scriptJson({ workers, options })}</script>
     <script src="${base}yoga-graphiql.js"></script>
-    <script>YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), ${scriptJson(options)});</script>
+    <script src="${base}start.js"></script>
   </body>
 </html>
 `;
 }
 
-/** Serves GET /graphiql/<hash>/<file>; anything else passes through to Yoga. */
+/** Serves GET /graphiql/<hash>/<file>, and gives the page its security headers; anything else passes through to Yoga. */
 export function useGraphiQLAssets(): Plugin {
   return {
+    onResponse({ response }) {
+      if (!response.headers.get('content-type')?.startsWith('text/html')) return;
+      for (const [name, value] of Object.entries(PAGE_HEADERS)) response.headers.set(name, value);
+    },
     async onRequest({ request, url, endResponse, fetchAPI }) {
       const match = ASSET_PATH.exec(url.pathname);
       if (!match || (request.method !== 'GET' && request.method !== 'HEAD')) return;
@@ -114,6 +153,7 @@ export function useGraphiQLAssets(): Plugin {
         'content-type': asset.type,
         'cache-control': 'public, max-age=31536000, immutable',
         vary: 'accept-encoding',
+        'x-content-type-options': 'nosniff',
       };
       let body = asset.body;
       if (acceptsGzip(request.headers.get('accept-encoding'))) {

@@ -15,6 +15,7 @@ export interface Observed {
   pollLoops(): number;
   pollRoles(): { leading: number; local: number };
   circuitOpen(): boolean;
+  responseCacheBytes(): number;
 }
 
 export class Metrics {
@@ -49,6 +50,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly responseCacheEvictions = new Counter({
+    name: 'hstock_response_cache_evictions_total',
+    help: 'Whole answers that left the response cache, or were never kept, by reason (space, too_large, expired, invalidated)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   /** One whole-answer cache result, on either path (response-cache.ts). */
   readonly countCacheAnswer = (path: 'http' | 'graphql', result: string) => this.responseCache.inc({ path, result });
 
@@ -72,6 +80,7 @@ export class Metrics {
     gauge('hstock_poll_loops', 'Running poll loops (one per watched order)', observed.pollLoops);
     gauge('hstock_poll_loops_leading', 'Poll loops this instance polls for every instance (REDIS_URL set)', () => observed.pollRoles().leading);
     gauge('hstock_poll_loops_local', 'Poll loops polling by themselves because Redis is away', () => observed.pollRoles().local);
+    gauge('hstock_response_cache_bytes', 'What the kept whole answers count for against RESPONSE_CACHE_MAX_BYTES', observed.responseCacheBytes);
     gauge('hstock_circuit_open', '1 while the circuit to the supplier is open', () => (observed.circuitOpen() ? 1 : 0));
     collectDefaultMetrics({ register: this.registry });
   }

@@ -6,9 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Cache, createInMemoryCache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
-import { getOperationAST } from 'graphql';
+import { type Cache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
+import { type ExecutionResult, getOperationAST, parse } from 'graphql';
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 import { type Authenticator, type Identity, PREFLIGHT_HEADERS } from './auth.ts';
 import type { CacheTtls } from './config.ts';
 import { type PersistedDocuments, documentIdOf, documentOfOperation } from './persisted-documents.ts';
@@ -16,7 +17,7 @@ import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
 
 export type { Cache };
 
-/** Answers kept at most; the least recently used go first. */
+/** Answers kept at most, whatever their size; the least recently used go first. */
 const MAX_ANSWERS = 10_000;
 
 /** Everything that is the caller's own or live: a query selecting any of it is answered afresh. */
@@ -36,8 +37,90 @@ const NEVER: Record<string, number> = Object.fromEntries(
   ].map((coordinate) => [coordinate, 0]),
 );
 
-export function createResponseCache(): Cache {
-  return createInMemoryCache({ max: MAX_ANSWERS });
+/** Why an answer left the cache, or never entered it: `hstock_response_cache_evictions_total`'s `reason`. */
+export type EvictionReason = 'space' | 'too_large' | 'expired' | 'invalidated';
+
+export interface ResponseCacheBounds {
+  /** All answers together, each counted as its JSON text twice (the text sent, and the data it was made from). */
+  maxBytes: number;
+  /** An answer larger than this is sent and never kept. */
+  maxAnswerBytes: number;
+  onEvict?: (reason: EvictionReason) => void;
+}
+
+export interface ResponseCache extends Cache {
+  /** What the kept answers count for against maxBytes. */
+  readonly bytes: number;
+}
+
+/** Answers refused for their size, by their data: counted `not_stored`, whatever the plugin believes. */
+const refused = new WeakSet<object>();
+
+/**
+ * Whole answers bounded in bytes, not only in count: one answer can be a megabyte, and a count alone
+ * let a caller fill the process with 400 of them. Entities index the answers that show them, so an
+ * order can drop the answers with the stock it changed (as the plugin's in-memory cache does).
+ */
+export function createResponseCache(bounds: ResponseCacheBounds): ResponseCache {
+  const onEvict = bounds.onEvict ?? (() => {});
+  const byEntity = new Map<string, Set<string>>();
+  const entitiesOf = new Map<string, string[]>();
+  const unindex = (key: string) => {
+    for (const entity of entitiesOf.get(key) ?? []) {
+      const keys = byEntity.get(entity);
+      keys?.delete(key);
+      if (keys?.size === 0) byEntity.delete(entity);
+    }
+    entitiesOf.delete(key);
+  };
+  let invalidating = false;
+  const answers = new LRUCache<string, ExecutionResult>({
+    max: MAX_ANSWERS,
+    maxSize: bounds.maxBytes,
+    noDisposeOnSet: true,
+    dispose: (_answer, key, reason) => {
+      unindex(key);
+      if (reason === 'evict') onEvict('space');
+      else if (reason === 'expire') onEvict('expired');
+      else if (reason === 'delete' && invalidating) onEvict('invalidated');
+    },
+  });
+  return {
+    get bytes() {
+      return answers.calculatedSize;
+    },
+    get: (key) => answers.get(key) ?? null,
+    set(key, answer, entities, ttl) {
+      const data = answer.data;
+      if (!data) return;
+      // Serialised now, once: the size is known before anything is kept, and a hit sends this text.
+      const text = textOf(data, { data });
+      const size = 2 * Buffer.byteLength(text) + key.length;
+      if (size > bounds.maxAnswerBytes || size > bounds.maxBytes) {
+        refused.add(data);
+        onEvict('too_large');
+        return;
+      }
+      answers.set(key, answer, { ttl: Number.isFinite(ttl) ? ttl : undefined, size });
+      const ids = [...entities].flatMap(({ typename, id }) => (id === undefined ? [typename] : [typename, `${typename}:${id}`]));
+      entitiesOf.set(key, ids);
+      for (const id of ids) {
+        let keys = byEntity.get(id);
+        if (!keys) byEntity.set(id, (keys = new Set()));
+        keys.add(key);
+      }
+    },
+    invalidate(entities) {
+      invalidating = true;
+      try {
+        for (const { typename, id } of entities) {
+          for (const key of [...(byEntity.get(id === undefined ? typename : `${typename}:${id}`) ?? [])]) answers.delete(key);
+        }
+      } finally {
+        invalidating = false;
+      }
+    },
+  };
 }
 
 /**
@@ -65,10 +148,40 @@ const SERVED = Symbol.for('servedFromResponseCache');
 
 const sessionOf = (identity: Identity) => (identity.ok ? `${identity.tenant}:${identity.caller}` : null);
 
-/** The key of a kept answer, also its ETag: node:crypto's hash, in the request's own turn. */
+/** Parsing for the key stops where the operation limits refuse a document (OPERATION_LIMITS.tokens in plugins.ts). */
+const MAX_TOKENS = 5000;
+
+/** Documents whose declared variables are known, by text; catalogue pages use a handful. */
+const declared = new LRUCache<string, { names: ReadonlySet<string> | null }>({ max: 1000 });
+
+/** The names an operation declares; null when GraphQL would refuse the document anyway. */
+function declaredVariables(documentString: string, operationName: string | null | undefined): ReadonlySet<string> | null {
+  const cacheKey = `${operationName ?? ''}\u0000${documentString}`;
+  let entry = declared.get(cacheKey);
+  if (!entry) {
+    let names: ReadonlySet<string> | null = null;
+    try {
+      const operation = getOperationAST(parse(documentString, { noLocation: true, maxTokens: MAX_TOKENS }), operationName);
+      if (operation) names = new Set((operation.variableDefinitions ?? []).map((definition) => definition.variable.name.value));
+    } catch {
+      // Not a document: it is never answered from the cache, nor kept.
+    }
+    declared.set(cacheKey, (entry = { names }));
+  }
+  return entry.names;
+}
+
+/**
+ * The key of a kept answer, also its ETag: node:crypto's hash, in the request's own turn. Only the
+ * variables the operation declares are part of it: GraphQL ignores the others, and one that changed
+ * at each request made each a new entry of the same answer.
+ */
 function answerKey(sessionId: string | null | undefined, operationName: string | null | undefined, documentString: string, variables: unknown): string {
+  const names = declaredVariables(documentString, operationName);
+  const used =
+    names && typeof variables === 'object' && variables !== null ? Object.fromEntries(Object.entries(variables).filter(([name]) => names.has(name))) : (variables ?? {});
   return createHash('sha256')
-    .update(`${sessionId ?? ''}\u0000${operationName ?? ''}\u0000${documentString}\u0000${JSON.stringify(variables ?? {})}`)
+    .update(`${sessionId ?? ''}\u0000${operationName ?? ''}\u0000${documentString}\u0000${JSON.stringify(used)}`)
     .digest('base64url');
 }
 
@@ -79,6 +192,12 @@ function textOf(data: object, answer: unknown): string {
   if (text === undefined) texts.set(data, (text = JSON.stringify(answer)));
   return text;
 }
+
+/**
+ * Every answer depends on the credentials that asked: a shared cache (a CDN, a proxy) must never
+ * give one caller's answer to another, and a browser revalidates its copy (ETag) before using it.
+ */
+const PRIVATE_ANSWER = { 'cache-control': 'private, no-cache', vary: 'Authorization, X-Api-Key' } as const;
 
 /** Whether the client takes a plain JSON answer (not only a stream or a page). */
 const acceptsJson = (accept: string | undefined) =>
@@ -198,6 +317,7 @@ export function answerFromCache(
     if (!kept?.data || (await take(identity.tenant)) > 0) return false;
     const lastModified = (kept.extensions as { http?: { headers?: Record<string, string> } } | undefined)?.http?.headers?.['Last-Modified'];
     const headers: Record<string, string> = {
+      ...PRIVATE_ANSWER,
       etag: key,
       [REQUEST_ID_HEADER]: requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined),
       ...(lastModified ? { 'last-modified': lastModified } : {}),
@@ -233,7 +353,7 @@ export function useCatalogueResponseCache(seconds: CacheTtls, auth: Authenticato
     if (request) outcomes.set(request, outcome);
     count('graphql', outcome);
   };
-  const kept = useResponseCache({
+  const kept: Plugin = useResponseCache({
     cache,
     // The longest catalogue TTL; every type read lowers it to its own.
     ttl: Math.max(seconds.categories, seconds.services, seconds.smsCountries, seconds.smsProjects, seconds.inventory) * 1000,
@@ -262,27 +382,42 @@ export function useCatalogueResponseCache(seconds: CacheTtls, auth: Authenticato
     // Inventory is known by its service: an order invalidates the answers that show that stock.
     idFields: ['id', 'serviceId'],
   });
+  // The plugin's own 304 answers any ETag in the cache, whoever asks, before the caller's key and
+  // limits are looked at; the one below answers only the caller's own entry, after them.
+  delete kept.onRequest;
   return {
     onPluginInit: ({ addPlugin }) => addPlugin(kept),
     onExecute: ({ args }) => {
       const request = (args.contextValue as { request?: Request }).request;
       if (!usable(request) && getOperationAST(args.document, args.operationName)?.operation === 'query') record(request, 'bypass');
     },
-    onResultProcess: ({ request, result, setResult }) => {
+    onResultProcess: ({ request, result, setResult, resultProcessor, setResultProcessor }) => {
       if (Array.isArray(result) || isAsyncIterable(result) || result.extensions?.responseCache === undefined) return;
-      const { responseCache, ...extensions } = result.extensions as { responseCache: CacheMetadata };
+      const { responseCache, ...extensions } = result.extensions as { responseCache: CacheMetadata; http?: { headers?: Record<string, string> } };
       const answer = { ...result, extensions: Object.keys(extensions).length > 0 ? extensions : undefined };
       if (responseCache.hit) {
+        // The ETag of a kept answer is its key, which names the caller: a match is the caller's own copy.
+        const { ETag: etag, 'Last-Modified': lastModified } = extensions.http?.headers ?? {};
+        if (etag && resultProcessor && request.headers.get('if-none-match') === etag) {
+          record(request, 'not_modified');
+          const headers = { ...PRIVATE_ANSWER, etag, ...(lastModified ? { 'last-modified': lastModified } : {}) };
+          return setResultProcessor((_result, fetchAPI) => new fetchAPI.Response(null, { status: 304, headers }), 'application/json');
+        }
         record(request, 'hit');
         const data = result.data;
         if (SERVED in result && data) return setResult({ ...answer, stringify: (sent: unknown) => textOf(data, sent) });
       } else if (responseCache.didCache !== undefined) {
-        record(request, responseCache.didCache ? 'miss' : 'not_stored');
+        record(request, responseCache.didCache && !(result.data && refused.has(result.data)) ? 'miss' : 'not_stored');
       }
       setResult(answer); // a mutation's invalidated entities are not the client's either
     },
-    onResponse: ({ request, response }) => {
-      if (response.status === 304 && usable(request)) record(request, 'not_modified');
+    onResponse: ({ response }) => {
+      const type = response.headers.get('content-type') ?? '';
+      if (!/json/.test(type)) return; // pages, assets and streams say their own; a 304 above has them
+      for (const [name, value] of Object.entries(PRIVATE_ANSWER)) {
+        if (name === 'vary') response.headers.append(name, value);
+        else response.headers.set(name, value);
+      }
     },
   };
 }

@@ -53,6 +53,10 @@ export async function openBrowser(allowed: string[]): Promise<Browser> {
     if (!allowed.some((origin) => url.startsWith(origin)) && !/^(data|blob):/.test(url)) outside.push(url);
   });
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  // What the page's Content-Security-Policy blocked is no exception, only a console error.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && message.text().includes('Content Security Policy')) pageErrors.push(message.text());
+  });
   return {
     context,
     page,

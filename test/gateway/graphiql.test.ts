@@ -12,6 +12,10 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
+/** What the page hands to its start script: the workers' paths and GraphiQL's options. */
+const settingsOf = (html: string) =>
+  JSON.parse(/<script type="application\/json" id="graphiql-settings">(.*?)<\/script>/.exec(html)![1]!) as { workers: Record<string, string>; options: Record<string, string> };
+
 const assetUrls = () => [...page.matchAll(/(?:href|src)="([^"]+)"/g)].map((match) => new URL(match[1]!, h.url));
 
 describe('GraphiQL page', () => {
@@ -19,12 +23,31 @@ describe('GraphiQL page', () => {
     expect(page).toContain('<title>HstockPlus gateway</title>');
     expect(page).toContain('"subscriptionsProtocol":"WS"');
     // Only the tour's example link names another origin, as text in the editor; nothing is loaded from one.
-    expect(page.replace(/renderYogaGraphiQL\(.*\);/, '')).not.toMatch(/https?:\/\//);
+    expect(page.replace(/<script type="application\/json".*?<\/script>/, '')).not.toMatch(/https?:\/\//);
     expect(assetUrls().map((url) => url.pathname.replace(/[0-9a-f]{12}/, 'HASH'))).toEqual([
       '/graphiql/HASH/favicon.ico',
       '/graphiql/HASH/graphiql.css',
       '/graphiql/HASH/yoga-graphiql.js',
+      '/graphiql/HASH/start.js',
     ]);
+  });
+
+  it('cannot be framed by another site, runs no inline script and no script from elsewhere (any site could frame it)', async () => {
+    const response = await fetch(h.url, { headers: { accept: 'text/html' } });
+    const policy = response.headers.get('content-security-policy') ?? '';
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).toContain("script-src 'self'");
+    expect(policy.split('; ').find((directive) => directive.startsWith('script-src'))).toBe("script-src 'self'");
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    // Every script element loads a file of the gateway's; the one without src is data, never run.
+    const scripts = [...page.matchAll(/<script([^>]*)>/g)].map((match) => match[1]!);
+    expect(scripts.filter((attributes) => !attributes.includes('src='))).toEqual([' type="application/json" id="graphiql-settings"']);
+    for (const url of assetUrls()) {
+      const asset = await request(url);
+      expect(asset.headers['x-content-type-options']).toBe('nosniff');
+      await asset.body.dump();
+    }
   });
 
   it('serves each asset with immutable caching, gzipped when asked', async () => {
@@ -61,7 +84,7 @@ describe('GraphiQL page', () => {
   });
 
   it('serves the Monaco workers the page names, and 404 for another version or file', async () => {
-    const workers = JSON.parse(/const workers = (\{.*\});/.exec(page)![1]!) as Record<string, string>;
+    const { workers } = settingsOf(page);
     expect(Object.keys(workers).sort()).toEqual(['editorWorkerService', 'graphql', 'json']);
     for (const path of Object.values(workers)) {
       const response = await request(new URL(path, h.url));
@@ -84,7 +107,7 @@ describe('GraphiQL tour', () => {
     const gateway = await startHarness(config);
     try {
       const html = await (await fetch(gateway.url, { headers: { accept: 'text/html' } })).text();
-      return JSON.parse(/renderYogaGraphiQL\([^,]+, (\{.*\})\);<\/script>/.exec(html)![1]!) as Record<string, string>;
+      return settingsOf(html).options;
     } finally {
       await gateway.close();
     }

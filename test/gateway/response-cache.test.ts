@@ -8,7 +8,7 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BalanceDocument, OrderDocument, ServicesPageDocument } from '../generated/graphql.ts';
 import { createLogger } from '../../src/logger.ts';
-import { DEMO_KEY, type Harness, RESELLER_KEY, codes, startHarness } from '../harness.ts';
+import { DEMO_KEY, EMPTY_KEY, type Harness, RESELLER_KEY, codes, startHarness } from '../harness.ts';
 
 const page = JSON.stringify({ query: print(ServicesPageDocument), variables: { first: 3, category: 'Instagram' } });
 
@@ -184,5 +184,97 @@ describe('response cache in server-key mode', () => {
     expect((await h.request(OrderDocument, { id }, { key: 'a-1' })).data!.order).toMatchObject({ id });
     expect((await h.request(OrderDocument, { id }, { key: 'a-1' })).data!.order).toMatchObject({ id });
     expect(codes(await h.request(OrderDocument, { id }, { key: 'b-2' }))).toEqual(['NOT_FOUND']);
+  });
+});
+
+describe('response cache bounds', () => {
+  let h: Harness;
+  // An answer counts twice its JSON text (the text sent and the data it was made from).
+  const limit = { maxBytes: 256 * 1024, maxAnswerBytes: 16 * 1024 };
+  beforeAll(async () => {
+    h = await startHarness({ config: { responseCache: limit } });
+  });
+  afterAll(() => h.close());
+
+  const evictions = async (reason: string) => {
+    const text = await (await fetch(new URL('/metrics', h.url))).text();
+    return Number(new RegExp(`^hstock_response_cache_evictions_total\\{reason="${reason}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  };
+
+  it('keeps one answer for a document whatever undeclared variables come with it (each was a new entry)', async () => {
+    const query = print(ServicesPageDocument);
+    const etags = [];
+    for (let n = 0; n < 5; n += 1) {
+      const response = await post(h, JSON.stringify({ query, variables: { first: 2, category: 'Telegram', unused: n } }), DEMO_KEY);
+      etags.push(response.headers.get('etag'));
+    }
+    expect(new Set(etags).size).toBe(1);
+    // A declared variable still tells answers apart.
+    const other = await post(h, JSON.stringify({ query, variables: { first: 3, category: 'Telegram' } }), DEMO_KEY);
+    expect(other.headers.get('etag')).not.toBe(etags[0]);
+  });
+
+  it('never keeps an answer above RESPONSE_CACHE_MAX_ANSWER_BYTES (100 aliases of smsProjects were kept, 1.4 MB each)', async () => {
+    const query = `{ ${Array.from({ length: 100 }, (_, n) => `a${n}: smsProjects { id name countryCode countryName }`).join(' ')} }`;
+    const tooLarge = await evictions('too_large');
+    const first = await post(h, JSON.stringify({ query }), DEMO_KEY);
+    const size = (await first.text()).length;
+    expect(2 * size).toBeGreaterThan(limit.maxAnswerBytes);
+    expect(await evictions('too_large')).toBe(tooLarge + 1);
+    const again = await post(h, JSON.stringify({ query }), DEMO_KEY, { origin: 'https://shop.example' });
+    await again.text();
+    expect(await evictions('too_large')).toBe(tooLarge + 2);
+  });
+
+  it('holds at most RESPONSE_CACHE_MAX_BYTES, the least recently used answers going first, counted in /metrics', async () => {
+    const query = print(ServicesPageDocument);
+    for (let first = 1; first <= 60; first += 1) await (await post(h, JSON.stringify({ query, variables: { first } }), DEMO_KEY)).text();
+    const metrics = await (await fetch(new URL('/metrics', h.url))).text();
+    const bytes = Number(/^hstock_response_cache_bytes (\d+)$/m.exec(metrics)?.[1]);
+    expect(bytes).toBeGreaterThan(limit.maxBytes / 2);
+    expect(bytes).toBeLessThanOrEqual(limit.maxBytes);
+    expect(await evictions('space')).toBeGreaterThan(0);
+  });
+});
+
+describe('response cache revalidation and HTTP caches', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ config: { rateLimit: { perSecond: 0.001, burst: 8 } } });
+  });
+  afterAll(() => h.close());
+
+  const browser = { origin: 'https://shop.example' };
+
+  it("answers 304 only to the caller whose entry the ETag names, never to another tenant or a made-up key (every ETag in the cache earned one)", async () => {
+    const body = JSON.stringify({ query: print(ServicesPageDocument), variables: { first: 2, category: 'Facebook' } });
+    await post(h, body, DEMO_KEY);
+    const etag = (await post(h, body, DEMO_KEY)).headers.get('etag')!;
+    expect((await post(h, body, DEMO_KEY, { ...browser, 'if-none-match': etag })).status).toBe(304);
+    const other = await post(h, body, RESELLER_KEY, { ...browser, 'if-none-match': etag });
+    expect(other.status).toBe(200);
+    expect(((await other.json()) as { data?: unknown }).data).toBeDefined();
+    const madeUp = await post(h, body, 'made-up-key', { ...browser, 'if-none-match': etag });
+    expect(madeUp.status).not.toBe(304);
+  });
+
+  it('counts a 304 against the tenant rate like any other answer', async () => {
+    const body = JSON.stringify({ query: print(ServicesPageDocument), variables: { first: 2, category: 'Twitter' } });
+    const etag = (await post(h, body, EMPTY_KEY)).headers.get('etag')!;
+    const statuses = [];
+    for (let n = 0; n < 10; n += 1) statuses.push((await post(h, body, EMPTY_KEY, { ...browser, 'if-none-match': etag })).status);
+    expect(statuses.slice(0, 7)).toEqual(Array(7).fill(304));
+    expect(statuses.slice(7)).toEqual(Array(3).fill(429));
+  });
+
+  it('marks every answer private to its credentials, on both paths, so no shared cache gives it to another caller', async () => {
+    const url = `${h.url}?${new URLSearchParams({ query: print(ServicesPageDocument), variables: JSON.stringify({ first: 1, category: 'Spotify' }) })}`;
+    const get = (headers: Record<string, string> = {}) => fetch(url, { headers: { authorization: `Bearer ${RESELLER_KEY}`, ...headers } });
+    for (const response of [await get(), await get(), await get(browser)]) {
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).toBe('private, no-cache');
+      expect(response.headers.get('vary')).toMatch(/Authorization, X-Api-Key/);
+      await response.text();
+    }
   });
 });
