@@ -5,7 +5,7 @@ import { LruReadCache } from './datasources/cache.ts';
 import { HstockClient } from './datasources/hstock-client.ts';
 import { Loaders } from './datasources/loaders.ts';
 import { Reservations } from './datasources/reservations.ts';
-import { RedisSharedCache } from './datasources/shared-cache.ts';
+import { RedisSharedCache, listen } from './datasources/shared-cache.ts';
 import { Supplier, type SupplierDeps } from './datasources/supplier.ts';
 import { InFlight } from './drain.ts';
 import { SupplierHealth } from './health.ts';
@@ -99,7 +99,14 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     circuitOpen: () => client.guard.circuitOpen,
     responseCacheBytes: () => responseCache.bytes,
   });
-  const responseCache = createResponseCache({ ...config.responseCache, onEvict: (reason) => metrics.responseCacheEvictions.inc({ reason }) });
+  const responseCache = createResponseCache({
+    ...config.responseCache,
+    onEvict: (reason) => metrics.responseCacheEvictions.inc({ reason }),
+    peers: redis && {
+      publish: (message) => redis.publish('response-cache:invalidated', message),
+      listen: (listener) => listen(redis, 'response-cache:invalidated', listener),
+    },
+  });
   const health = new SupplierHealth(client, logger, config.readyProbeMs);
   return {
     config,

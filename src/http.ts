@@ -3,12 +3,13 @@
  * before Yoga (and on METRICS_PORT when set), and draining.
  */
 import { once } from 'node:events';
-import { type RequestListener, type Server, createServer } from 'node:http';
+import { type IncomingMessage, type RequestListener, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatewayServices } from './context.ts';
 import { trackConnections } from './drain.ts';
 import { operationalRoutes } from './health.ts';
 import type { Logger } from './logger.ts';
+import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
 import { answerFromCache } from './response-cache.ts';
 
 /**
@@ -23,6 +24,30 @@ function createHttpServer(config: { httpHeadersTimeoutMs: number; httpRequestTim
   });
 }
 
+/** How long the rest of a refused body is read and thrown away, so that its client reads the 413. */
+const LINGER_MS = 3000;
+
+/**
+ * A body announced over the limit is answered 413 before a byte of it is read. Closing the socket
+ * at once while the client is still sending resets it, and the client may never read the answer;
+ * as nginx's lingering close does, the answer is written whole, the rest of the body is read and
+ * thrown away, and the response (with its Connection: close) ends when the body has, or after
+ * LINGER_MS at the latest.
+ */
+function refuseAnnouncedBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, log: (fields: Record<string, unknown>) => void): void {
+  const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
+  const body = JSON.stringify({ errors: [{ message: `Request body over ${maxBytes} bytes.`, extensions: { code: 'BAD_USER_INPUT' } }] });
+  res.writeHead(413, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close', [REQUEST_ID_HEADER]: requestId });
+  res.write(body);
+  const end = () => {
+    clearTimeout(deadline);
+    if (!res.writableEnded) res.end();
+  };
+  const deadline = setTimeout(end, LINGER_MS);
+  req.once('end', end).once('error', end).once('close', end).resume();
+  log({ requestId, method: req.method, path: req.url?.split('?')[0], status: 413, durationMs: 0, supplierCalls: 0 });
+}
+
 export function createHttp(services: GatewayServices, yoga: RequestListener, logger: Logger) {
   const { config, health, state } = services;
   const kept = answerFromCache(services.auth, services.responseCache, services.tenantRate, (fields) => logger.info(fields, 'request'), {
@@ -31,7 +56,9 @@ export function createHttp(services: GatewayServices, yoga: RequestListener, log
     only: config.persistedDocumentsOnly,
   }, services.metrics.countCacheAnswer);
   const handler: RequestListener = (req, res) =>
-    void kept(req, res)
+    Number(req.headers['content-length']) > config.maxBodyBytes
+      ? refuseAnnouncedBody(req, res, config.maxBodyBytes, (fields) => logger.info(fields, 'request'))
+      : void kept(req, res)
       .then((answered) => answered || yoga(req, res))
       .catch((error: unknown) => {
         // Never an unhandled rejection: that would end the process for every caller.

@@ -46,6 +46,26 @@ export interface ResponseCacheBounds {
   /** An answer larger than this is sent and never kept. */
   maxAnswerBytes: number;
   onEvict?: (reason: EvictionReason) => void;
+  /** The other instances' caches (Redis pub/sub): told of each invalidation here, telling this one of theirs. */
+  peers?: Peers;
+}
+
+/** One message per invalidation, to every instance; a lost one costs an answer its TTL, as before. */
+export interface Peers {
+  publish(message: string): Promise<unknown>;
+  listen(listener: (message: string) => void): void;
+}
+
+type Entity = { typename: string; id?: string | number };
+
+/** The entities of a peer's message, or none when it is not one. */
+function entitiesIn(message: string): Entity[] {
+  try {
+    const parsed = JSON.parse(message) as unknown;
+    return Array.isArray(parsed) ? parsed.filter((each): each is Entity => typeof each?.typename === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 export interface ResponseCache extends Cache {
@@ -85,6 +105,17 @@ export function createResponseCache(bounds: ResponseCacheBounds): ResponseCache 
       else if (reason === 'delete' && invalidating) onEvict('invalidated');
     },
   });
+  const invalidate = (entities: Iterable<Entity>) => {
+    invalidating = true;
+    try {
+      for (const { typename, id } of entities) {
+        for (const key of [...(byEntity.get(id === undefined ? typename : `${typename}:${id}`) ?? [])]) answers.delete(key);
+      }
+    } finally {
+      invalidating = false;
+    }
+  };
+  bounds.peers?.listen((message) => invalidate(entitiesIn(message)));
   return {
     get bytes() {
       return answers.calculatedSize;
@@ -111,14 +142,10 @@ export function createResponseCache(bounds: ResponseCacheBounds): ResponseCache 
       }
     },
     invalidate(entities) {
-      invalidating = true;
-      try {
-        for (const { typename, id } of entities) {
-          for (const key of [...(byEntity.get(id === undefined ? typename : `${typename}:${id}`) ?? [])]) answers.delete(key);
-        }
-      } finally {
-        invalidating = false;
-      }
+      const all = [...entities];
+      invalidate(all);
+      // Another instance may hold answers showing the same stock: it drops them too.
+      void bounds.peers?.publish(JSON.stringify(all)).catch(() => undefined);
     },
   };
 }

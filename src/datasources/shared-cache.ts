@@ -30,6 +30,16 @@ export interface SharedCache {
 /** KEYS: the lock. ARGV: the instance. Deletes the lock only if the instance still holds it. */
 const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
+/**
+ * Subscribes to a channel for the life of the connection. With Redis away at start, it subscribes
+ * when Redis comes back; node-redis keeps a subscription across later reconnects.
+ */
+export function listen(redis: RedisConnection, channel: string, listener: (message: string) => void): void {
+  const subscribe = () => redis.subscribe(channel, listener).then(() => stop());
+  const stop = redis.onReconnect(() => void subscribe().catch(() => undefined));
+  void subscribe().catch(() => undefined);
+}
+
 /** How often an instance waiting for another's load looks for its entry. */
 const WAIT_STEP_MS = 20;
 
@@ -67,15 +77,9 @@ export class RedisSharedCache implements SharedCache {
     this.#listeners.add(listener);
     if (this.#subscribed) return;
     this.#subscribed = true;
-    const subscribe = () =>
-      this.redis
-        .subscribe('cache:deleted', (key) => {
-          for (const each of this.#listeners) each(key);
-        })
-        .then(() => stop());
-    // Redis away at start: subscribed when it comes back (node-redis keeps subscriptions across reconnects).
-    const stop = this.redis.onReconnect(() => void subscribe().catch(() => undefined));
-    void subscribe().catch(() => undefined);
+    listen(this.redis, 'cache:deleted', (key) => {
+      for (const each of this.#listeners) each(key);
+    });
   }
 
   async loading(key: string): Promise<boolean> {

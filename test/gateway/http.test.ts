@@ -1,7 +1,9 @@
 /**
  * HTTP policy of the gateway: the request body limit, however the body is sent, and request ids.
  */
+import { once } from 'node:events';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../harness.ts';
 
@@ -88,6 +90,32 @@ describe('request body limit', () => {
     expect(response.status).toBe(413);
     expect(response.headers.connection).toBe('close');
     expect(response.sent).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it('lets a client that sends its announced body after a pause read the 413 before the socket closes (it met a reset)', async () => {
+    const { port } = new URL(h.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    let answer = '';
+    const errors: string[] = [];
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.on('error', (error: NodeJS.ErrnoException) => errors.push(error.code ?? error.message));
+    const ended = once(socket, 'end');
+    const total = 600 * 1024;
+    socket.write(`POST /graphql HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\ncontent-length: ${total}\r\n\r\n`);
+    // The gateway answers on the headers; the client only starts its body a moment later.
+    await expect.poll(() => answer).toContain('\r\n\r\n{');
+    for (let sent = 0; sent < total; sent += 16 * 1024) {
+      if (!socket.write(Buffer.alloc(Math.min(16 * 1024, total - sent), 'x'))) await once(socket, 'drain');
+    }
+    await ended;
+    expect(errors).toEqual([]);
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
+      errors: [{ message: `Request body over ${LIMIT} bytes.`, extensions: { code: 'BAD_USER_INPUT' } }],
+    });
+    socket.destroy();
   });
 
   it('serves a chunked body within the limit', async () => {

@@ -6,9 +6,10 @@ import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BalanceDocument, OrderDocument, ServicesPageDocument } from '../generated/graphql.ts';
+import { AddOrderDocument, BalanceDocument, OrderDocument, ServiceInventoryDocument, ServicesPageDocument } from '../generated/graphql.ts';
 import { createLogger } from '../../src/logger.ts';
 import { DEMO_KEY, EMPTY_KEY, type Harness, RESELLER_KEY, codes, startHarness } from '../harness.ts';
+import { type RedisServer, redisPresent, startRedis } from '../redis.ts';
 
 const page = JSON.stringify({ query: print(ServicesPageDocument), variables: { first: 3, category: 'Instagram' } });
 
@@ -276,5 +277,34 @@ describe('response cache revalidation and HTTP caches', () => {
       expect(response.headers.get('vary')).toMatch(/Authorization, X-Api-Key/);
       await response.text();
     }
+  });
+});
+
+describe.skipIf(!redisPresent)('response cache across instances', () => {
+  let redis: RedisServer;
+  let a: Harness;
+  let b: Harness;
+  beforeAll(async () => {
+    redis = await startRedis();
+    // A stock figure lives a minute here, so only an invalidation can make it change sooner.
+    const config = { redisUrl: redis.url, cacheTtlSeconds: { categories: 300, services: 300, inventory: 60, smsCountries: 600, smsProjects: 300 } };
+    a = await startHarness({ config });
+    b = await startHarness({ config, upstream: a.sandbox });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await redis?.close();
+  });
+
+  it("drops another instance's kept answers showing a product's stock when an order changes it (they showed the old stock for the TTL)", async () => {
+    const { data } = await a.request(ServicesPageDocument, { first: 500 });
+    const product = data!.services.edges.map((edge) => edge.node).find((service) => service.entityType === 'PRODUCT' && service.stock > 1)!;
+    const stock = async () => (await b.request(ServiceInventoryDocument, { id: product.id })).data!.service!.inventory.stock;
+    const before = await stock();
+    expect(await stock()).toBe(before); // kept by b
+    const placed = await a.request(AddOrderDocument, { input: { serviceId: product.id, quantity: product.min } });
+    expect(placed.errors).toBeUndefined();
+    await expect.poll(stock).toBe(before - product.min);
   });
 });
