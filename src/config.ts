@@ -25,6 +25,14 @@ export interface SandboxConfig {
   seed: number;
 }
 
+/** OpenTelemetry traces, on when an OTLP endpoint is set. */
+export interface TracesConfig {
+  /** Where spans are sent: OTLP over HTTP, JSON encoded. */
+  url: string;
+  /** The `service.name` of every span. */
+  serviceName: string;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -57,6 +65,8 @@ export interface Config {
   /** Serve /metrics (on PORT, or on METRICS_PORT when set). */
   metrics: boolean;
   metricsPort: number | undefined;
+  /** Unset: no traces, and none of the OpenTelemetry SDK is loaded. */
+  traces: TracesConfig | undefined;
   /** Readiness probe of the supplier; 0: none (readiness from client calls alone). */
   readyProbeMs: number;
   /** Browser origins allowed by CORS; empty: any origin (credentials travel in headers, not cookies). */
@@ -123,14 +133,14 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   return fail(name, 'true or false', raw);
 }
 
-function httpUrl(env: Env, name: string): string | undefined {
+function httpUrl(env: Env, name: string, example = 'https://hstockplus.com/api/v2'): string | undefined {
   const raw = read(env, name);
   if (raw === undefined) return undefined;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    return fail(name, 'an http(s) URL such as https://hstockplus.com/api/v2', raw);
+    return fail(name, `an http(s) URL such as ${example}`, raw);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(name, 'an http(s) URL', raw);
   if (url.username || url.password) fail(name, 'a URL without credentials', '<redacted>', true);
@@ -148,6 +158,17 @@ function redisUrl(env: Env, name: string): string | undefined {
   }
   if (protocol !== 'redis:' && protocol !== 'rediss:') fail(name, 'a redis:// or rediss:// URL', '<redacted>', true);
   return raw;
+}
+
+/**
+ * The OTLP/HTTP traces URL as OpenTelemetry's SDKs work it out: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+ * as it is, or OTEL_EXPORTER_OTLP_ENDPOINT with `v1/traces` appended. Neither set: no traces.
+ */
+function traces(env: Env): TracesConfig | undefined {
+  const example = 'http://127.0.0.1:4318';
+  const endpoint = httpUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', example);
+  const url = httpUrl(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', `${example}/v1/traces`) ?? (endpoint && `${endpoint.replace(/\/?$/, '/')}v1/traces`);
+  return url ? { url, serviceName: read(env, 'OTEL_SERVICE_NAME') ?? 'hstock-gateway' } : undefined;
 }
 
 function persistedDocuments(env: Env, name: string): PersistedDocuments {
@@ -229,6 +250,7 @@ export function loadConfig(env: Env = process.env): Config {
     httpRequestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100),
     metrics: boolean(env, 'METRICS', true),
     metricsPort: read(env, 'METRICS_PORT') === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 0, PORT_MAX),
+    traces: traces(env),
     readyProbeMs: integer(env, 'READY_PROBE_MS', 5000, 0),
     corsOrigins: list(env, 'CORS_ORIGINS'),
     persistedDocuments: persistedDocuments(env, 'PERSISTED_DOCUMENTS'),

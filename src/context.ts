@@ -21,6 +21,7 @@ import { createRedisStore } from './state/redis.ts';
 import type { StateStore } from './state/store.ts';
 import { RedisCoordination } from './subscriptions/coordination.ts';
 import { PollHub } from './subscriptions/poll-hub.ts';
+import { Tracing } from './tracing.ts';
 
 /** What Node gives Yoga: the HTTP pair, or for graphql-ws the upgrade request and connection_init payload. */
 export type ServerContext = { req: IncomingMessage; res?: ServerResponse; connectionParams?: Record<string, unknown> };
@@ -45,6 +46,8 @@ export interface GatewayServices extends SupplierDeps {
   responseCache: Cache;
   /** A token from a tenant's request bucket: 0, or the ms until there is one. */
   tenantRate: (tenant: string) => Promise<number>;
+  /** OpenTelemetry traces, when an OTLP endpoint is configured. */
+  tracing?: Tracing;
 }
 
 /**
@@ -134,6 +137,7 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     sharedLimits,
     responseCache,
     tenantRate: tenantRate(config.rateLimit, sharedLimits),
+    tracing: config.traces && new Tracing(config.traces, logger),
   };
 }
 

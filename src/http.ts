@@ -11,6 +11,7 @@ import { operationalRoutes } from './health.ts';
 import type { Logger } from './logger.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
 import { answerFromCache } from './response-cache.ts';
+import { tracedRequests } from './tracing.ts';
 
 /**
  * Slow clients hold a socket only so long: for their headers, and for the whole request with its
@@ -72,7 +73,7 @@ export function createHttp(services: GatewayServices, yoga: RequestListener, log
   const metrics = config.metrics ? services.metrics : undefined;
   const separate = metrics && config.metricsPort !== undefined ? createHttpServer(config) : undefined;
   const operational = operationalRoutes(health, state, draining, separate ? undefined : metrics);
-  const gated = connections.gate(handler);
+  const gated = connections.gate(services.tracing ? tracedRequests(handler) : handler);
   server.on('request', (req, res) => operational(req, res) || gated(req, res));
   separate?.on('request', operationalRoutes(health, state, draining, metrics));
   return {

@@ -9,6 +9,7 @@ import { useRequestLimits } from './limits.ts';
 import { REQUEST_ID_HEADER, useRequestId } from './request-id.ts';
 import { cacheOutcomeOf, useCatalogueResponseCache } from './response-cache.ts';
 import { WrappedIterator } from './subscriptions/wrapped-iterator.ts';
+import { useTracing } from './tracing.ts';
 import { type ExecutionResult, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, getOperationAST } from 'graphql';
 import type { Context, GatewayServices } from './context.ts';
 import { GatewayError } from './datasources/errors.ts';
@@ -218,6 +219,7 @@ export function gatewayPlugins(services: GatewayServices, logger: Logger): Plugi
     useRequestLimits(services),
     useErrorLog(logger),
     accessLog.last,
+    ...(services.tracing ? [useTracing()] : []),
     useSubscriptionEvents(),
     ...(config.introspection ? [] : [useNoIntrospection()]),
     ...(config.metrics ? [services.metrics.graphqlPlugin()] : []),

@@ -46,6 +46,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
     metricsAddress: http.metricsAddress,
     graceMs,
     start: async () => {
+      await services.tracing?.start();
       const url = await http.listen();
       services.health.start();
       services.sharedLimits?.start();
@@ -66,6 +67,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
       services.health.stop();
       await services.sharedLimits?.stop();
       await Promise.all([services.client.close(), services.state.close()]);
+      await services.tracing?.shutdown();
     },
   };
 }

@@ -29,5 +29,6 @@ export function startupSummary(config: Config, url: string, sandbox: boolean) {
     url,
     graphiql: config.graphiql,
     metrics: config.metrics ? (config.metricsPort === undefined ? 'on PORT' : `on METRICS_PORT=${config.metricsPort}`) : 'off',
+    traces: config.traces ? new URL(config.traces.url).origin : 'off',
   };
 }

@@ -4,6 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
+import { supplierCallSpan } from '../tracing.ts';
 import { GatewayError, errorFromSupplier, upstreamUnavailable } from './errors.ts';
 import { type GuardPolicy, type SharedVerdicts, SupplierRateLimit, UpstreamGuard, retryAfterMs } from './upstream-guard.ts';
 import {
@@ -185,8 +186,9 @@ export class HstockClient {
     const deadline = AbortSignal.timeout(this.#options.timeoutMs);
     let attempts = 0;
     let outcome: CallOutcome = 'unavailable';
+    const span = supplierCallSpan(action);
     try {
-      const body = await this.guard.run(key, action, deadline, () => this.#attempts(key, action, params, deadline, started, () => (attempts += 1)));
+      const body = await this.guard.run(key, action, deadline, span.bind(() => this.#attempts(key, action, params, deadline, started, () => (attempts += 1))));
       outcome = 'ok';
       return body;
     } catch (error) {
@@ -195,6 +197,7 @@ export class HstockClient {
       }
       throw error;
     } finally {
+      span.end(attempts, outcome);
       this.#options.onCall?.({ action, outcome, attempts, durationMs: performance.now() - started });
     }
   }

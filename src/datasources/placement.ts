@@ -8,6 +8,7 @@ import type { InFlight } from '../drain.ts';
 import type { Metrics } from '../metrics.ts';
 import { type IdempotencyPolicy, idempotent, mayHavePlaced } from '../state/idempotency.ts';
 import type { Placement, StateStore } from '../state/store.ts';
+import { placementSpan } from '../tracing.ts';
 import { GatewayError, badInput } from './errors.ts';
 import type { Loaders } from './loaders.ts';
 import { estimateCharge, times } from './money.ts';
@@ -39,7 +40,7 @@ function once<T>(ctx: Spender, mutation: string, key: string | null | undefined,
   const { state, spends, idempotencyPolicy, onUnrecorded } = ctx.services;
   const { tenant, caller } = ctx.supplier.caller;
   const options = { store: state.idempotency, policy: idempotencyPolicy, onUnrecorded, onReplay: () => ctx.services.metrics.idempotentReplays.inc() };
-  return spends.track(idempotent(options, { tenant, caller, mutation, key }, input, work));
+  return spends.track(placementSpan(mutation, () => idempotent(options, { tenant, caller, mutation, key }, input, work)));
 }
 
 /** The spend, recorded; the estimate stays held while the balance may not show it. */

@@ -10,6 +10,7 @@
  * back. Without coordination every loop is local.
  */
 import { GatewayError, isGatewayError } from '../datasources/errors.ts';
+import { pollTickSpan } from '../tracing.ts';
 import { Channel } from './channel.ts';
 import type { Coordination, LoopEvent } from './coordination.ts';
 
@@ -286,7 +287,7 @@ export class PollHub {
     if (loop.role === 'local' && this.#coordination?.ready && !loop.leave) return this.#join(loop);
     let state: unknown;
     try {
-      state = await loop.spec.poll();
+      state = await pollTickSpan(loop.role, () => loop.spec.poll());
     } catch (error) {
       if (!loop.stopped) await this.#failed(loop, error);
       return;

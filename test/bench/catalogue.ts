@@ -30,9 +30,9 @@ interface Row {
   upstreamCalls: number;
 }
 
-const catalogueBody = JSON.stringify({ query: print(ServicesPageDocument), variables: { first: 50, category: 'Instagram' } });
+export const catalogueBody = JSON.stringify({ query: print(ServicesPageDocument), variables: { first: 50, category: 'Instagram' } });
 
-async function load(url: string, body?: string, extraHeaders: Record<string, string> = {}): Promise<Omit<Row, 'name' | 'upstreamCalls'>> {
+export async function load(url: string, body?: string, extraHeaders: Record<string, string> = {}): Promise<Omit<Row, 'name' | 'upstreamCalls'>> {
   const options = body
     ? { url, method: 'POST' as const, headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}`, ...extraHeaders }, body, connections: CONNECTIONS }
     : { url, method: 'GET' as const, headers: { authorization: `Bearer ${KEY}` }, connections: CONNECTIONS };

@@ -11,7 +11,7 @@ import { AddOrderDocument, ServicesPageDocument } from '../generated/graphql.ts'
 
 const ROUNDS = Number(process.env.BENCH_LATENCY_ROUNDS ?? 3000);
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
 
 export async function benchLatency(): Promise<void> {
   const sandbox = await createSandbox({ port: 0, timeScale: 0 });

@@ -6,6 +6,7 @@ import { benchCatalogue } from './catalogue.ts';
 import { benchCluster } from './cluster.ts';
 import { benchLatency } from './latency.ts';
 import { benchSubscriptionMemory, benchSubscriptions } from './subscriptions.ts';
+import { benchTracing } from './tracing.ts';
 
 const benches: Record<string, () => Promise<void>> = {
   catalogue: () => benchCatalogue(),
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   latency: () => benchLatency(),
   memory: () => benchSubscriptionMemory(10_000, 1_000),
   cluster: () => benchCluster(),
+  tracing: () => benchTracing(),
 };
 
 const chosen = process.argv.slice(2);
