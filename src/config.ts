@@ -48,6 +48,8 @@ export interface Config {
   /** Unset: idempotency records and the ledger live in this process. */
   redisUrl: string | undefined;
   redisKeyPrefix: string;
+  /** How long one Redis command may take before it counts as failed (and Redis as slow). */
+  redisCommandTimeoutMs: number;
   ledgerRetentionDays: number;
   upstreamTimeoutMs: number;
   upstreamConnections: number;
@@ -229,6 +231,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowAnonymous: boolean(env, 'GATEWAY_ALLOW_ANONYMOUS', false),
     redisUrl: redisUrl(env, 'REDIS_URL'),
     redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'hstock:',
+    redisCommandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 2000, 10),
     ledgerRetentionDays: integer(env, 'LEDGER_RETENTION_DAYS', 90, 1, 3650),
     upstreamTimeoutMs: integer(env, 'HSTOCK_TIMEOUT_MS', 10000, 1),
     upstreamConnections,

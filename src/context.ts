@@ -70,7 +70,7 @@ function createStateStore(config: Config, redis: RedisConnection | undefined): S
 }
 
 export function createServices(config: Config & { upstreamUrl: string }, logger: Logger): GatewayServices {
-  const redis = config.redisUrl ? new RedisConnection(config.redisUrl, config.redisKeyPrefix, logger) : undefined;
+  const redis = config.redisUrl ? new RedisConnection(config.redisUrl, config.redisKeyPrefix, logger, config.redisCommandTimeoutMs) : undefined;
   const sharedLimits = redis && new SharedLimits(redis);
   const hub = new PollHub({
     failureLimitMs: config.pollFailureLimitMs,

@@ -91,8 +91,9 @@ export class SupplierHealth {
 /**
  * The operational endpoints, answered before Yoga and whatever the gateway is doing:
  * `/health` (the process runs) and `/ready` (the supplier answers, the circuit is closed and
- * the gateway is not draining), both JSON with the supplier, circuit and state-store states,
- * and `/metrics` when it is served on this port. Resolves false for any other request.
+ * the gateway is not draining), both JSON with the supplier, circuit and state-store states
+ * (reachable, and slow: a command missed its deadline lately), and `/metrics` when it is served
+ * on this port. Resolves false for any other request.
  */
 export function operationalRoutes(
   health: SupplierHealth,
@@ -112,7 +113,7 @@ export function operationalRoutes(
       status: path === '/health' ? 'ok' : ready ? 'ready' : 'not ready',
       draining: draining(),
       supplier: health.state,
-      stateStore: { kind: state.kind, ready: state.ready },
+      stateStore: { kind: state.kind, ready: state.ready, slow: state.slow },
     };
     res.writeHead(path === '/ready' && !ready ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     res.end(JSON.stringify(body));

@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setImmediate as written } from 'node:timers/promises';
+import { createClient } from '@redis/client';
 
 const REDIS_SERVER = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
 
@@ -38,13 +40,21 @@ export interface RedisServer {
   start(): Promise<void>;
   /** Stops it and removes its directory. */
   close(): Promise<void>;
+  /**
+   * Runs one command on a connection of its own and resolves with the reply: `CLIENT PAUSE`, or
+   * `DEBUG SLEEP` (with `debug`), which resolves when Redis wakes. The command is on its way to
+   * Redis when this returns, so anything the caller sends afterwards meets it.
+   */
+  command(...args: string[]): Promise<{ reply: Promise<unknown> }>;
 }
 
-export async function startRedis(options: { appendOnly?: boolean } = {}): Promise<RedisServer> {
+/** `debug`: allow DEBUG commands (DEBUG SLEEP), which Redis 7 refuses by default. */
+export async function startRedis(options: { appendOnly?: boolean; debug?: boolean } = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'hstock-redis-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no', '--logfile', ''];
+  if (options.debug) args.push('--enable-debug-command', 'yes');
   const start = async () => {
     const started = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
@@ -66,14 +76,22 @@ export async function startRedis(options: { appendOnly?: boolean } = {}): Promis
     await exited;
   };
   await start();
+  const url = `redis://127.0.0.1:${port}`;
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url,
     kill: () => exit('SIGKILL'),
     stop: () => exit('SIGTERM'),
     start,
     async close() {
       await exit('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
+    },
+    async command(...command) {
+      const client = createClient({ url });
+      await client.connect();
+      const reply = client.sendCommand(command).finally(() => client.destroy());
+      await written(); // node-redis writes its queue on the next turn of the event loop
+      return { reply };
     },
   };
 }

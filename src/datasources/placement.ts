@@ -69,12 +69,13 @@ async function record<T>(ctx: Spender, draft: Draft, call: () => Promise<T>, ids
   }
   const { ledger } = state;
   const placement = { ...draft, id: randomUUID(), placedAt: new Date().toISOString(), outcome: 'UNCONFIRMED', orderIds: [] } as Placement;
-  await ledger.put(placement);
+  await ledger.open(placement);
   let value: T;
   try {
     value = await call();
   } catch (error) {
-    if (!mayHavePlaced(error)) await ledger.remove(placement).catch(ctx.services.onUnrecorded);
+    const recorded = mayHavePlaced(error) ? ledger.put(placement) : ledger.remove(placement);
+    await recorded.catch(ctx.services.onUnrecorded);
     throw error;
   }
   await ledger.put({ ...placement, outcome: 'PLACED', orderIds: idsOf(value) }).catch(ctx.services.onUnrecorded);

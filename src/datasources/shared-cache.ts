@@ -2,7 +2,8 @@
  * The catalogue shared by every instance on one Redis: N cold instances make one supplier call
  * per filter per TTL, not N. An entry is read from Redis when the in-process copy is missing or
  * past its TTL; the first instance to miss takes a short lock and loads, the others wait for its
- * entry. Deletions (stock after an order) reach every instance's copy through pub/sub.
+ * entry. Deletions (stock after an order) reach every instance's copy through pub/sub. While
+ * Redis is slow, each instance loads for itself, as while it is away.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RedisConnection } from '../state/connection.ts';
@@ -50,16 +51,16 @@ export class RedisSharedCache implements SharedCache {
   constructor(private readonly redis: RedisConnection) {}
 
   async get(key: string): Promise<SharedEntry | undefined> {
-    const raw = await this.redis.run((client) => client.get(this.#key(key)));
+    const raw = await this.redis.run((client) => client.get(this.#key(key)), { skipWhileSlow: true });
     return typeof raw === 'string' ? (JSON.parse(raw) as SharedEntry) : undefined;
   }
 
   async set(key: string, entry: SharedEntry, keepMs: number): Promise<void> {
-    await this.redis.run((client) => client.set(this.#key(key), JSON.stringify(entry), { PX: Math.max(1, Math.ceil(keepMs)) }));
+    await this.redis.run((client) => client.set(this.#key(key), JSON.stringify(entry), { PX: Math.max(1, Math.ceil(keepMs)) }), { skipWhileSlow: true });
   }
 
   async lock(key: string, ms: number): Promise<boolean> {
-    const taken = await this.redis.run((client) => client.set(this.#lock(key), this.redis.instance, { NX: true, PX: Math.ceil(ms) }));
+    const taken = await this.redis.run((client) => client.set(this.#lock(key), this.redis.instance, { NX: true, PX: Math.ceil(ms) }), { skipWhileSlow: true });
     return taken === 'OK';
   }
 
@@ -83,7 +84,7 @@ export class RedisSharedCache implements SharedCache {
   }
 
   async loading(key: string): Promise<boolean> {
-    return (await this.redis.run((client) => client.exists(this.#lock(key)))) === 1;
+    return (await this.redis.run((client) => client.exists(this.#lock(key)), { skipWhileSlow: true })) === 1;
   }
 
   #key(key: string) {

@@ -3,18 +3,34 @@
  * shared cache, the coordination of poll loops and the shared limits, and a second connection
  * for pub/sub, which Redis gives a connection of its own. Commands fail fast while Redis is away
  * (no offline queue, a short deadline); both connections reconnect by themselves.
+ *
+ * A deadline does not stop a command: one sent to a Redis that is asleep or paused runs when it
+ * wakes. So a write whose caller was told it failed is undone behind it (`undo`), and once a
+ * command missed its deadline Redis counts as slow: what has a fallback of its own uses it
+ * (`skipWhileSlow`) until Redis answers quickly again.
  */
 import { randomUUID } from 'node:crypto';
-import { type RedisClientType, createClient } from '@redis/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ErrorReply, type RedisClientType, createClient } from '@redis/client';
 import type { Logger } from '../logger.ts';
 import { InvalidCursorError, stateStoreUnavailable } from './store.ts';
 
-/** A command that takes longer than this counts as Redis being away. */
+/** REDIS_COMMAND_TIMEOUT_MS's default. */
 const COMMAND_TIMEOUT_MS = 2000;
 /** Reconnection: quickly at first, then every 2 s, for as long as it takes. */
 const reconnectDelay = (retries: number) => Math.min(50 * 2 ** retries, 2000);
 
 export type RedisClient = RedisClientType;
+
+export interface RunOptions {
+  /**
+   * Reverses the write if it takes effect after its caller was told it failed. The work must send
+   * its write as one command (a script, a MULTI), so that no part of it follows the undo.
+   */
+  undo?: (client: RedisClient) => Promise<unknown>;
+  /** The caller has a fallback of its own: while Redis is slow, fail at once rather than wait. */
+  skipWhileSlow?: boolean;
+}
 
 export class RedisConnection {
   /** This process among the instances sharing the Redis. */
@@ -22,18 +38,27 @@ export class RedisConnection {
   readonly client: RedisClient;
   #subscriber?: RedisClient;
   #down = false;
+  #slow = false;
+  #closed = false;
   readonly #onReady = new Set<() => void>();
 
   constructor(
     url: string,
     readonly prefix: string,
     private readonly logger: Logger,
+    /** A command that takes longer than this has failed. */
+    private readonly timeoutMs = COMMAND_TIMEOUT_MS,
   ) {
     this.client = this.#connect(url, 'commands');
   }
 
   get ready(): boolean {
     return this.client.isReady;
+  }
+
+  /** A command missed its deadline, and Redis has not answered quickly since. */
+  get slow(): boolean {
+    return this.#slow;
   }
 
   /** Told each time the pub/sub connection is (re)established: what was published meanwhile was missed. */
@@ -45,16 +70,22 @@ export class RedisConnection {
   /**
    * Runs commands under a deadline; any failure is the store being unavailable. While the first
    * connection is being made commands wait for it; once Redis was found away they fail at once.
+   * A command that misses its deadline makes Redis slow (see #probe).
    */
-  async run<T>(work: (client: RedisClient) => Promise<T>): Promise<T> {
+  async run<T>(work: (client: RedisClient) => Promise<T>, { undo, skipWhileSlow = false }: RunOptions = {}): Promise<T> {
+    if (skipWhileSlow && this.#slow) throw stateStoreUnavailable(new Error('Redis is slow'));
     if (!this.client.isReady && (this.#down || !(await this.#connected(this.client)))) throw stateStoreUnavailable();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(stateStoreUnavailable(new Error('Redis command timed out'))), COMMAND_TIMEOUT_MS);
+      timer = setTimeout(() => {
+        this.#missedDeadline();
+        reject(stateStoreUnavailable(new Error(`Redis did not answer within ${this.timeoutMs} ms`)));
+      }, this.timeoutMs);
     });
     try {
       return await Promise.race([work(this.client), deadline]);
     } catch (error) {
+      if (undo) this.#undo(undo);
       if (error instanceof InvalidCursorError) throw error;
       throw stateStoreUnavailable(error);
     } finally {
@@ -78,6 +109,7 @@ export class RedisConnection {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await Promise.all([this.client, this.#subscriber].map((client) => (client?.isOpen ? client.close() : undefined)));
   }
 
@@ -97,7 +129,7 @@ export class RedisConnection {
     const client = createClient({
       url,
       disableOfflineQueue: true,
-      socket: { connectTimeout: COMMAND_TIMEOUT_MS, reconnectStrategy: reconnectDelay },
+      socket: { connectTimeout: this.timeoutMs, reconnectStrategy: reconnectDelay },
     }) as RedisClient;
     client.on('error', (error: Error) => this.#went(error));
     client.on('ready', () => {
@@ -119,9 +151,58 @@ export class RedisConnection {
       const timer = setTimeout(() => {
         client.off('ready', ready);
         resolve(false);
-      }, COMMAND_TIMEOUT_MS);
+      }, this.timeoutMs);
       client.once('ready', ready);
     });
+  }
+
+  /**
+   * Sends `undo` for a write its caller was told failed, in case it takes effect after all. At
+   * once and on the same connection, so behind the write: Redis runs the commands of one
+   * connection in the order they arrive, and the undo takes effect after the write if the write
+   * ever does. It has no deadline of its own and waits for Redis however slow. If the connection
+   * breaks first, the write reached Redis before the break or never will, and the undo is sent
+   * again once Redis is back, until it is answered or the gateway stops.
+   */
+  #undo(undo: (client: RedisClient) => Promise<unknown>): void {
+    const attempt = async (): Promise<void> => {
+      try {
+        await undo(this.client);
+      } catch (error) {
+        if (this.#closed || error instanceof ErrorReply) {
+          this.logger.error({ err: error }, 'a Redis write that missed its deadline could not be undone: it may take effect');
+          return;
+        }
+        if (!this.client.isReady) await this.#connected(this.client);
+        return attempt();
+      }
+    };
+    void attempt();
+  }
+
+  #missedDeadline(): void {
+    if (this.#slow) return;
+    this.#slow = true;
+    this.logger.warn({ deadlineMs: this.timeoutMs }, 'Redis is slow: a command missed its deadline; limits and the catalogue do without it until it answers quickly');
+    void this.#probe();
+  }
+
+  /**
+   * PINGs, one at a time, until a PING is answered within the deadline. Redis answers a
+   * connection's commands in order, so a quick answer means everything sent before it has been
+   * answered too: Redis has caught up.
+   */
+  async #probe(): Promise<void> {
+    while (this.#slow && !this.#closed) {
+      const sent = performance.now();
+      try {
+        await this.client.ping();
+        if (performance.now() - sent < this.timeoutMs) this.#slow = false;
+      } catch {
+        await sleep(this.timeoutMs, undefined, { ref: false }); // away: the client is reconnecting
+      }
+    }
+    if (!this.#slow) this.logger.warn('Redis answers quickly again');
   }
 
   #went(error: unknown): void {

@@ -71,7 +71,7 @@ export async function idempotent<T>(
   for (let step = WAIT_STEP_MS.first; ; step = Math.min(step * 2, WAIT_STEP_MS.max)) {
     const claim = randomUUID();
     const existing = await store.claim(at, fingerprint, claim, policy.leaseMs);
-    if (!existing) return run(store, at, claim, work, onUnrecorded);
+    if (!existing) return run(store, at, { claim, fingerprint }, work, onUnrecorded);
     if (existing.fingerprint !== fingerprint) {
       throw badInput('This idempotencyKey was already used with different input.', { field: 'idempotencyKey' });
     }
@@ -80,7 +80,7 @@ export async function idempotent<T>(
       return replay(existing.outcome);
     }
     if (existing.leaseUntil < Date.now()) {
-      const now = await store.abandon(at, existing.claim, ABANDONED);
+      const now = await store.abandon(at, existing.claim, fingerprint, ABANDONED);
       if (now?.state === 'done') {
         onReplay?.();
         return replay(now.outcome);
@@ -96,15 +96,21 @@ export async function idempotent<T>(
   }
 }
 
-async function run<T>(store: IdempotencyStore, scope: IdempotencyScope, claim: string, work: () => Promise<T>, onUnrecorded: (error: unknown) => void) {
+async function run<T>(
+  store: IdempotencyStore,
+  scope: IdempotencyScope,
+  { claim, fingerprint }: { claim: string; fingerprint: string },
+  work: () => Promise<T>,
+  onUnrecorded: (error: unknown) => void,
+) {
   let value: T;
   try {
     value = await work();
   } catch (error) {
-    const settled = mayHavePlaced(error) ? store.settle(scope, claim, record(error)) : store.release(scope, claim);
+    const settled = mayHavePlaced(error) ? store.settle(scope, claim, fingerprint, record(error)) : store.release(scope, claim);
     await settled.catch(onUnrecorded);
     throw error;
   }
-  await store.settle(scope, claim, { ok: true, value }).catch(onUnrecorded);
+  await store.settle(scope, claim, fingerprint, { ok: true, value }).catch(onUnrecorded);
   return value;
 }

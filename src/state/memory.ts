@@ -12,6 +12,7 @@ import {
   type Ledger,
   type LedgerPage,
   type Outcome,
+  OutcomeNotRecordedError,
   type Placement,
   type PlacementKind,
   type StatePolicy,
@@ -42,18 +43,21 @@ class MemoryIdempotency implements IdempotencyStore {
     return undefined;
   }
 
-  async settle(scope: IdempotencyScope, claim: string, outcome: Outcome) {
-    const pending = this.#pending(scope, claim);
-    if (pending) this.#records(scope)?.set(recordKey(scope), { state: 'done', fingerprint: pending.fingerprint, outcome });
+  async settle(scope: IdempotencyScope, claim: string, fingerprint: string, outcome: Outcome) {
+    const records = this.#records(scope, true)!;
+    const existing = records.get(recordKey(scope));
+    const own = existing?.state === 'pending' && existing.claim === claim;
+    if (existing && !own) throw new OutcomeNotRecordedError();
+    records.set(recordKey(scope), { state: 'done', fingerprint, outcome });
   }
 
   async release(scope: IdempotencyScope, claim: string) {
     if (this.#pending(scope, claim)) this.#records(scope)?.delete(recordKey(scope));
   }
 
-  async abandon(scope: IdempotencyScope, claim: string, outcome: Outcome) {
+  async abandon(scope: IdempotencyScope, claim: string, fingerprint: string, outcome: Outcome) {
     const pending = this.#pending(scope, claim);
-    if (pending && pending.leaseUntil < Date.now()) await this.settle(scope, claim, outcome);
+    if (pending && pending.leaseUntil < Date.now()) await this.settle(scope, claim, fingerprint, outcome);
     return this.read(scope);
   }
 
@@ -85,6 +89,10 @@ class MemoryLedger implements Ledger {
 
   constructor(private readonly policy: StatePolicy) {
     this.#owners = new LRUCache({ ...bounded(MAX_OWNED_ORDERS), ttl: this.#retentionMs });
+  }
+
+  async open(placement: Placement) {
+    await this.put(placement);
   }
 
   async put(placement: Placement) {
@@ -136,5 +144,5 @@ class MemoryLedger implements Ledger {
 }
 
 export function createMemoryStore(policy: StatePolicy): StateStore {
-  return { kind: 'memory', ready: true, idempotency: new MemoryIdempotency(policy), ledger: new MemoryLedger(policy), close: async () => {} };
+  return { kind: 'memory', ready: true, slow: false, idempotency: new MemoryIdempotency(policy), ledger: new MemoryLedger(policy), close: async () => {} };
 }

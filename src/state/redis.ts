@@ -3,8 +3,12 @@
  * are shared by every instance on that Redis. Claims and their settlement are Lua scripts, so two
  * instances racing on one key cannot both win. Commands fail fast while Redis is away (no offline
  * queue, a short deadline): a mutation that cannot record is refused before it spends.
+ *
+ * The two writes made before a spend, the claim and the ledger entry, are undone when they miss
+ * their deadline (connection.ts): the mutation was refused, so neither may take effect later.
+ * The writes made after a spend are the truth and stay however late they land.
  */
-import type { RedisConnection } from './connection.ts';
+import type { RedisClient, RedisConnection } from './connection.ts';
 import {
   type IdempotencyRecord,
   type IdempotencyScope,
@@ -13,12 +17,12 @@ import {
   type Ledger,
   type LedgerPage,
   type Outcome,
+  OutcomeNotRecordedError,
   type Placement,
   type PlacementKind,
   type StatePolicy,
   type StateStore,
 } from './store.ts';
-
 
 const DAY_MS = 86_400_000;
 
@@ -45,14 +49,27 @@ local record = cjson.decode(existing)
 if record.state ~= 'pending' or record.claim ~= ARGV[1] then return existing end
 `;
 
-/** ARGV: claim, done record, ttl ms. */
-const SETTLE = `${OWN_PENDING}
+/**
+ * KEYS: record, caller index. ARGV: claim, done record, ttl ms, now ms, index member. Writes over
+ * the claim while it is pending, or where it is gone (a Redis restart without persistence lost
+ * it): the outcome is the truth. Resolves what is there now.
+ */
+const SETTLE = `
+local existing = redis.call('GET', KEYS[1])
+if existing then
+  local record = cjson.decode(existing)
+  if record.state ~= 'pending' or record.claim ~= ARGV[1] then return existing end
+else
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return ARGV[2]`;
 
-/** ARGV: claim. */
+/** KEYS: record, caller index. ARGV: claim, index member. The index entry goes too: nothing is left behind. */
 const RELEASE = `${OWN_PENDING}
 redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[2])
 return false`;
 
 /** ARGV: claim, done record, ttl ms, now ms. */
@@ -73,31 +90,38 @@ class RedisIdempotency implements IdempotencyStore {
   async claim(scope: IdempotencyScope, fingerprint: string, claim: string, leaseMs: number) {
     const record: IdempotencyRecord = { state: 'pending', fingerprint, claim, leaseUntil: Date.now() + leaseMs };
     const args = [JSON.stringify(record), String(this.#ttlMs), String(Date.now()), String(this.policy.idempotencyMaxPerCaller), this.#member(scope), this.#callerPrefix(scope)];
-    return parse(await this.redis.run((client) => client.eval(CLAIM, { keys: [this.#key(scope), `${this.#callerPrefix(scope)}#index`], arguments: args })));
+    const claimed = await this.redis.run((client) => client.eval(CLAIM, { keys: [this.#key(scope), this.#index(scope)], arguments: args }), {
+      undo: (client) => this.#release(client, scope, claim),
+    });
+    return parse(claimed);
   }
 
-  async settle(scope: IdempotencyScope, claim: string, outcome: Outcome) {
-    await this.#script(SETTLE, scope, claim, outcome);
+  async settle(scope: IdempotencyScope, claim: string, fingerprint: string, outcome: Outcome) {
+    const done = this.#done(fingerprint, outcome);
+    const args = [claim, done, String(this.#ttlMs), String(Date.now()), this.#member(scope)];
+    const now = await this.redis.run((client) => client.eval(SETTLE, { keys: [this.#key(scope), this.#index(scope)], arguments: args }));
+    if (now !== done) throw new OutcomeNotRecordedError();
   }
 
   async release(scope: IdempotencyScope, claim: string) {
-    await this.redis.run((client) => client.eval(RELEASE, { keys: [this.#key(scope)], arguments: [claim] }));
+    await this.redis.run((client) => this.#release(client, scope, claim));
   }
 
-  abandon(scope: IdempotencyScope, claim: string, outcome: Outcome) {
-    return this.#script(ABANDON, scope, claim, outcome);
+  async abandon(scope: IdempotencyScope, claim: string, fingerprint: string, outcome: Outcome) {
+    const args = [claim, this.#done(fingerprint, outcome), String(this.#ttlMs), String(Date.now())];
+    return parse(await this.redis.run((client) => client.eval(ABANDON, { keys: [this.#key(scope)], arguments: args })));
   }
 
   async read(scope: IdempotencyScope) {
     return parse(await this.redis.run((client) => client.get(this.#key(scope))));
   }
 
-  async #script(script: string, scope: IdempotencyScope, claim: string, outcome: Outcome) {
-    const pending = await this.read(scope);
-    if (pending?.state !== 'pending') return pending;
-    const done = JSON.stringify({ state: 'done', fingerprint: pending.fingerprint, outcome } satisfies IdempotencyRecord);
-    const args = [claim, done, String(this.#ttlMs), String(Date.now())];
-    return parse(await this.redis.run((client) => client.eval(script, { keys: [this.#key(scope)], arguments: args })));
+  #release(client: RedisClient, scope: IdempotencyScope, claim: string) {
+    return client.eval(RELEASE, { keys: [this.#key(scope), this.#index(scope)], arguments: [claim, this.#member(scope)] });
+  }
+
+  #done(fingerprint: string, outcome: Outcome) {
+    return JSON.stringify({ state: 'done', fingerprint, outcome } satisfies IdempotencyRecord);
   }
 
   get #ttlMs() {
@@ -106,6 +130,11 @@ class RedisIdempotency implements IdempotencyStore {
 
   #callerPrefix(scope: IdempotencyScope) {
     return `${this.prefix}idem:${scope.tenant}:${scope.caller}:`;
+  }
+
+  /** The caller's keys scored by the time of their claim, so that past the bound the oldest go first. */
+  #index(scope: IdempotencyScope) {
+    return `${this.#callerPrefix(scope)}#index`;
   }
 
   #member(scope: IdempotencyScope) {
@@ -124,28 +153,39 @@ class RedisLedger implements Ledger {
     private readonly policy: StatePolicy,
   ) {}
 
+  async open(placement: Placement) {
+    await this.redis.run((client) => this.#write(client, placement), { undo: (client) => this.#remove(client, placement) });
+  }
+
   async put(placement: Placement) {
-    const placedAt = Date.parse(placement.placedAt);
-    const keepMs = Math.max(1, placedAt + this.#retentionMs - Date.now());
-    const list = this.#list(placement, placement.kind);
-    await this.redis.run(async (client) => {
-      const batch = client
-        .multi()
-        .zAdd(list, { score: placedAt, value: placement.id })
-        .zRemRangeByScore(list, '-inf', Date.now() - this.#retentionMs)
-        .pExpire(list, this.#retentionMs)
-        .set(this.#entry(placement.id), JSON.stringify(placement), { expiration: { type: 'PX', value: keepMs } });
-      if (placement.outcome === 'PLACED') {
-        for (const id of placement.orderIds) {
-          batch.set(this.#owner(placement.tenant, placement.kind, id), placement.caller, { expiration: { type: 'PX', value: keepMs } });
-        }
-      }
-      await batch.exec();
-    });
+    await this.redis.run((client) => this.#write(client, placement));
   }
 
   async remove(placement: Placement) {
-    await this.redis.run((client) => client.multi().zRem(this.#list(placement, placement.kind), placement.id).del(this.#entry(placement.id)).exec());
+    await this.redis.run((client) => this.#remove(client, placement));
+  }
+
+  /** One MULTI, so that an undo sent after it follows all of it. */
+  #write(client: RedisClient, placement: Placement) {
+    const placedAt = Date.parse(placement.placedAt);
+    const keepMs = Math.max(1, placedAt + this.#retentionMs - Date.now());
+    const list = this.#list(placement, placement.kind);
+    const batch = client
+      .multi()
+      .zAdd(list, { score: placedAt, value: placement.id })
+      .zRemRangeByScore(list, '-inf', Date.now() - this.#retentionMs)
+      .pExpire(list, this.#retentionMs)
+      .set(this.#entry(placement.id), JSON.stringify(placement), { expiration: { type: 'PX', value: keepMs } });
+    if (placement.outcome === 'PLACED') {
+      for (const id of placement.orderIds) {
+        batch.set(this.#owner(placement.tenant, placement.kind, id), placement.caller, { expiration: { type: 'PX', value: keepMs } });
+      }
+    }
+    return batch.exec();
+  }
+
+  #remove(client: RedisClient, placement: Placement) {
+    return client.multi().zRem(this.#list(placement, placement.kind), placement.id).del(this.#entry(placement.id)).exec();
   }
 
   async page(owner: { tenant: string; caller: string }, kind: PlacementKind, first: number, after?: string): Promise<LedgerPage> {
@@ -196,6 +236,9 @@ export function createRedisStore(redis: RedisConnection, policy: StatePolicy): S
     ledger: new RedisLedger(redis, redis.prefix, policy),
     get ready() {
       return redis.ready;
+    },
+    get slow() {
+      return redis.slow;
     },
     close: () => redis.close(),
   };

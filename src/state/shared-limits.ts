@@ -2,7 +2,8 @@
  * Limits counted across every instance on one Redis: the request rate per tenant (a token bucket
  * in a Lua script), the subscriptions per tenant (each instance's count, while it is alive), and
  * the keys the supplier rejected. Each falls back to this instance's own count while Redis is
- * away, so a Redis outage never refuses an honest client.
+ * away or slow, so a Redis outage never refuses an honest client, and a slow Redis makes no
+ * request wait for it past the one command that found it slow.
  */
 import type { RedisConnection } from './connection.ts';
 
@@ -115,8 +116,9 @@ export class SharedLimits {
   }
 
   async #takeBatch(tenant: string, perSecond: number, capacity: number, wanted: number): Promise<[number, number]> {
-    const [taken, wait] = (await this.redis.run((client) =>
-      client.eval(TAKE, { keys: [`${this.redis.prefix}rate:${tenant}`], arguments: [String(perSecond), String(capacity), String(Date.now()), String(wanted)] }),
+    const [taken, wait] = (await this.redis.run(
+      (client) => client.eval(TAKE, { keys: [`${this.redis.prefix}rate:${tenant}`], arguments: [String(perSecond), String(capacity), String(Date.now()), String(wanted)] }),
+      { skipWhileSlow: true },
     )) as [number, number];
     if (this.#held.size > MAX_HELD) this.#held.clear(); // a flood of tenants: batches lapse early, never unbounded
     return [Number(taken), Number(wait)];
@@ -124,22 +126,24 @@ export class SharedLimits {
 
   /** One subscription more for the tenant, if all instances together hold fewer than `limit`. */
   async acquire(tenant: string, limit: number): Promise<boolean> {
-    const taken = await this.redis.run((client) =>
-      client.eval(ACQUIRE, { keys: [this.#counts(tenant)], arguments: [this.redis.instance, String(limit), this.#alive('')] }),
+    const taken = await this.redis.run(
+      (client) => client.eval(ACQUIRE, { keys: [this.#counts(tenant)], arguments: [this.redis.instance, String(limit), this.#alive('')] }),
+      { skipWhileSlow: true },
     );
     return taken === 1;
   }
 
+  /** Not skipped while Redis is slow: a place taken in Redis is given back there. */
   async release(tenant: string): Promise<void> {
     await this.redis.run((client) => client.hIncrBy(this.#counts(tenant), this.redis.instance, -1));
   }
 
   async rejected(digest: string): Promise<boolean> {
-    return (await this.redis.run((client) => client.exists(this.#verdict(digest)))) === 1;
+    return (await this.redis.run((client) => client.exists(this.#verdict(digest)), { skipWhileSlow: true })) === 1;
   }
 
   async reject(digest: string, ms: number): Promise<void> {
-    await this.redis.run((client) => client.set(this.#verdict(digest), '1', { PX: ms }));
+    await this.redis.run((client) => client.set(this.#verdict(digest), '1', { PX: ms }), { skipWhileSlow: true });
   }
 
   #alive(instance: string) {

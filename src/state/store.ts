@@ -22,15 +22,33 @@ export type IdempotencyRecord =
   | { state: 'done'; fingerprint: string; outcome: Outcome };
 
 export interface IdempotencyStore {
-  /** Atomically claims the scope for this claim id (resolves undefined), or resolves the record already there. */
+  /**
+   * Atomically claims the scope for this claim id (resolves undefined), or resolves the record
+   * already there. A claim that fails holds nothing: if it takes effect after all, it is released.
+   */
   claim(scope: IdempotencyScope, fingerprint: string, claim: string, leaseMs: number): Promise<IdempotencyRecord | undefined>;
-  /** Records the outcome of a claim that is still pending. */
-  settle(scope: IdempotencyScope, claim: string, outcome: Outcome): Promise<void>;
-  /** Frees the key of a claim that is still pending: nothing was placed. */
+  /**
+   * Records the outcome of this claim. The outcome is the truth, so it is written even where the
+   * claim is gone (a Redis restart without persistence lost it); rejects with
+   * OutcomeNotRecordedError when another request holds the key.
+   */
+  settle(scope: IdempotencyScope, claim: string, fingerprint: string, outcome: Outcome): Promise<void>;
+  /** Frees the key of a claim that is still pending, leaving nothing of it behind: nothing was placed. */
   release(scope: IdempotencyScope, claim: string): Promise<void>;
   /** Replaces a pending claim whose lease has passed with this outcome; resolves what is there now. */
-  abandon(scope: IdempotencyScope, claim: string, outcome: Outcome): Promise<IdempotencyRecord | undefined>;
+  abandon(scope: IdempotencyScope, claim: string, fingerprint: string, outcome: Outcome): Promise<IdempotencyRecord | undefined>;
   read(scope: IdempotencyScope): Promise<IdempotencyRecord | undefined>;
+}
+
+/**
+ * An outcome found its key held by another request: its claim was lost (a Redis restart without
+ * persistence) and a retry claimed the key anew, or its lease passed and it was taken as abandoned.
+ */
+export class OutcomeNotRecordedError extends Error {
+  override name = 'OutcomeNotRecordedError';
+  constructor() {
+    super('Another request holds this idempotency key: the outcome of the placement was not recorded under it.');
+  }
 }
 
 export type PlacementOutcome = 'PLACED' | 'UNCONFIRMED';
@@ -60,7 +78,12 @@ export interface LedgerPage {
 }
 
 export interface Ledger {
-  /** Writes a placement (again, when its outcome is known); a PLACED one makes its caller own its orders. */
+  /**
+   * Writes the entry of a placement about to spend (UNCONFIRMED). A failure refuses the spend, so
+   * an entry that is written after all is removed: a refused placement is never listed.
+   */
+  open(placement: Placement): Promise<void>;
+  /** Writes a placement's outcome over its entry, kept however late it lands; a PLACED one makes its caller own its orders. */
   put(placement: Placement): Promise<void>;
   remove(placement: Placement): Promise<void>;
   /** Newest first; `after` is the id of the last placement of the previous page. */
@@ -73,6 +96,8 @@ export interface StateStore {
   kind: 'memory' | 'redis';
   /** False while the store cannot be reached. */
   readonly ready: boolean;
+  /** True after a command missed its deadline, until the store answers quickly again. */
+  readonly slow: boolean;
   idempotency: IdempotencyStore;
   ledger: Ledger;
   close(): Promise<void>;

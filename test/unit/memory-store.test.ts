@@ -1,6 +1,7 @@
-/** The in-process state store: bounded per caller, and a caller costs nothing before it stores. */
+/** The in-process state store: bounded per caller, a caller costs nothing before it stores, and an outcome is kept. */
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../src/state/memory.ts';
+import { OutcomeNotRecordedError } from '../../src/state/store.ts';
 
 describe('in-process idempotency records', () => {
   it('reserve no memory for a caller up front (was about 1.1 MiB per caller at the default bound)', async () => {
@@ -20,5 +21,16 @@ describe('in-process idempotency records', () => {
     expect(await store.idempotency.read(scope('a', 'mine'))).toMatchObject({ state: 'pending' });
     expect(await store.idempotency.read(scope('b', 'k0'))).toBeUndefined();
     expect(await store.idempotency.read(scope('b', 'k9'))).toMatchObject({ state: 'pending' });
+  });
+
+  it('write an outcome whose claim is gone, and refuse one whose key another request holds', async () => {
+    const store = createMemoryStore({ idempotencyTtlSeconds: 60, idempotencyMaxPerCaller: 1, ledgerRetentionDays: 90 });
+    const scope = (key: string) => ({ tenant: 't', caller: 'c', mutation: 'addOrder', key });
+    const placed = { ok: true as const, value: '100001' };
+    await store.idempotency.claim(scope('first'), 'f', 'claim-1', 1000);
+    await store.idempotency.claim(scope('second'), 'f', 'claim-2', 1000); // the bound of 1 evicts the first claim
+    await store.idempotency.settle(scope('first'), 'claim-1', 'f', placed);
+    expect(await store.idempotency.read(scope('first'))).toEqual({ state: 'done', fingerprint: 'f', outcome: placed });
+    await expect(store.idempotency.settle(scope('first'), 'claim-3', 'f', placed)).rejects.toThrow(OutcomeNotRecordedError);
   });
 });
