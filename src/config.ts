@@ -3,6 +3,7 @@
  * start-up with one line naming the variable (see ConfigError), never a stack trace.
  */
 import { type PersistedDocuments, loadPersistedDocuments } from './persisted-documents.ts';
+import { FLAVOUR_NAMES, type FlavourName } from './sandbox/flavours.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -23,6 +24,8 @@ export interface SandboxConfig {
   host: string;
   timeScale: number;
   seed: number;
+  /** The panel the sandbox plays: HstockPlus, or another panel of the API v2 family. */
+  flavour: FlavourName;
 }
 
 /** OpenTelemetry traces, on when an OTLP endpoint is set. */
@@ -202,7 +205,14 @@ export function loadSandboxConfig(env: Env = process.env): SandboxConfig {
     host: read(env, 'SANDBOX_HOST') ?? '127.0.0.1',
     timeScale: positiveNumber(env, 'SANDBOX_TIME_SCALE', 1),
     seed: integer(env, 'SANDBOX_SEED', 42, 0),
+    flavour: sandboxFlavour(env),
   };
+}
+
+function sandboxFlavour(env: Env): FlavourName {
+  const raw = read(env, 'SANDBOX_FLAVOUR')?.toLowerCase() ?? 'hstock';
+  if (!(FLAVOUR_NAMES as readonly string[]).includes(raw)) fail('SANDBOX_FLAVOUR', `one of ${FLAVOUR_NAMES.join(', ')}`, raw);
+  return raw as FlavourName;
 }
 
 /** For start-up: the configuration, or one line naming the bad variable and exit code 1. */

@@ -1,4 +1,5 @@
 import { SandboxInputError } from './errors.ts';
+import type { FlavourName } from './flavours.ts';
 import { parseFaults, parseOrderPatch, parseQuirks, parseSeconds, parseSmsPatch } from './http/admin-input.ts';
 import type { FaultSpec } from './http/faults.ts';
 import type { QuirkSpec } from './http/quirks.ts';
@@ -8,6 +9,8 @@ import { settleDue, watchOrder, watchSms, type World } from './world/world.ts';
 
 /** The sandbox's own controls, shared by the programmatic interface and the admin endpoints. */
 export interface Controls {
+  /** Which panel this sandbox plays, fixed when it starts. */
+  readonly flavour: FlavourName;
   stats(): { requests: Record<string, number> };
   resetStats(): void;
   setFaults(faults: FaultSpec): void;
@@ -23,6 +26,7 @@ export type AdminControls = ReturnType<typeof createControls>;
 
 export function createControls(world: World) {
   return {
+    flavour: world.flavour.name,
     stats: () => ({ requests: Object.fromEntries(world.requests) }),
     resetStats: () => world.requests.clear(),
     setFaults: (faults: unknown) => world.faults.set(parseFaults(faults)),

@@ -1,6 +1,7 @@
 /**
  * Every error text the sandbox answers, in one table. The first six are on the supplier's page;
- * the others are short panel-style texts for causes the page does not cover.
+ * the others are short panel-style texts for causes the page does not cover, then the words the
+ * panel flavour uses where it says a thing differently (flavours.ts).
  */
 export const ERRORS = {
   invalidKey: 'Invalid API key',
@@ -23,13 +24,17 @@ export const ERRORS = {
   countryMismatch: 'Country does not match project',
   temporarilyUnavailable: 'Service temporarily unavailable',
 
+  unknownAction: 'Unknown action',
+  notEnoughFunds: 'Not enough funds',
+  databaseDown: 'Database connection failed. Please try again later.',
+
   notFound: 'Not found',
   methodNotAllowed: 'Method not allowed',
   bodyTooLarge: 'Request body too large',
   internal: 'Internal sandbox error',
 } as const;
 
-/** A refusal the supplier answers as `{"error": text}` with HTTP 200. */
+/** A refusal the supplier answers as `{"error": text}`: with HTTP 200, or a 4xx in the panel flavour. */
 export class SupplierError extends Error {
   override name = 'SupplierError';
 }

@@ -3,6 +3,7 @@ import { createControls, type Controls } from './controls.ts';
 import { API_PATH, createSandboxServer } from './http/server.ts';
 import { createWorld, type WorldOptions } from './world/world.ts';
 
+export { FLAVOUR_NAMES, PANEL_KEYS, type FlavourName } from './flavours.ts';
 export type { FaultSpec } from './http/faults.ts';
 export type { QuirkSpec } from './http/quirks.ts';
 export type { OrderPatch } from './smm/orders.ts';

@@ -1,5 +1,6 @@
 import { ConfigError, loadSandboxConfig, type SandboxConfig } from '../config.ts';
-import { createSandbox, DEFAULT_KEYS } from './index.ts';
+import { flavourNamed } from './flavours.ts';
+import { createSandbox } from './index.ts';
 
 function config(): SandboxConfig {
   try {
@@ -11,17 +12,19 @@ function config(): SandboxConfig {
   }
 }
 
-const { port, host, timeScale, seed } = config();
-const sandbox = await createSandbox({ port, host, timeScale, seed }).catch((error: unknown) => {
+const { port, host, timeScale, seed, flavour } = config();
+const sandbox = await createSandbox({ port, host, timeScale, seed, flavour }).catch((error: unknown) => {
   const reason = error instanceof Error ? error.message : String(error);
   console.error(`sandbox could not listen on ${host}:${port}: ${reason}`);
   process.exit(1);
 });
 
-console.log(`HstockPlus sandbox API: ${sandbox.url}`);
-console.log(`admin: ${sandbox.origin}/__sandbox (GET /stats, POST /faults, /quirks, /clock, /orders/:id, /sms/:id)`);
+const { title, keys } = flavourNamed(flavour);
+console.log(`${title} sandbox API: ${sandbox.url}`);
+const routes = 'GET /stats, /flavour, POST /faults, /quirks, /clock, /orders/:id, /sms/:id';
+console.log(`admin: ${sandbox.origin}/__sandbox (${routes})`);
 console.log(`time scale ${timeScale}, seed ${seed}; keys:`);
-for (const key of DEFAULT_KEYS) console.log(`  ${key.key}  ${key.balance} ${key.currency ?? 'USD'}`);
+for (const key of keys) console.log(`  ${key.key}  ${key.balance} ${key.currency ?? 'USD'}`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -30,10 +30,30 @@ describe('npm run sandbox', () => {
     expect(code).toBe(0);
   });
 
+  it('plays another panel of the family with SANDBOX_FLAVOUR=panel', { timeout: 20000 }, async () => {
+    const run = runMain({ SANDBOX_PORT: '0', SANDBOX_FLAVOUR: 'panel' });
+    await expect.poll(run.stdout, { timeout: 15000, interval: 50 }).toMatch(/keys:[\s\S]*sandbox-reseller-key/);
+    expect(run.stdout()).toMatch(/^SMM panel \(flavour panel\) sandbox API: /);
+    expect(run.stdout()).toContain('sandbox-demo-key  2500.00 USD');
+    const url = /API: (\S+)/.exec(run.stdout())?.[1] ?? '';
+    const response = await fetch(url, { method: 'POST', body: form({ key: DEMO, action: 'balance' }) });
+    expect(await response.json()).toEqual({ balance: '2,500.00000', currency: 'USD' });
+    expect(await (await fetch(url.replace('/api/v2', '/__sandbox/flavour'))).json()).toEqual({ flavour: 'panel' });
+    run.child.kill('SIGTERM');
+    await once(run.child, 'exit');
+  });
+
   it('stops with the one-line message of a bad setting and exit code 1', { timeout: 20000 }, async () => {
     const run = runMain({ SANDBOX_TIME_SCALE: 'fast' });
     const [code] = await once(run.child, 'exit');
     expect(code).toBe(1);
     expect(run.stderr()).toBe('SANDBOX_TIME_SCALE must be a positive number (got "fast")\n');
+  });
+
+  it('names the flavours it knows when SANDBOX_FLAVOUR is another', { timeout: 20000 }, async () => {
+    const run = runMain({ SANDBOX_FLAVOUR: 'perfectpanel' });
+    const [code] = await once(run.child, 'exit');
+    expect(code).toBe(1);
+    expect(run.stderr()).toBe('SANDBOX_FLAVOUR must be one of hstock, panel (got "perfectpanel")\n');
   });
 });

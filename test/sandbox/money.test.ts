@@ -1,6 +1,13 @@
 import Big from 'big.js';
 import { describe, expect, it } from 'vitest';
-import { decimal, formatMoney, formatPrice, parseDecimal, scale } from '../../src/sandbox/world/money.ts';
+import {
+  decimal,
+  formatGrouped,
+  formatMoney,
+  formatPrice,
+  parseDecimal,
+  scale,
+} from '../../src/sandbox/world/money.ts';
 
 describe('sandbox money', () => {
   it('prints money with 2 to 4 decimals', () => {
@@ -13,6 +20,15 @@ describe('sandbox money', () => {
 
   it('prints SMS prices with exactly 4 decimals', () => {
     expect(formatPrice(decimal('0.5'))).toBe('0.5000');
+  });
+
+  it('prints amounts of the panel flavour with thousands separators and 5 decimals', () => {
+    expect(formatGrouped(decimal('2500'))).toBe('2,500.00000');
+    expect(formatGrouped(decimal('0.5'))).toBe('0.50000');
+    expect(formatGrouped(decimal('0'))).toBe('0.00000');
+    expect(formatGrouped(decimal('999.9999'))).toBe('999.99990');
+    expect(formatGrouped(decimal('1234567.891'))).toBe('1,234,567.89100');
+    expect(formatGrouped(decimal('100000'))).toBe('100,000.00000');
   });
 
   it('rounds products and quotients half-up to 4 decimals, exactly', () => {

@@ -170,6 +170,16 @@ describe('SMM order life cycle', () => {
     expect(await balanceOf(sandbox)).toBe('1000.00');
   });
 
+  it('answers Canceled for an order forced to fail, refunded whole: HstockPlus has no other word', async () => {
+    const sandbox = await startSandbox(steady);
+    const smm = await smmFor(sandbox, 1000);
+    const order = await placeOrder(sandbox, { service: smm.service, quantity: 1000, link: 'x' });
+    sandbox.advance(40);
+    sandbox.forceOrder(order, { outcome: 'failed' });
+    expect(await orderStatus(sandbox, order)).toMatchObject({ status: 'Canceled', remains: 1000 });
+    expect(await balanceOf(sandbox)).toBe('1000.00');
+  });
+
   it('runs by itself on a fast clock', async () => {
     const sandbox = await startSandbox({ ...steady, timeScale: 5000 });
     const smm = await smmFor(sandbox, 1000);

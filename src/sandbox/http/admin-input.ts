@@ -12,7 +12,7 @@ import type { QuirkSpec } from './quirks.ts';
 type Input = Record<string, unknown>;
 
 const STATUS_CASES = ['as-is', 'lower', 'upper'] as const;
-const ORDER_OUTCOMES = ['completed', 'partial', 'canceled'] as const;
+const ORDER_OUTCOMES = ['completed', 'partial', 'canceled', 'failed'] as const;
 const SMS_OUTCOMES = ['code', 'no_code'] as const;
 
 export function parseFaults(input: unknown): FaultSpec {

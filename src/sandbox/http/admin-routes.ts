@@ -14,6 +14,7 @@ const ok = { ok: true };
  * number. Bodies go to the controls as parsed JSON: each control checks its own input.
  */
 const ROUTES = new Map<string, Route>([
+  ['GET /flavour', (controls) => ({ flavour: controls.flavour })],
   ['GET /stats', (controls) => controls.stats()],
   ['POST /stats/reset', (controls) => (controls.resetStats(), ok)],
   ['POST /faults', (controls, body) => (controls.setFaults(body), ok)],

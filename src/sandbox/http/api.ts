@@ -7,7 +7,16 @@ import type { Fields, Json } from './form.ts';
 
 type Action = (context: ActionContext) => Json;
 
-/** Every action of the supplier's page, and nothing more: the wider standard's actions are Invalid action here. */
+/** An API answer: its HTTP status and its JSON body. */
+export interface ApiAnswer {
+  status: number;
+  body: Json;
+}
+
+/**
+ * Every action of the supplier's page, and nothing more: the wider standard's actions are unknown
+ * here, and so are those the flavour lacks.
+ */
 const ACTIONS = new Map<string, Action>([
   ['categories', categories],
   ['services', services],
@@ -23,16 +32,22 @@ const ACTIONS = new Map<string, Action>([
 ]);
 
 /** Answers one API request. The key is checked before the action, as real panels do. */
-export function dispatch(world: World, fields: Fields): Json {
+export function dispatch(world: World, fields: Fields): ApiAnswer {
   const now = settleDue(world);
   const account = world.accounts.get(fields.get('key') ?? '');
-  if (!account) return { error: ERRORS.invalidKey };
-  const action = ACTIONS.get(fields.get('action') ?? '');
-  if (!action) return { error: ERRORS.invalidAction };
+  if (!account) return refusal(world, ERRORS.invalidKey);
+  const name = fields.get('action') ?? '';
+  const action = world.flavour.missingActions.has(name) ? undefined : ACTIONS.get(name);
+  if (!action) return refusal(world, ERRORS.invalidAction);
   try {
-    return action({ world, account, fields, now });
+    return { status: 200, body: action({ world, account, fields, now }) };
   } catch (error) {
-    if (error instanceof SupplierError) return { error: error.message };
+    if (error instanceof SupplierError) return refusal(world, error.message);
     throw error;
   }
+}
+
+function refusal(world: World, error: string): ApiAnswer {
+  const said = world.flavour.refuse(error);
+  return { status: said.status, body: { error: said.error } };
 }

@@ -1,4 +1,3 @@
-import { ERRORS } from '../errors.ts';
 import { mulberry32, seedFor, type Random } from '../world/random.ts';
 
 export interface FaultSpec {
@@ -14,6 +13,7 @@ export interface FaultSpec {
   dropRate?: number;
   /** `{"error": error200Message}` with HTTP 200. */
   error200Rate?: number;
+  /** Default: the flavour's outage text. */
   error200Message?: string;
   /** Only these actions; default all. */
   actions?: string[];
@@ -58,7 +58,10 @@ export class Faults {
   #remaining = Infinity;
   #random: Random;
 
-  constructor(private readonly seed: number) {
+  constructor(
+    private readonly seed: number,
+    private readonly outageText: string,
+  ) {
     this.#random = mulberry32(seedFor(seed, FAULT_SALT));
   }
 
@@ -89,7 +92,7 @@ export class Faults {
       delayMs,
       ...(rate ? { kind: KINDS[rate] } : {}),
       variant: this.#random(),
-      message: spec.error200Message ?? ERRORS.temporarilyUnavailable,
+      message: spec.error200Message ?? this.outageText,
     };
   }
 }

@@ -85,14 +85,15 @@ async function api(
   const fault = world.faults.next(action);
   if (fault && fault.delayMs > 0) await delay(fault.delayMs, undefined, { signal });
   if (fault && answeredBefore(response, fault)) return;
-  const answer = JSON.stringify(applyQuirks(dispatch(world, fields), world.quirks));
+  const { status, body } = dispatch(world, fields);
+  const answer = JSON.stringify(applyQuirks(body, world.quirks));
   if (fault?.kind === 'drop') {
     request.socket.destroy();
   } else if (fault?.kind === 'malformed') {
     if (fault.variant < 0.5) send(response, 200, answer.slice(0, Math.max(1, Math.floor(answer.length / 2))));
     else send(response, 200, htmlPage(503, 'Service Temporarily Unavailable'), 'text/html');
   } else {
-    send(response, 200, answer);
+    send(response, status, answer);
   }
 }
 

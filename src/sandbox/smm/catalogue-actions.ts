@@ -1,7 +1,8 @@
 import { ERRORS, SupplierError } from '../errors.ts';
 import { text, wholeNumber, type Fields, type Json } from '../http/form.ts';
 import type { Account } from '../world/accounts.ts';
-import { formatMoney, scale, type Decimal } from '../world/money.ts';
+import type { Flavour } from '../flavours.ts';
+import { scale, type Decimal } from '../world/money.ts';
 import type { ActionContext, World } from '../world/world.ts';
 import type { Service } from './catalogue.ts';
 
@@ -32,13 +33,15 @@ export function categories({ world, account }: ActionContext): Json {
 }
 
 /**
- * Filters are exact names from `categories`. Without a positive `limit` every match comes back and
- * `page`/`limit` equal `total`; `total_pages` is 0 when nothing matches. A `page` or `limit` that is
- * not a whole number falls back to its default (1 and 0), as lenient panels cast them.
+ * Filters are exact names from `categories`; a flavour without filters lists every service whatever
+ * they say. Without a positive `limit` every match comes back and `page`/`limit` equal `total`;
+ * `total_pages` is 0 when nothing matches. A `page` or `limit` that is not a whole number falls back
+ * to its default (1 and 0), as lenient panels cast them.
  */
 export function services({ world, account, fields }: ActionContext): Json {
-  const category = text(fields, 'category');
-  const subcategory = text(fields, 'subcategory');
+  const filters = world.flavour.filtersServices;
+  const category = filters ? text(fields, 'category') : undefined;
+  const subcategory = filters ? text(fields, 'subcategory') : undefined;
   const matching = visibleServices(world, account).filter(
     (service) =>
       (category === undefined || service.group === category) &&
@@ -47,7 +50,7 @@ export function services({ world, account, fields }: ActionContext): Json {
   const total = matching.length;
   const limit = wholeNumber(text(fields, 'limit')) ?? 0;
   const page = Math.max(1, wholeNumber(text(fields, 'page')) ?? 1);
-  const view = (service: Service) => serviceView(account, service);
+  const view = (service: Service) => serviceView(world.flavour, account, service);
   if (limit === 0) {
     return { services: matching.map(view), total, page: total, limit: total, total_pages: total === 0 ? 0 : 1 };
   }
@@ -61,20 +64,20 @@ export function services({ world, account, fields }: ActionContext): Json {
   };
 }
 
-function serviceView(account: Account, service: Service): Json {
+function serviceView(flavour: Flavour, account: Account, service: Service): Json {
   return {
     service: service.id,
     name: service.name,
     type: 'Default',
     category: service.category,
-    rate: formatMoney(rateFor(account, service)),
+    rate: flavour.money(rateFor(account, service)),
     min: service.min,
     max: service.max,
     refill: service.refill,
     cancel: service.cancel,
-    stock: service.stock,
-    entityType: service.entityType,
-    autoDelivery: service.autoDelivery,
+    ...(flavour.serviceDetails
+      ? { stock: service.stock, entityType: service.entityType, autoDelivery: service.autoDelivery }
+      : {}),
   };
 }
 

@@ -132,6 +132,31 @@ export const PRODUCT_CATEGORIES: ProductCategory[] = [
   },
 ];
 
+/** A service with fixed terms, listed after the seeded ones by the flavours that carry it. */
+export interface FixedService {
+  name: string;
+  category: string;
+  subcategory: string;
+  /** Rate per 1,000 units, in ten-thousandths of a dollar. */
+  rate: number;
+  min: number;
+  max: number;
+  refill: boolean;
+  cancel: boolean;
+}
+
+/** Priced over 1,000 per 1,000 units, so that rates and charges of four digits and more occur. */
+export const PREMIUM_PACKAGE: FixedService = {
+  name: 'YouTube Subscribers [Premium Package] [Monetization Ready]',
+  category: 'YouTube',
+  subcategory: 'Subscribers',
+  rate: 12_500_000,
+  min: 1000,
+  max: 2000,
+  refill: true,
+  cancel: false,
+};
+
 export const SMM_QUALIFIERS = [
   'Real',
   'HQ',

@@ -4,6 +4,7 @@ import {
   QUANTITY_LIMITS,
   SMM_CATEGORIES,
   SMM_QUALIFIERS,
+  type FixedService,
   type ProductCategory,
   type SmmCategory,
 } from './catalogue-data.ts';
@@ -46,7 +47,8 @@ export interface Catalogue {
 const FIRST_SERVICE_ID = 1001;
 const CATALOGUE_SALT = 1;
 
-export function createCatalogue(seed: number): Catalogue {
+/** The seeded catalogue, then `fixed` services: they come last, so the seeded ones keep their ids. */
+export function createCatalogue(seed: number, fixed: readonly FixedService[] = []): Catalogue {
   const random = mulberry32(seedFor(seed, CATALOGUE_SALT));
   const services: Service[] = [];
   let nextId = FIRST_SERVICE_ID;
@@ -57,6 +59,7 @@ export function createCatalogue(seed: number): Catalogue {
   };
   for (const category of SMM_CATEGORIES) services.push(...smmServices(random, category, newId));
   for (const category of PRODUCT_CATEGORIES) services.push(...productServices(random, category, newId));
+  for (const service of fixed) services.push(fixedService(service, newId()));
   const categories = [...SMM_CATEGORIES, ...PRODUCT_CATEGORIES].map((entry) => ({
     category: entry.category,
     subcategories: entry.subcategories.map((subcategory) => subcategory.name),
@@ -131,4 +134,16 @@ function productServices(random: Random, category: ProductCategory, newId: () =>
       };
     });
   });
+}
+
+function fixedService(service: FixedService, id: number): Service {
+  return {
+    ...service,
+    id,
+    group: service.category,
+    rate: decimal(service.rate).div(10000),
+    stock: service.max,
+    entityType: 'smm',
+    autoDelivery: true,
+  };
 }

@@ -2,7 +2,7 @@ import { ERRORS, SupplierError } from '../errors.ts';
 import { ownOrder, text, wholeNumber, type Fields, type Json } from '../http/form.ts';
 import { caseStatus } from '../http/quirks.ts';
 import { debit } from '../world/accounts.ts';
-import { formatMoney, scale } from '../world/money.ts';
+import { scale } from '../world/money.ts';
 import { type ActionContext, watchOrder } from '../world/world.ts';
 import { rateFor, requireService } from './catalogue-actions.ts';
 import type { Service } from './catalogue.ts';
@@ -44,8 +44,8 @@ export function status({ world, account, fields, now }: ActionContext): Json {
   const product = order.service.entityType === 'product';
   const delivered = product ? order.accounts.slice(0, state.delivered) : [];
   return {
-    status: order.rawStatus ?? caseStatus(state.status, world.quirks),
-    charge: formatMoney(order.charge),
+    status: order.rawStatus ?? caseStatus(world.flavour.statuses[state.phase], world.quirks),
+    charge: world.flavour.money(order.charge),
     start_count: order.startCount,
     remains: order.quantity - state.delivered,
     currency: account.currency,
@@ -55,6 +55,6 @@ export function status({ world, account, fields, now }: ActionContext): Json {
   };
 }
 
-export function balance({ account }: ActionContext): Json {
-  return { balance: formatMoney(account.balance), currency: account.currency };
+export function balance({ world, account }: ActionContext): Json {
+  return { balance: world.flavour.money(account.balance), currency: account.currency };
 }

@@ -4,8 +4,14 @@ import { scale, type Decimal } from '../world/money.ts';
 import { mulberry32, pick, randomInt, seedFor, type Random } from '../world/random.ts';
 import type { Service } from './catalogue.ts';
 
-export type Outcome = 'completed' | 'partial' | 'canceled';
-export type OrderStatus = 'Pending' | 'In progress' | 'Completed' | 'Partial' | 'Canceled';
+/** How an order ends. `failed`: the panel could not run it; as with `canceled`, nothing is delivered, all refunded. */
+export type Outcome = 'completed' | 'partial' | 'canceled' | 'failed';
+
+/**
+ * Where an order stands, in the sandbox's own words; each flavour has its status text for each.
+ * `processing`: out of Pending with nothing delivered yet.
+ */
+export type OrderPhase = 'pending' | 'processing' | 'inProgress' | 'completed' | 'partial' | 'canceled' | 'failed';
 
 export interface OrderPatch {
   outcome?: Outcome;
@@ -36,7 +42,7 @@ export interface Order {
 }
 
 export interface OrderState {
-  status: OrderStatus;
+  phase: OrderPhase;
   delivered: number;
 }
 
@@ -119,9 +125,12 @@ function drawOutcome(draw: number, shares: Shares): Outcome {
   return draw < shares.cancelShare + shares.partialShare ? 'partial' : 'completed';
 }
 
+const refundsAll = (outcome: Outcome): outcome is 'canceled' | 'failed' =>
+  outcome === 'canceled' || outcome === 'failed';
+
 function aimAt(order: Order, outcome: Outcome, now: number, delivered: number): void {
   order.outcome = outcome;
-  if (outcome === 'canceled') {
+  if (refundsAll(outcome)) {
     order.target = 0;
     order.finalAt = Math.max(order.pendingEnd, now);
     return;
@@ -134,22 +143,22 @@ function aimAt(order: Order, outcome: Outcome, now: number, delivered: number): 
 
 export function orderState(order: Order, now: number): OrderState {
   if (now >= order.finalAt) {
-    if (order.outcome === 'canceled') return { status: 'Canceled', delivered: 0 };
-    return { status: order.target === order.quantity ? 'Completed' : 'Partial', delivered: order.target };
+    if (refundsAll(order.outcome)) return { phase: order.outcome, delivered: 0 };
+    return { phase: order.target === order.quantity ? 'completed' : 'partial', delivered: order.target };
   }
-  if (now < order.pendingEnd) return { status: 'Pending', delivered: 0 };
+  if (now < order.pendingEnd) return { phase: 'pending', delivered: 0 };
   const part = Math.floor(((now - order.pendingEnd) / order.runMs) * order.steps);
-  const delivered = Math.floor((order.quantity * part) / order.steps);
-  return { status: 'In progress', delivered: Math.min(order.target, delivered) };
+  const delivered = Math.min(order.target, Math.floor((order.quantity * part) / order.steps));
+  return { phase: delivered === 0 ? 'processing' : 'inProgress', delivered };
 }
 
-/** Refunds what was not delivered, once: Canceled gives back the charge, Partial its share. */
+/** Refunds what was not delivered, once: canceled and failed orders give back the charge, partial ones its share. */
 export function settleOrder(order: Order, now: number): void {
   if (order.settled || now < order.finalAt) return;
   order.settled = true;
   const remains = order.quantity - orderState(order, now).delivered;
   if (remains === 0) return;
-  credit(order.account, order.outcome === 'canceled' ? order.charge : scale(order.charge, remains, order.quantity));
+  credit(order.account, refundsAll(order.outcome) ? order.charge : scale(order.charge, remains, order.quantity));
   if (order.service.entityType === 'product') order.service.stock += remains;
 }
 

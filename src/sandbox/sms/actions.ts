@@ -2,7 +2,7 @@ import { ERRORS, SupplierError } from '../errors.ts';
 import { ownOrder, text, wholeNumber, type Fields, type Json } from '../http/form.ts';
 import { caseStatus } from '../http/quirks.ts';
 import { debit, type Account } from '../world/accounts.ts';
-import { formatPrice, scale, type Decimal } from '../world/money.ts';
+import { scale, type Decimal } from '../world/money.ts';
 import { type ActionContext, type World, watchSms } from '../world/world.ts';
 import type { SmsProject } from './catalogue.ts';
 import { createSmsOrder, smsState } from './orders.ts';
@@ -22,7 +22,7 @@ export function smsProjects({ world, account, fields }: ActionContext): Json {
     .map((project) => ({
       project_id: project.id,
       name: project.name,
-      price: formatPrice(priceFor(account, project)),
+      price: world.flavour.smsMoney(priceFor(account, project)),
       country_id: project.country.code,
       country_title: project.country.name,
     }));
@@ -103,7 +103,7 @@ export function smsStatus({ world, account, fields, now }: ActionContext): Json 
     status: order.rawStatus ?? caseStatus(state, world.quirks),
     phone: order.phone,
     code: state === 'code_received' ? order.code : null,
-    charge: formatPrice(order.charge),
+    charge: world.flavour.smsMoney(order.charge),
     currency: account.currency,
     expires_at: new Date(order.expiresAt).toISOString(),
   };

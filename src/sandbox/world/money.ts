@@ -37,3 +37,11 @@ export function formatMoney(amount: Decimal): string {
 export function formatPrice(amount: Decimal): string {
   return amount.toFixed(MONEY_PLACES, Big.roundHalfUp);
 }
+
+const GROUPED_PLACES = 5;
+
+/** "2,500.00000", "0.50000": how panels built on a thousands-separating number formatter print every amount. */
+export function formatGrouped(amount: Decimal): string {
+  const [whole = '0', fraction] = amount.toFixed(GROUPED_PLACES, Big.roundHalfUp).split('.');
+  return `${whole.replace(/\B(?=(\d{3})+$)/g, ',')}.${fraction}`;
+}

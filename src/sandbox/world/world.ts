@@ -1,10 +1,11 @@
+import { flavourNamed, type Flavour, type FlavourName } from '../flavours.ts';
 import { Faults } from '../http/faults.ts';
 import type { QuirkSpec } from '../http/quirks.ts';
 import { createCatalogue, type Catalogue } from '../smm/catalogue.ts';
 import { settleOrder, type Order, type Shares } from '../smm/orders.ts';
 import { createSmsCatalogue, type SmsCatalogue } from '../sms/catalogue.ts';
 import { settleSms, type SmsOrder, type SmsTimings } from '../sms/orders.ts';
-import { createAccounts, DEFAULT_KEYS, type Account, type SandboxKey } from './accounts.ts';
+import { createAccounts, type Account, type SandboxKey } from './accounts.ts';
 import { createClock, type Clock } from './clock.ts';
 import type { Fields } from '../http/form.ts';
 import { DueQueue } from './due-queue.ts';
@@ -19,11 +20,16 @@ export interface ActionContext {
 }
 
 export interface WorldOptions {
+  /** Default 'hstock': HstockPlus as documented; 'panel': another panel of the family (flavours.ts). */
+  flavour?: FlavourName;
   /** Default 42; catalogue and outcomes are deterministic for a seed. */
   seed?: number;
   /** Default 1; 60 => one sandbox minute per real second; 0 freezes the clock, so only advance() moves it. */
   timeScale?: number;
-  /** Default DEFAULT_KEYS: demo (1000.00), empty (0.00) and reseller (250.00, rates x0.8, no Spotify). */
+  /**
+   * Default: the flavour's keys, demo, empty and reseller (rates x0.8, no Spotify); hstock's hold
+   * 1000.00, 0.00 and 250.00 (DEFAULT_KEYS), the panel's 2500.00, 0.00 and 1250.00 (PANEL_KEYS).
+   */
   keys?: SandboxKey[];
   /** Share of SMM orders that end Partial (default 0.1). */
   partialShare?: number;
@@ -39,6 +45,7 @@ export interface WorldOptions {
 
 /** Everything the simulated supplier knows. Handlers read and change it; nothing else holds state. */
 export interface World {
+  flavour: Flavour;
   seed: number;
   clock: Clock;
   catalogue: Catalogue;
@@ -61,6 +68,7 @@ const FIRST_ORDER_ID = 100001;
 const FIRST_SMS_ID = 700001;
 
 export function createWorld(options: WorldOptions): World {
+  const flavour = flavourNamed(options.flavour ?? 'hstock');
   const seed = options.seed ?? 42;
   const timeScale = options.timeScale ?? 1;
   if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer (got ${seed})`);
@@ -75,11 +83,12 @@ export function createWorld(options: WorldOptions): World {
     throw new RangeError('partialShare + cancelShare must not exceed 1');
   }
   return {
+    flavour,
     seed,
     clock: createClock(timeScale),
-    catalogue: createCatalogue(seed),
+    catalogue: createCatalogue(seed, flavour.fixedServices),
     sms: createSmsCatalogue(seed),
-    accounts: createAccounts(options.keys ?? DEFAULT_KEYS),
+    accounts: createAccounts(options.keys ?? flavour.keys),
     orders: new Map(),
     smsOrders: new Map(),
     shares,
@@ -91,7 +100,7 @@ export function createWorld(options: WorldOptions): World {
     nextOrderId: FIRST_ORDER_ID,
     nextSmsId: FIRST_SMS_ID,
     due: new DueQueue(),
-    faults: new Faults(seed),
+    faults: new Faults(seed, flavour.outageText),
     quirks: {},
     requests: new Map(),
   };
