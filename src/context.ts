@@ -93,6 +93,15 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
       metrics.upstreamRequests.inc({ action: event.action, outcome: event.outcome });
       metrics.upstreamDuration.observe({ action: event.action }, event.durationMs / 1000);
       logger.debug({ upstream: event }, 'upstream call');
+      if (event.problems) {
+        // The supplier's answer (or part of it) could not be read: said once per call, with what and where.
+        const lost = event.outcome === 'parse_error' ? 'answer' : 'entry';
+        metrics.upstreamParseFailures.inc({ action: event.action, lost }, event.problems.length);
+        logger.warn({ action: event.action, lost, problems: event.problems.slice(0, 10), count: event.problems.length }, 'supplier answer not readable');
+      }
+    },
+    onUnsupported: (action, upstreamMessage) => {
+      logger.warn({ action, upstreamMessage }, `the supplier has no ${action} action: the gateway does without it for a while`);
     },
   });
   const metrics = new Metrics({
@@ -127,6 +136,7 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     }),
     onCacheRead: (action, result) => metrics.cacheReads.inc({ action, result }),
     callsAtOnce: config.upstreamGuard.concurrencyPerKey,
+    onUnknownStatus: (kind) => metrics.unknownStatuses.inc({ kind }),
     auth: new Authenticator(config),
     state: createStateStore(config, redis),
     idempotencyPolicy: idempotencyPolicy(config),

@@ -23,7 +23,7 @@ export class Metrics {
 
   readonly upstreamRequests = new Counter({
     name: 'hstock_upstream_requests_total',
-    help: 'Supplier calls by action and outcome (ok, supplier_error, unavailable, rate_limited)',
+    help: 'Supplier calls by action and outcome (ok, supplier_error, unavailable, rate_limited, parse_error)',
     labelNames: ['action', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -47,6 +47,20 @@ export class Metrics {
     name: 'hstock_response_cache_total',
     help: 'Whole-answer cache results of queries (hit, not_modified, miss, not_stored, bypass) by where they were decided (http before GraphQL, graphql)',
     labelNames: ['path', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly upstreamParseFailures = new Counter({
+    name: 'hstock_upstream_parse_failures_total',
+    help: 'Supplier answers that could not be read, by action and what was lost (answer: the whole call failed; entry: one entry of a list was left out)',
+    labelNames: ['action', 'lost'] as const,
+    registers: [this.registry],
+  });
+
+  readonly unknownStatuses = new Counter({
+    name: 'hstock_unknown_statuses_total',
+    help: 'Status reads the gateway does not know (they read UNKNOWN with their rawStatus), by kind (order, sms)',
+    labelNames: ['kind'] as const,
     registers: [this.registry],
   });
 

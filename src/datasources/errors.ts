@@ -49,10 +49,24 @@ const SUPPLIER_ERRORS: ReadonlyArray<[RegExp, ErrorCode]> = [
   [/out of stock|not enough stock|insufficient stock|no stock/i, 'OUT_OF_STOCK'],
   [/not found|incorrect (order|service) id|invalid (order|service) id|unknown (order|service)/i, 'NOT_FOUND'],
   [/too many requests|rate limit/i, 'RATE_LIMITED'],
+  // A panel that is down or busy often says so with HTTP 200: the caller should try again later.
+  [/database|maintenance|try again|temporar(il)?y|timed? ?out|overload|busy|unavailable/i, 'UPSTREAM_UNAVAILABLE'],
 ];
+
+/** How panels of the family say they have no such action (HstockPlus: "Invalid action"). */
+const UNSUPPORTED_ACTION = /unknown action|invalid action|unsupported action|incorrect action|no such action|action (is )?not (supported|found|allowed|available)/i;
+
+/** The supplier has no such action: the gateway falls back where it can (supplier.ts). */
+export const isUnsupportedAction = (error: unknown): error is GatewayError =>
+  error instanceof GatewayError && error.extensions.reason === 'UNSUPPORTED_ACTION';
+
+export function unsupportedAction(action: string, upstreamMessage?: string): GatewayError {
+  return new GatewayError('UPSTREAM_ERROR', `The supplier does not offer the ${action} action.`, { upstreamMessage, extensions: { action, reason: 'UNSUPPORTED_ACTION' } });
+}
 
 /** One place turns a supplier's `{"error": "..."}` into a GatewayError. */
 export function errorFromSupplier(text: string, action: string): GatewayError {
+  if (UNSUPPORTED_ACTION.test(text)) return unsupportedAction(action, text);
   const code = SUPPLIER_ERRORS.find(([pattern]) => pattern.test(text))?.[1] ?? 'UPSTREAM_ERROR';
   const message = code === 'UNAUTHENTICATED' ? 'The supplier rejected the API key.' : text;
   const extensions = code === 'RATE_LIMITED' ? { action, reason: 'SUPPLIER' } : { action };

@@ -5,10 +5,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { supplierCallSpan } from '../tracing.ts';
-import { GatewayError, errorFromSupplier, upstreamUnavailable } from './errors.ts';
+import { GatewayError, errorFromSupplier, isUnsupportedAction, unsupportedAction, upstreamUnavailable } from './errors.ts';
 import { type GuardPolicy, type SharedVerdicts, SupplierRateLimit, UpstreamGuard, retryAfterMs } from './upstream-guard.ts';
 import {
   ParseError,
+  type Skipped,
   isRecord,
   parseBalance,
   parseCategories,
@@ -56,13 +57,16 @@ const RETRYABLE: Record<Action, boolean> = {
   add_sms: false,
 };
 
-export type CallOutcome = 'ok' | 'supplier_error' | 'unavailable' | 'rate_limited';
+/** `parse_error`: the supplier answered, and the answer could not be read. */
+export type CallOutcome = 'ok' | 'supplier_error' | 'unavailable' | 'rate_limited' | 'parse_error';
 
 export interface CallEvent {
   action: Action;
   outcome: CallOutcome;
   attempts: number;
   durationMs: number;
+  /** What could not be read: the whole answer (`parse_error`), or entries of a list left out. Never the key. */
+  problems?: string[];
 }
 
 export interface HstockClientOptions {
@@ -76,6 +80,8 @@ export interface HstockClientOptions {
   guard: GuardPolicy;
   sharedVerdicts?: SharedVerdicts;
   onCall?: (event: CallEvent) => void;
+  /** Told once when the supplier turns out not to have an action (it is then not asked again for a while). */
+  onUnsupported?: (action: Action, upstreamMessage: string | undefined) => void;
 }
 
 type Params = Record<string, string | number | undefined>;
@@ -96,10 +102,15 @@ const PROBE_KEY = 'hstock-gateway-readiness-probe';
 
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
+/** How long an action the supplier said it lacks is not asked for again: a panel may gain it. */
+const UNSUPPORTED_FOR_MS = 10 * 60_000;
+
 export class HstockClient {
   readonly #pool: Pool;
   readonly #path: string;
-  readonly #options: Required<Omit<HstockClientOptions, 'onCall' | 'sharedVerdicts'>> & Pick<HstockClientOptions, 'onCall'>;
+  readonly #options: Required<Omit<HstockClientOptions, 'onCall' | 'sharedVerdicts' | 'onUnsupported'>> & Pick<HstockClientOptions, 'onCall' | 'onUnsupported'>;
+  /** Actions this supplier (this client's origin) answered as unknown, until when they are not asked again. */
+  readonly #unsupported = new Map<Action, number>();
   readonly guard: UpstreamGuard;
 
   constructor(options: HstockClientOptions) {
@@ -152,15 +163,15 @@ export class HstockClient {
 
   smsCode = (key: string, id: string) => this.#read(key, 'sms_code', { order: id }, (body) => parseSmsCode(body, id));
 
-  /** A 200 answer that does not have the documented shape is the supplier's fault, not the caller's. */
-  async #read<T>(key: string, action: Action, params: Params, parse: (body: unknown) => T): Promise<T> {
-    const body = await this.call(key, action, params);
-    try {
-      return parse(body);
-    } catch (error) {
-      if (error instanceof ParseError) throw upstreamUnavailable(action, 'unexpected response', error);
-      throw error;
-    }
+  #read<T>(key: string, action: Action, params: Params, parse: (body: unknown, skipped: Skipped) => T): Promise<T> {
+    return this.call(key, action, params, parse);
+  }
+
+  /** Whether the supplier said lately that it has no such action. */
+  lacks(action: Action): boolean {
+    const until = this.#unsupported.get(action);
+    if (until !== undefined && until <= Date.now()) this.#unsupported.delete(action);
+    return (this.#unsupported.get(action) ?? 0) > Date.now();
   }
 
   /**
@@ -181,24 +192,39 @@ export class HstockClient {
    * One supplier call: a deadline over all attempts, retries for reads only (never after a 429,
    * which would add to the flood), errors mapped, everything under the upstream guard.
    */
-  async call(key: string, action: Action, params: Params = {}): Promise<unknown> {
+  async call<T = unknown>(key: string, action: Action, params: Params = {}, parse: (body: unknown, skipped: Skipped) => T = (body) => body as T): Promise<T> {
+    if (this.lacks(action)) throw unsupportedAction(action);
     const started = performance.now();
+    const problems: string[] = [];
     const deadline = AbortSignal.timeout(this.#options.timeoutMs);
     let attempts = 0;
-    let outcome: CallOutcome = 'unavailable';
+    let outcome = 'unavailable' as CallOutcome;
     const span = supplierCallSpan(action);
     try {
       const body = await this.guard.run(key, action, deadline, span.bind(() => this.#attempts(key, action, params, deadline, started, () => (attempts += 1))));
-      outcome = 'ok';
-      return body;
+      try {
+        const parsed = parse(body, (problem) => problems.push(problem));
+        outcome = 'ok';
+        return parsed;
+      } catch (error) {
+        // A 200 answer that does not have the documented shape is the supplier's fault, not the caller's.
+        if (!(error instanceof ParseError)) throw error;
+        outcome = 'parse_error';
+        problems.push(error.message);
+        throw upstreamUnavailable(action, 'unexpected response', error);
+      }
     } catch (error) {
-      if (error instanceof GatewayError) {
+      if (isUnsupportedAction(error) && !this.lacks(action)) {
+        this.#unsupported.set(action, Date.now() + UNSUPPORTED_FOR_MS);
+        this.#options.onUnsupported?.(action, error.extensions.upstreamMessage as string | undefined);
+      }
+      if (error instanceof GatewayError && outcome !== 'parse_error') {
         outcome = error.code === 'RATE_LIMITED' ? 'rate_limited' : error.code === 'UPSTREAM_UNAVAILABLE' ? 'unavailable' : 'supplier_error';
       }
       throw error;
     } finally {
       span.end(attempts, outcome);
-      this.#options.onCall?.({ action, outcome, attempts, durationMs: performance.now() - started });
+      this.#options.onCall?.({ action, outcome, attempts, durationMs: performance.now() - started, ...(problems.length > 0 ? { problems } : {}) });
     }
   }
 

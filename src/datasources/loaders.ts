@@ -19,7 +19,7 @@ export class Loaders {
   #orderStatus?: DataLoader<string, OrderState>;
   #smsStatus?: DataLoader<string, SmsOrderState>;
   #smsCode?: DataLoader<string, SmsCodeState>;
-  #inventory?: DataLoader<string, Inventory>;
+  #inventory?: DataLoader<string, Inventory | null>;
   #service?: DataLoader<string, Service | null>;
   #balance?: Promise<{ balance: Balance; readAt: number }>;
 

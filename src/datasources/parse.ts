@@ -1,8 +1,10 @@
 /**
  * Tolerant parsing of the supplier's JSON into normalised types. Panels of this family send
- * numbers as strings, booleans as 0/1 or "true", decimals as strings or numbers and statuses in
- * any case; this file is the only place that knows.
+ * numbers as strings (thousands separated, see decimal.ts), booleans as 0/1 or "true", statuses
+ * in any case and their own words; this file is the only place that knows. A field a panel does
+ * not send is null where the schema allows it, never invented.
  */
+import { readDecimal } from './decimal.ts';
 import type {
   Balance,
   Category,
@@ -51,10 +53,17 @@ function requiredText(value: unknown, what: string): string {
   return result;
 }
 
+/** A count, spelled as any number of the family (`1,500`, `"20"`, `3.0`); null unless whole. */
 export function int(value: unknown): number | null {
-  const raw = typeof value === 'string' && value.trim() !== '' ? Number(value.trim()) : value;
-  return typeof raw === 'number' && Number.isSafeInteger(raw) ? raw : null;
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : null;
+  if (typeof value === 'string' && DIGITS.test(value)) return safe(Number(value));
+  const read = readDecimal(value);
+  if (read === null || !/^-?\d+(\.0+)?$/.test(read)) return null;
+  return safe(Number(read.split('.')[0]));
 }
+
+const DIGITS = /^\d+$/;
+const safe = (whole: number) => (Number.isSafeInteger(whole) ? whole : null);
 
 function requiredInt(value: unknown, what: string): number {
   const result = int(value);
@@ -73,14 +82,8 @@ export function bool(value: unknown): boolean | null {
   return null;
 }
 
-const DECIMAL = /^-?\d+(\.\d+)?$/;
-
-/** Decimals stay strings; a JSON number is taken by its shortest round-trip text. */
-export function decimal(value: unknown): string | null {
-  const raw = typeof value === 'number' && Number.isFinite(value) ? String(value) : text(value);
-  if (raw === null || !DECIMAL.test(raw)) return null;
-  return raw;
-}
+/** Decimals stay strings, as the supplier wrote them less their grouping (decimal.ts). */
+export const decimal = readDecimal;
 
 function requiredDecimal(value: unknown, what: string): string {
   const result = decimal(value);
@@ -95,6 +98,15 @@ function entityType(value: unknown): EntityType | null {
   return null;
 }
 
+/** A service's kind: SMM when the supplier does not say (the family's services are); an unknown word is no guess. */
+function serviceKind(value: unknown, what: string): EntityType {
+  if (value === undefined || value === null) return 'SMM';
+  const kind = entityType(value);
+  if (kind === null && text(value) === null) return 'SMM';
+  if (kind === null) throw new ParseError(`${what}: unknown entity type ${JSON.stringify(String(value)).slice(0, 40)}`);
+  return kind;
+}
+
 function money(amount: unknown, currency: unknown, fallbackCurrency: string): Money | null {
   const value = decimal(amount);
   return value === null ? null : { amount: value, currency: text(currency) ?? fallbackCurrency };
@@ -102,16 +114,33 @@ function money(amount: unknown, currency: unknown, fallbackCurrency: string): Mo
 
 const squash = (status: string) => status.toLowerCase().replace(/[\s_-]+/g, ' ').trim();
 
+/**
+ * The family's order statuses. A refunded, failed, errored or rejected order has ended without
+ * being delivered and its charge returned or never taken: CANCELED, with `rawStatus` saying which.
+ * Awaiting and queued orders have not started: PENDING.
+ */
 const ORDER_STATUSES: Record<string, OrderStatus> = {
   pending: 'PENDING',
+  awaiting: 'PENDING',
+  queued: 'PENDING',
+  'in queue': 'PENDING',
   'in progress': 'IN_PROGRESS',
   inprogress: 'IN_PROGRESS',
+  active: 'IN_PROGRESS',
   processing: 'PROCESSING',
   completed: 'COMPLETED',
   complete: 'COMPLETED',
+  success: 'COMPLETED',
   partial: 'PARTIAL',
+  'partially completed': 'PARTIAL',
   canceled: 'CANCELED',
   cancelled: 'CANCELED',
+  refunded: 'CANCELED',
+  refund: 'CANCELED',
+  fail: 'CANCELED',
+  failed: 'CANCELED',
+  error: 'CANCELED',
+  rejected: 'CANCELED',
 };
 
 const SMS_STATUSES: Record<string, SmsOrderStatus> = {
@@ -129,20 +158,26 @@ export const orderStatus = (raw: string): OrderStatus => ORDER_STATUSES[squash(r
 
 export const smsStatus = (raw: string): SmsOrderStatus => SMS_STATUSES[squash(raw)] ?? 'UNKNOWN';
 
-/** A list that keeps the entries it can read: one odd service must not hide the catalogue. */
-function readable<T>(items: unknown[], parse: (item: unknown) => T): T[] {
+/** Told of each entry of a list left out because it could not be read, with why (never the key). */
+export type Skipped = (problem: string) => void;
+
+/** A list that keeps the entries it can read: one odd service must not hide the catalogue, nor vanish unsaid. */
+function readable<T>(items: unknown[], parse: (item: unknown) => T, skipped: Skipped): T[] {
   const result: T[] = [];
   for (const item of items) {
     try {
       result.push(parse(item));
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
+      skipped(error.message);
     }
   }
   return result;
 }
 
-export function parseCategories(body: unknown): Category[] {
+const ignore: Skipped = () => {};
+
+export function parseCategories(body: unknown, skipped: Skipped = ignore): Category[] {
   const list = array(record(body, 'categories').categories, 'categories');
   return readable(list, (item) => {
     const entry = record(item, 'category');
@@ -151,7 +186,7 @@ export function parseCategories(body: unknown): Category[] {
       name: requiredText(entry.category ?? entry.name, 'category name'),
       subcategories: subcategories.map(text).filter((name): name is string => name !== null),
     };
-  });
+  }, skipped);
 }
 
 export function parseService(item: unknown): Service {
@@ -162,20 +197,21 @@ export function parseService(item: unknown): Service {
     name: requiredText(entry.name, `service ${id} name`),
     type: text(entry.type) ?? 'Default',
     category: text(entry.category) ?? '',
+    subcategory: text(entry.subcategory ?? entry.sub_category),
     rate: requiredDecimal(entry.rate, `service ${id} rate`),
     min: requiredInt(entry.min, `service ${id} min`),
     max: requiredInt(entry.max, `service ${id} max`),
     refill: bool(entry.refill) ?? false,
     cancel: bool(entry.cancel) ?? false,
-    stock: int(entry.stock) ?? 0,
-    entityType: entityType(entry.entityType ?? entry.entity_type) ?? 'SMM',
-    autoDelivery: bool(entry.autoDelivery ?? entry.auto_delivery) ?? true,
+    stock: int(entry.stock),
+    entityType: serviceKind(entry.entityType ?? entry.entity_type, `service ${id} entityType`),
+    autoDelivery: bool(entry.autoDelivery ?? entry.auto_delivery),
   };
 }
 
-export function parseServices(body: unknown): Service[] {
+export function parseServices(body: unknown, skipped: Skipped = ignore): Service[] {
   const list = Array.isArray(body) ? body : array(record(body, 'services').services, 'services');
-  return readable(list, parseService);
+  return readable(list, parseService, skipped);
 }
 
 export function parseInventory(body: unknown, serviceId: string): Inventory {
@@ -216,16 +252,16 @@ export function parseBalance(body: unknown): Balance {
   return { amount: requiredDecimal(entry.balance, 'balance'), currency: text(entry.currency) ?? 'USD' };
 }
 
-export function parseSmsCountries(body: unknown): SmsCountry[] {
+export function parseSmsCountries(body: unknown, skipped: Skipped = ignore): SmsCountry[] {
   const list = Array.isArray(body) ? body : array(record(body, 'sms_countries').countries, 'sms_countries');
   return readable(list, (item) => {
     const entry = record(item, 'country');
     const code = requiredText(entry.country_code ?? entry.code, 'country code').toLowerCase();
     return { code, name: text(entry.country_name ?? entry.name) ?? code.toUpperCase() };
-  });
+  }, skipped);
 }
 
-export function parseSmsProjects(body: unknown): SmsProject[] {
+export function parseSmsProjects(body: unknown, skipped: Skipped = ignore): SmsProject[] {
   const list = Array.isArray(body) ? body : array(record(body, 'sms_projects').projects, 'sms_projects');
   return readable(list, (item) => {
     const entry = record(item, 'project');
@@ -237,7 +273,7 @@ export function parseSmsProjects(body: unknown): SmsProject[] {
       countryCode: requiredText(entry.country_id ?? entry.country, `project ${id} country`).toLowerCase(),
       countryName: text(entry.country_title ?? entry.country_name),
     };
-  });
+  }, skipped);
 }
 
 export function parseSmsOrdersPlaced(body: unknown, price: Money | null): SmsOrderState[] {

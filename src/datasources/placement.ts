@@ -57,8 +57,9 @@ async function spend<T>(ctx: Spender, draft: Draft, hold: Hold, call: () => Prom
 
 /**
  * Writes the ledger entry (UNCONFIRMED) before the call, so that nothing is spent when the state
- * store is away and a crash mid-call leaves a trace; then PLACED with the ids, or no entry at all
- * when the failure proves nothing was placed.
+ * store is away and a crash mid-call leaves a trace; then PLACED with the ids, UNCONFIRMED again
+ * when the call may have placed (the entry written before it may have been lost with a Redis
+ * restart), or no entry at all when the failure proves nothing was placed.
  */
 async function record<T>(ctx: Spender, draft: Draft, call: () => Promise<T>, idsOf: (value: T) => string[]): Promise<T> {
   const { state, spends } = ctx.services;
@@ -96,8 +97,10 @@ export function addOrder(ctx: Spender, order: NewOrder, idempotencyKey?: string 
       service.entityType === 'PRODUCT' ? loaders.inventory.load(service.id) : undefined,
       loaders.balanceRead(),
     ]);
-    if (inventory && (!inventory.available || inventory.stock < order.quantity)) {
-      throw new GatewayError('OUT_OF_STOCK', `Only ${inventory.stock} in stock for service ${service.id}.`, { extensions: { stock: inventory.stock } });
+    // A product's live stock, else the catalogue's; a supplier that says neither judges the order itself.
+    const stock = service.entityType !== 'PRODUCT' ? null : inventory ? (inventory.available ? inventory.stock : 0) : service.stock;
+    if (stock !== null && stock < order.quantity) {
+      throw new GatewayError('OUT_OF_STOCK', `Only ${stock} in stock for service ${service.id}.`, { extensions: { stock } });
     }
     const estimate = estimateCharge(service, order.quantity);
     const hold = ctx.services.reservations.hold(supplier.caller.tenant, balance, readAt, estimate, 'The order costs');

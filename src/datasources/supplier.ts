@@ -5,9 +5,9 @@
 import type { Identity } from '../auth.ts';
 import type { CacheTtls } from '../config.ts';
 import type { ReadCache } from './cache.ts';
-import { GatewayError } from './errors.ts';
+import { GatewayError, isUnsupportedAction } from './errors.ts';
 import type { HstockClient } from './hstock-client.ts';
-import type { Money, NewOrder, NewSmsOrder, Service, ServiceFilter } from './types.ts';
+import type { Category, Inventory, Money, NewOrder, NewSmsOrder, Service, ServiceFilter } from './types.ts';
 
 export interface Catalogue {
   services: Service[];
@@ -22,6 +22,8 @@ export interface SupplierDeps {
   onCacheRead?: (action: string, result: 'hit' | 'miss' | 'stale') => void;
   /** Calls one operation sends to its key's line at once (the key's concurrency). */
   callsAtOnce: number;
+  /** Told of each status read that the gateway does not know (it reads UNKNOWN, with its rawStatus). */
+  onUnknownStatus?: (kind: 'order' | 'sms') => void;
 }
 
 /**
@@ -62,6 +64,48 @@ function indexOf(services: Service[]): ReadonlyMap<string, Service> {
   return index;
 }
 
+/** Categories as the catalogue names them, in its order, with the subcategories its services carry. */
+function categoriesOf(services: Service[]): Category[] {
+  const byName = new Map<string, Set<string>>();
+  for (const service of services) {
+    if (!service.category) continue;
+    let subcategories = byName.get(service.category);
+    if (!subcategories) byName.set(service.category, (subcategories = new Set()));
+    if (service.subcategory) subcategories.add(service.subcategory);
+  }
+  return [...byName].map(([name, subcategories]) => ({ name, subcategories: [...subcategories] }));
+}
+
+const same = (a: string | null, b: string) => a !== null && a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/** The supplier's answer to a filtered read, filtered again here when the supplier ignored the filter. */
+const refiltered = new WeakMap<Service[], Map<string, Service[]>>();
+
+/**
+ * Some panels ignore `category=` and `subcategory=`. A list of one category holds one category
+ * string; one with several, where the filter names some of them, was not filtered: it is filtered
+ * here. A filter that names none of the strings is the supplier's own grouping (HstockPlus's
+ * "Email Accounts" holds services of category "Accounts-Email"), and its answer stands. Services
+ * that carry a subcategory are held to the subcategory filter the same way.
+ */
+function filtered(services: Service[], filter: ServiceFilter): Service[] {
+  if (!filter.category && !filter.subcategory) return services;
+  const key = `${filter.category ?? ''}\u0000${filter.subcategory ?? ''}`;
+  let byFilter = refiltered.get(services);
+  if (!byFilter) refiltered.set(services, (byFilter = new Map()));
+  let kept = byFilter.get(key);
+  if (!kept) {
+    kept = services;
+    const { category, subcategory } = filter;
+    if (category && new Set(services.map((service) => service.category)).size > 1 && services.some((service) => same(service.category, category))) {
+      kept = kept.filter((service) => same(service.category, category));
+    }
+    if (subcategory) kept = kept.filter((service) => service.subcategory === null || same(service.subcategory, subcategory));
+    byFilter.set(key, kept);
+  }
+  return kept;
+}
+
 export type StaleListener = (action: string, staleSeconds: number) => void;
 
 export class Supplier {
@@ -97,20 +141,31 @@ export class Supplier {
     return this.identity;
   }
 
-  categories() {
-    return this.#cached('categories', {}, this.deps.ttl.categories, () => this.deps.client.categories(this.#key));
+  /** The supplier's categories; from the catalogue's own category strings when it has no `categories` action. */
+  async categories(): Promise<Category[]> {
+    try {
+      return await this.#cached('categories', {}, this.deps.ttl.categories, () => this.deps.client.categories(this.#key));
+    } catch (error) {
+      if (!isUnsupportedAction(error)) throw error;
+      return categoriesOf((await this.catalogue()).services);
+    }
   }
 
   /** One `services` call per filter per TTL, however many pages or ids are read from it. */
   async catalogue(filter: ServiceFilter = {}): Promise<Catalogue> {
-    const services = await this.#cached('services', { ...filter }, this.deps.ttl.services, () => this.deps.client.services(this.#key, filter));
+    const answer = await this.#cached('services', { ...filter }, this.deps.ttl.services, () => this.deps.client.services(this.#key, filter));
+    const services = filtered(answer, filter);
     return { services, byId: indexOf(services) };
   }
 
-  inventory(serviceId: string) {
-    return this.#cached('inventory', { serviceId }, this.deps.ttl.inventory, () =>
-      this.deps.client.inventory(this.#key, serviceId),
-    );
+  /** Live stock; null when the supplier has no `inventory` action. */
+  async inventory(serviceId: string): Promise<Inventory | null> {
+    try {
+      return await this.#cached('inventory', { serviceId }, this.deps.ttl.inventory, () => this.deps.client.inventory(this.#key, serviceId));
+    } catch (error) {
+      if (isUnsupportedAction(error)) return null;
+      throw error;
+    }
   }
 
   smsCountries() {
@@ -128,11 +183,16 @@ export class Supplier {
   }
 
   orderStatus(id: string) {
-    return this.#call((key) => this.deps.client.orderStatus(key, id));
+    return this.#call((key) => this.deps.client.orderStatus(key, id)).then((state) => this.#known('order', state));
   }
 
   smsStatus(id: string) {
-    return this.#call((key) => this.deps.client.smsStatus(key, id));
+    return this.#call((key) => this.deps.client.smsStatus(key, id)).then((state) => this.#known('sms', state));
+  }
+
+  #known<S extends { status: string }>(kind: 'order' | 'sms', state: S): S {
+    if (state.status === 'UNKNOWN') this.deps.onUnknownStatus?.(kind);
+    return state;
   }
 
   smsCode(id: string) {

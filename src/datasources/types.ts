@@ -24,14 +24,17 @@ export interface Service {
   name: string;
   type: string;
   category: string;
+  /** Null when the supplier gives none (many panels have no subcategories). */
+  subcategory: string | null;
   rate: Decimal;
   min: number;
   max: number;
   refill: boolean;
   cancel: boolean;
-  stock: number;
+  /** Null when the supplier's list does not say (panels without stock figures). */
+  stock: number | null;
   entityType: EntityType;
-  autoDelivery: boolean;
+  autoDelivery: boolean | null;
 }
 
 export interface ServiceFilter {

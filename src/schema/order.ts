@@ -7,7 +7,7 @@ import { watchOrderStatus, watchOrders } from '../subscriptions/watch.ts';
 import { Money } from './balance.ts';
 import { builder } from './builder.ts';
 import { EntityType } from './service.ts';
-import { idList, optionalText, supplierId } from './validate.ts';
+import { optionalText, orderId, orderIdList, supplierId } from './validate.ts';
 
 const OrderStatus = builder.enumType('OrderStatus', {
   description: "Where an order stands, from the supplier's status string. COMPLETED, PARTIAL and CANCELED are final.",
@@ -97,7 +97,7 @@ builder.queryFields((t) => ({
       'One order by id, with its live status (one supplier call). Errors: NOT_FOUND (no such order, or in server-key mode one another caller placed), BAD_USER_INPUT (malformed id), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
     args: { id: t.arg.id({ required: true, description: 'The order id, as `addOrder` returned it.' }) },
     resolve: async (_root, args, ctx) => {
-      return known(await ctx.loaders.orderStatus.load(supplierId(args.id, 'id')));
+      return known(await ctx.loaders.orderStatus.load(orderId(args.id, 'id')));
     },
   }),
   orders: t.field({
@@ -107,7 +107,7 @@ builder.queryFields((t) => ({
       'Several orders by id, one supplier call per distinct id: one entry per id, in the same order; null with a NOT_FOUND error at that path for an id the supplier does not know. Errors: BAD_USER_INPUT (no ids, more than 100, or a malformed one), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
     args: { ids: t.arg.idList({ required: true, description: '1 to 100 order ids.' }) },
     resolve: (_root, args, ctx) =>
-      idList(args.ids, 'ids').map(async (id) => known(await ctx.loaders.orderStatus.load(id))),
+      orderIdList(args.ids, 'ids').map(async (id) => known(await ctx.loaders.orderStatus.load(id))),
   }),
 }));
 
@@ -135,7 +135,7 @@ builder.subscriptionFields((t) => ({
     description:
       'The order now, then each change of the selected fields, completing after a final status. Polled once per order however many watch it. Errors (as a last payload, then completion): NOT_FOUND, BAD_USER_INPUT, UNAUTHENTICATED, RATE_LIMITED (too many subscriptions), UPSTREAM_UNAVAILABLE (supplier failing past `POLL_FAILURE_LIMIT_MS`, or the gateway restarting over SSE).',
     args: { id: t.arg.id({ required: true, description: 'The order id.' }) },
-    subscribe: (_root, args, ctx) => watchOrderStatus(ctx, supplierId(args.id, 'id')),
+    subscribe: (_root, args, ctx) => watchOrderStatus(ctx, orderId(args.id, 'id')),
     resolve: known,
   }),
   orderUpdates: t.field({
@@ -143,7 +143,7 @@ builder.subscriptionFields((t) => ({
     description:
       'Each order now, then each change of any of them, completing when all are final; each id counts as one subscription. Errors (as a last payload, then completion): NOT_FOUND, BAD_USER_INPUT (no ids, more than 100, or a malformed one), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
     args: { ids: t.arg.idList({ required: true, description: '1 to 100 order ids.' }) },
-    subscribe: (_root, args, ctx) => watchOrders(ctx, idList(args.ids, 'ids')),
+    subscribe: (_root, args, ctx) => watchOrders(ctx, orderIdList(args.ids, 'ids')),
     resolve: known,
   }),
 }));

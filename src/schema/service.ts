@@ -41,12 +41,24 @@ export const Service = builder.objectRef<ServiceShape>('Service').implement({
     max: t.exposeInt('max', { description: 'The largest `quantity` `addOrder` accepts for it.' }),
     refill: t.exposeBoolean('refill', { description: 'Whether the supplier refills drops (lost followers, say) during its refill period.' }),
     cancel: t.exposeBoolean('cancel', { description: 'Whether the supplier lets its orders be canceled.' }),
-    stock: t.exposeInt('stock', { description: 'Stock as of the cached catalogue; `inventory` asks the supplier live.' }),
-    entityType: t.field({ type: EntityType, description: 'What the service sells.', resolve: (service) => service.entityType }),
-    autoDelivery: t.exposeBoolean('autoDelivery', { description: 'True when orders are fulfilled automatically; false when the supplier fulfils them by hand, which may take time.' }),
+    stock: t.exposeInt('stock', {
+      nullable: true,
+      description: 'Stock as of the cached catalogue; `inventory` asks the supplier live. Null when the supplier does not say.',
+    }),
+    entityType: t.field({
+      type: EntityType,
+      description: 'What the service sells; SMM when the supplier does not say.',
+      resolve: (service) => service.entityType,
+    }),
+    autoDelivery: t.exposeBoolean('autoDelivery', {
+      nullable: true,
+      description: 'True when orders are fulfilled automatically; false when the supplier fulfils them by hand, which may take time. Null when the supplier does not say.',
+    }),
     inventory: t.field({
       type: Inventory,
-      description: 'Live stock, one supplier call per service (cached for `CACHE_TTL_INVENTORY_S`). Errors: NOT_FOUND, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
+      nullable: true,
+      description:
+        'Live stock, one supplier call per service (cached for `CACHE_TTL_INVENTORY_S`). Null when the supplier has no live inventory (no `inventory` action). Errors: NOT_FOUND, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
       resolve: (service, _args, ctx) => ctx.loaders.inventory.load(service.id),
     }),
   }),
@@ -86,7 +98,7 @@ builder.queryFields((t) => ({
       'The catalogue a page at a time, optionally filtered; one supplier read per filter per `CACHE_TTL_SERVICES_S`, served stale (flagged in `extensions.stale`) while the supplier fails. Errors: BAD_USER_INPUT (bad `first`, `after` or filter), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
     args: {
       ...serviceConnectionArgs,
-      category: t.arg.string({ description: 'Only services of this category (a `Category.name`); the supplier filters.' }),
+      category: t.arg.string({ description: 'Only services of this category (a `Category.name`); the supplier filters, or the gateway when the supplier ignores the filter.' }),
       subcategory: t.arg.string({ description: 'Only services of this subcategory (a `Subcategory.name`), usually with `category`.' }),
     },
     resolve: (_root, args, ctx) =>

@@ -6,7 +6,7 @@ import type { NewSmsOrder, SmsCountry as SmsCountryShape, SmsOrderState, SmsProj
 import { watchSms } from '../subscriptions/watch.ts';
 import { Money } from './balance.ts';
 import { builder } from './builder.ts';
-import { optionalText, supplierId } from './validate.ts';
+import { optionalText, orderId, supplierId } from './validate.ts';
 
 const SmsOrderStatus = builder.enumType('SmsOrderStatus', {
   description: "Where an SMS rental stands, from the supplier's status string. CODE_RECEIVED, COMPLETED, CANCELED and EXPIRED are final.",
@@ -138,7 +138,7 @@ builder.queryFields((t) => ({
       'One SMS order by id, with its live status (one supplier call). Errors: NOT_FOUND (no such order, or in server-key mode one another caller rented), BAD_USER_INPUT (malformed id), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
     args: { id: t.arg.id({ required: true, description: 'The SMS order id, as `addSmsOrder` returned it.' }) },
     resolve: async (_root, args, ctx) => {
-      return known(await ctx.loaders.smsStatus.load(supplierId(args.id, 'id')));
+      return known(await ctx.loaders.smsStatus.load(orderId(args.id, 'id')));
     },
   }),
 }));
@@ -170,7 +170,7 @@ builder.subscriptionField('smsCode', (t) =>
     description:
       'The SMS order now, then each change of the selected fields, completing once a code arrives or the rental ends; polled every `SMS_POLL_MS` without backing off. Errors (as a last payload, then completion): NOT_FOUND, BAD_USER_INPUT, UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
     args: { orderId: t.arg.id({ required: true, description: 'The SMS order id.' }) },
-    subscribe: (_root, args, ctx) => watchSms(ctx, supplierId(args.orderId, 'orderId')),
+    subscribe: (_root, args, ctx) => watchSms(ctx, orderId(args.orderId, 'orderId')),
     resolve: known,
   }),
 );

@@ -12,10 +12,19 @@ export function supplierId(value: string | number, field: string): string {
   return id;
 }
 
-export function idList(values: ReadonlyArray<string | number>, field: string, max = 100): string[] {
+const ORDER_ID = /^\d{1,20}$/;
+
+/** Order and SMS order ids of the family are whole numbers: anything else is refused before any call. */
+export function orderId(value: string | number, field: string): string {
+  const id = String(value).trim();
+  if (!ORDER_ID.test(id)) throw badInput(`${field} must be an order id (digits), got ${echo(String(value))}.`, { field });
+  return id;
+}
+
+export function orderIdList(values: ReadonlyArray<string | number>, field: string, max = 100): string[] {
   if (values.length === 0) throw badInput(`${field} must name at least one id.`, { field });
   if (values.length > max) throw badInput(`${field} accepts at most ${max} ids, got ${values.length}.`, { field });
-  return values.map((value) => supplierId(value, field));
+  return values.map((value) => orderId(value, field));
 }
 
 /** Longest free text the gateway passes on: a link or delivery reference. */

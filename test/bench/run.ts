@@ -5,6 +5,7 @@
 import { benchCatalogue } from './catalogue.ts';
 import { benchCluster } from './cluster.ts';
 import { benchLatency } from './latency.ts';
+import { benchParse } from './parse.ts';
 import { benchSubscriptionMemory, benchSubscriptions } from './subscriptions.ts';
 import { benchTracing } from './tracing.ts';
 
@@ -14,6 +15,7 @@ const benches: Record<string, () => Promise<void>> = {
   latency: () => benchLatency(),
   memory: () => benchSubscriptionMemory(10_000, 1_000),
   cluster: () => benchCluster(),
+  parse: async () => benchParse(),
   tracing: () => benchTracing(),
 };
 

@@ -27,7 +27,7 @@ if (redisPresent) stores.push(['in Redis', () => startRedis()]);
 
 async function firstProduct(h: Harness, key: string) {
   const { data } = await h.request(ServicesPageDocument, { first: 500 }, { key });
-  return data!.services.edges.map((edge) => edge.node).find((service) => service.entityType === 'PRODUCT' && service.autoDelivery && service.stock >= 5)!;
+  return data!.services.edges.map((edge) => edge.node).find((service) => service.entityType === 'PRODUCT' && service.autoDelivery && (service.stock ?? 0) >= 5)!;
 }
 
 describe.each(stores)('ownership in server-key mode, state %s', (_name, startStore) => {

@@ -42,9 +42,13 @@ describe('tolerant parsing', () => {
     h.sandbox.setFaults({ error200Rate: 1, error200Message: 'Not enough funds', actions: ['balance'] });
     const response = await h.request(BalanceDocument);
     expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'INSUFFICIENT_BALANCE', upstreamMessage: 'Not enough funds' });
-    h.sandbox.setFaults({ error200Rate: 1, error200Message: 'Panel under maintenance', actions: ['balance'] });
+    h.sandbox.setFaults({ error200Rate: 1, error200Message: 'Account is suspended', actions: ['balance'] });
     const other = await h.request(BalanceDocument);
-    expect(other.errors?.[0]).toMatchObject({ message: 'Panel under maintenance', extensions: { code: 'UPSTREAM_ERROR' } });
+    expect(other.errors?.[0]).toMatchObject({ message: 'Account is suspended', extensions: { code: 'UPSTREAM_ERROR' } });
+    // A panel that says it is down, with HTTP 200: try again later, not a final error (it was UPSTREAM_ERROR).
+    h.sandbox.setFaults({ error200Rate: 1, error200Message: 'Panel under maintenance', actions: ['balance'] });
+    const down = await h.request(BalanceDocument);
+    expect(down.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', upstreamMessage: 'Panel under maintenance' });
   });
 });
 

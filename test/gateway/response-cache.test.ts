@@ -298,9 +298,12 @@ describe.skipIf(!redisPresent)('response cache across instances', () => {
   });
 
   it("drops another instance's kept answers showing a product's stock when an order changes it (they showed the old stock for the TTL)", async () => {
+    // Both instances listen before anything is published (they subscribe as they start).
+    const listeners = async () => ((await (await redis.command('PUBSUB', 'NUMSUB', 'hstock:response-cache:invalidated')).reply) as unknown[])[1];
+    await expect.poll(listeners).toBe(2);
     const { data } = await a.request(ServicesPageDocument, { first: 500 });
-    const product = data!.services.edges.map((edge) => edge.node).find((service) => service.entityType === 'PRODUCT' && service.stock > 1)!;
-    const stock = async () => (await b.request(ServiceInventoryDocument, { id: product.id })).data!.service!.inventory.stock;
+    const product = data!.services.edges.map((edge) => edge.node).find((service) => service.entityType === 'PRODUCT' && (service.stock ?? 0) > 1)!;
+    const stock = async () => (await b.request(ServiceInventoryDocument, { id: product.id })).data!.service!.inventory!.stock;
     const before = await stock();
     expect(await stock()).toBe(before); // kept by b
     const placed = await a.request(AddOrderDocument, { input: { serviceId: product.id, quantity: product.min } });

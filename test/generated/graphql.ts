@@ -105,21 +105,21 @@ export type ServicesPageQueryVariables = Exact<{
 }>;
 
 
-export type ServicesPageQuery = { services: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, name: string, type: string, category: string, rate: string, min: number, max: number, refill: boolean, cancel: boolean, stock: number, entityType: EntityType, autoDelivery: boolean } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null } } };
+export type ServicesPageQuery = { services: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, name: string, type: string, category: string, rate: string, min: number, max: number, refill: boolean, cancel: boolean, stock: number | null, entityType: EntityType, autoDelivery: boolean | null } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null } } };
 
 export type ServiceByIdQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ServiceByIdQuery = { service: { id: string, name: string, rate: string, min: number, max: number, entityType: EntityType, stock: number } | null };
+export type ServiceByIdQuery = { service: { id: string, name: string, rate: string, min: number, max: number, entityType: EntityType, stock: number | null } | null };
 
 export type ServiceInventoryQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ServiceInventoryQuery = { service: { id: string, inventory: { serviceId: string, stock: number, available: boolean, entityType: EntityType, autoDelivery: boolean } } | null };
+export type ServiceInventoryQuery = { service: { id: string, inventory: { serviceId: string, stock: number, available: boolean, entityType: EntityType, autoDelivery: boolean } | null } | null };
 
 export type OrderFieldsFragment = { id: string, status: OrderStatus, rawStatus: string, startCount: number | null, remains: number | null, autoDelivery: boolean | null, entityType: EntityType | null, accounts: Array<string>, isFinal: boolean, charge: { amount: string, currency: string } | null };
 

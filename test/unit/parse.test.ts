@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { errorFromSupplier } from '../../src/datasources/errors.ts';
-import { orderStatus, parseOrderState, parseService, parseSmsStatus, smsStatus } from '../../src/datasources/parse.ts';
+import { orderStatus, parseBalance, parseOrderState, parseService, parseServices, parseSmsStatus, smsStatus } from '../../src/datasources/parse.ts';
+import { isFinalOrder } from '../../src/datasources/states.ts';
 
 describe('tolerant parsing', () => {
   it('reads a service whose numbers are strings and booleans are 0/1', () => {
@@ -9,7 +10,7 @@ describe('tolerant parsing', () => {
       refill: 1, cancel: '0', stock: '10000', entityType: 'SMM', autoDelivery: 'true',
     });
     expect(service).toEqual({
-      id: '308', name: 'Likes', type: 'Default', category: 'Instagram', rate: '0.5', min: 50, max: 10000,
+      id: '308', name: 'Likes', type: 'Default', category: 'Instagram', subcategory: null, rate: '0.5', min: 50, max: 10000,
       refill: true, cancel: false, stock: 10000, entityType: 'SMM', autoDelivery: true,
     });
   });
@@ -22,9 +23,38 @@ describe('tolerant parsing', () => {
   it.each([
     ['Pending', 'PENDING'], ['pending', 'PENDING'], ['In progress', 'IN_PROGRESS'], ['IN_PROGRESS', 'IN_PROGRESS'],
     ['Processing', 'PROCESSING'], ['completed', 'COMPLETED'], ['Partial', 'PARTIAL'], ['Cancelled', 'CANCELED'],
-    ['Refilling', 'UNKNOWN'],
+    ['Canceled', 'CANCELED'], ['Refunded', 'CANCELED'], ['refund', 'CANCELED'], ['Fail', 'CANCELED'], ['FAILED', 'CANCELED'],
+    ['Error', 'CANCELED'], ['Rejected', 'CANCELED'], ['Awaiting', 'PENDING'], ['Queued', 'PENDING'], ['in  progress', 'IN_PROGRESS'],
+    [' Partially completed ', 'PARTIAL'], ['Refilling', 'UNKNOWN'],
   ])('reads order status %s as %s', (raw, expected) => {
     expect(orderStatus(raw)).toBe(expected);
+  });
+
+  it('ends an order a panel of the family calls Refunded or Fail (it read UNKNOWN, never final)', () => {
+    for (const raw of ['Refunded', 'Fail']) expect(isFinalOrder(parseOrderState({ status: raw }, '1'))).toBe(true);
+  });
+
+  it('reads amounts and counts printed with thousands separators (a balance of 2,500.00000 failed the call)', () => {
+    expect(parseBalance({ balance: '2,500.00000', currency: 'USD' })).toEqual({ amount: '2500.00000', currency: 'USD' });
+    expect(parseService({ service: 1, name: 'x', category: 'c', rate: '1,250.00000', min: '1,000,000', max: 2_000_000 })).toMatchObject({
+      rate: '1250.00000',
+      min: 1_000_000,
+    });
+    expect(parseOrderState({ status: 'Completed', charge: '1,234.50000' }, '1').charge).toEqual({ amount: '1234.50000', currency: 'USD' });
+  });
+
+  it('says what it left out of a list, and keeps the rest', () => {
+    const skipped: string[] = [];
+    const services = parseServices({ services: [{ service: 1, name: 'a', rate: '1,250', min: 1, max: 2 }, { service: 2, name: 'b', rate: '1.5', min: 1, max: 2 }] }, (problem) =>
+      skipped.push(problem),
+    );
+    expect(services.map((service) => service.id)).toEqual(['2']);
+    expect(skipped).toEqual(['service 1 rate: expected a decimal']);
+  });
+
+  it('leaves stock and delivery null when the supplier does not say, and takes a service as SMM only when it does not say', () => {
+    expect(parseService({ service: 1, name: 'x', rate: '1', min: 1, max: 2 })).toMatchObject({ stock: null, autoDelivery: null, entityType: 'SMM' });
+    expect(() => parseService({ service: 1, name: 'x', rate: '1', min: 1, max: 2, entityType: 'gift card' })).toThrow(/entityType/);
   });
 
   it.each([
@@ -55,6 +85,11 @@ describe('the supplier error map', () => {
     ['Too many requests', 'RATE_LIMITED'],
     ['Service ID is required', 'UPSTREAM_ERROR'],
     ['Quantity must be between 10 and 100', 'UPSTREAM_ERROR'],
+    ['Database connection failed. Please try again later.', 'UPSTREAM_UNAVAILABLE'],
+    ['Panel under maintenance', 'UPSTREAM_UNAVAILABLE'],
+    ['Server is busy', 'UPSTREAM_UNAVAILABLE'],
+    ['Service temporarily unavailable', 'UPSTREAM_UNAVAILABLE'],
+    ['Unknown action', 'UPSTREAM_ERROR'],
   ])('maps "%s" to %s and keeps the text', (text, code) => {
     const error = errorFromSupplier(text, 'add');
     expect(error.extensions).toMatchObject({ code, upstreamMessage: text });
