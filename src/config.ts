@@ -88,6 +88,14 @@ export interface Config {
   pollFailureLimitMs: number;
   subscriptionsPerConnection: number;
   subscriptionsPerTenant: number;
+  /** Subscriptions one tenant may start per second (each id of orderUpdates counts), and at once. */
+  subscriptionStarts: { perSecond: number; burst: number };
+  /** How long a WebSocket may take to send connection_init. */
+  wsInitTimeoutMs: number;
+  /** WebSocket connections without credentials (or before connection_init) one client address may hold. */
+  wsUnauthenticatedPerAddress: number;
+  /** Bytes that may wait to be sent to one WebSocket before its client is taken not to read. */
+  wsMaxPendingBytes: number;
   cacheTtlSeconds: CacheTtls;
   cacheStaleMaxSeconds: number;
   cacheMaxEntries: number;
@@ -276,6 +284,14 @@ export function loadConfig(env: Env = process.env): Config {
     pollFailureLimitMs: integer(env, 'POLL_FAILURE_LIMIT_MS', 120000, 0),
     subscriptionsPerConnection: integer(env, 'SUBSCRIPTIONS_PER_CONNECTION', 200, 1),
     subscriptionsPerTenant: integer(env, 'SUBSCRIPTIONS_PER_TENANT', 50000, 1),
+    subscriptionStarts: {
+      perSecond: positiveNumber(env, 'SUBSCRIPTION_STARTS_PER_SECOND', 50),
+      // orderUpdates takes up to 100 ids at once, each one start: a smaller burst could never let it through.
+      burst: integer(env, 'SUBSCRIPTION_STARTS_BURST', 200, 100),
+    },
+    wsInitTimeoutMs: integer(env, 'WS_INIT_TIMEOUT_MS', 3000, 100),
+    wsUnauthenticatedPerAddress: integer(env, 'WS_UNAUTHENTICATED_PER_ADDRESS', 50, 1),
+    wsMaxPendingBytes: integer(env, 'WS_MAX_PENDING_BYTES', 8 * 1024 * 1024, 64 * 1024),
     cacheTtlSeconds: {
       categories: integer(env, 'CACHE_TTL_CATEGORIES_S', 300, 0),
       services: integer(env, 'CACHE_TTL_SERVICES_S', 60, 0),

@@ -9,8 +9,9 @@ import { RedisSharedCache, listen } from './datasources/shared-cache.ts';
 import { Supplier, type SupplierDeps } from './datasources/supplier.ts';
 import { InFlight } from './drain.ts';
 import { SupplierHealth } from './health.ts';
+import { AuthFailures } from './limits.ts';
 import type { Logger } from './logger.ts';
-import { tenantRate } from './token-buckets.ts';
+import { TokenBuckets, tenantRate } from './token-buckets.ts';
 import { Metrics } from './metrics.ts';
 import { type Cache, createResponseCache } from './response-cache.ts';
 import type { IdempotencyPolicy } from './state/idempotency.ts';
@@ -46,6 +47,10 @@ export interface GatewayServices extends SupplierDeps {
   responseCache: Cache;
   /** A token from a tenant's request bucket: 0, or the ms until there is one. */
   tenantRate: (tenant: string) => Promise<number>;
+  /** Failing credentials per client address, on every transport. */
+  authFailures: AuthFailures;
+  /** Subscription starts per tenant, in this instance (watch.ts). */
+  subscriptionStarts: TokenBuckets;
   /** OpenTelemetry traces, when an OTLP endpoint is configured. */
   tracing?: Tracing;
 }
@@ -147,6 +152,8 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     sharedLimits,
     responseCache,
     tenantRate: tenantRate(config.rateLimit, sharedLimits),
+    authFailures: new AuthFailures(config, client.guard),
+    subscriptionStarts: new TokenBuckets(config.subscriptionStarts.perSecond, config.subscriptionStarts.burst),
     tracing: config.traces && new Tracing(config.traces, logger),
   };
 }

@@ -7,10 +7,10 @@ import type { IncomingMessage } from 'node:http';
 import type { GraphQLError } from 'graphql';
 import { type ExecutionResult } from 'graphql';
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
-import type { Identity } from './auth.ts';
+import type { Authenticator, Identity } from './auth.ts';
+import type { Config } from './config.ts';
 import { TokenBuckets } from './token-buckets.ts';
-import type { GatewayServices, OperationContext } from './context.ts';
-import { rateLimited } from './datasources/upstream-guard.ts';
+import { type UpstreamGuard, rateLimited } from './datasources/upstream-guard.ts';
 
 /** The client's address: the socket's, or with TRUST_PROXY set the one that many proxies saw. */
 export function clientAddress(req: IncomingMessage | undefined, trustProxy: number): string {
@@ -30,40 +30,71 @@ const tooMany = (retryMs: number, message: string, reason: string) => {
 };
 
 /**
- * Credentials known to be good pass even from an address that failed too often, so that one
- * client guessing keys behind a shared address does not lock out the others: a gateway token
- * checked here, or a supplier key the supplier answered lately.
+ * Failing credentials per client address, whatever the transport: HTTP requests, WebSocket
+ * `connection_init` and each operation's `extensions.headers`. Only failures drain the bucket.
  */
-function provenGood(identity: Identity, services: GatewayServices): boolean {
-  if (!identity.ok) return false;
-  return services.auth.serverKeyMode || services.client.guard.verdict(identity.key) === true;
+export class AuthFailures {
+  readonly #buckets: TokenBuckets;
+
+  constructor(
+    private readonly config: Pick<Config, 'authFailuresPerMinute' | 'trustProxy' | 'serverKey'>,
+    private readonly guard: Pick<UpstreamGuard, 'verdict'>,
+  ) {
+    this.#buckets = new TokenBuckets(config.authFailuresPerMinute / 60, config.authFailuresPerMinute);
+  }
+
+  /** 0 when these credentials may be tried from the request's address, else the ms until they may. */
+  wait(identity: Identity, req: IncomingMessage | undefined): number {
+    return this.#provenGood(identity) ? 0 : this.#buckets.peek(clientAddress(req, this.config.trustProxy));
+  }
+
+  /** Credentials failed: one failure more for the request's address. */
+  charge(req: IncomingMessage | undefined): void {
+    this.#buckets.take(clientAddress(req, this.config.trustProxy));
+  }
+
+  /**
+   * Credentials known to be good pass even from an address that failed too often, so that one
+   * client guessing keys behind a shared address does not lock out the others: a gateway token
+   * checked here, or a supplier key the supplier answered lately.
+   */
+  #provenGood(identity: Identity): boolean {
+    if (!identity.ok) return false;
+    return this.config.serverKey !== undefined || this.guard.verdict(identity.key) === true;
+  }
 }
 
 const failedCredentials = (result: ExecutionResult) => (result.errors ?? []).some((error) => error.extensions.code === 'UNAUTHENTICATED');
 
-type Context = OperationContext & { req?: IncomingMessage; request?: Request };
+type Context = { identity: Identity; req?: IncomingMessage; request?: Request };
+
+/** What the request limits read of the gateway's services (context.ts, which builds AuthFailures, imports this file). */
+interface LimitServices {
+  config: Config;
+  auth: Authenticator;
+  authFailures: AuthFailures;
+  /** A token from a tenant's request bucket: 0, or the ms until there is one. */
+  tenantRate: (tenant: string) => Promise<number>;
+}
 
 /**
  * An HTTP request (SSE included) is checked as its parameters are read, before anything else
  * (the response cache included) answers it: every one takes a token. Over WebSocket each query
  * and mutation takes one as it executes; subscriptions there are counted by their own limits (per
- * connection, per tenant) and share one poll loop per order.
+ * connection, per tenant, starts per second) and share one poll loop per order.
  */
-export function useRequestLimits(services: GatewayServices): Plugin<Context> {
-  const { config } = services;
-  const failures = new TokenBuckets(config.authFailuresPerMinute / 60, config.authFailuresPerMinute);
+export function useRequestLimits(services: LimitServices): Plugin<Context> {
+  const { config, authFailures } = services;
   const take = services.tenantRate;
   const refuse = async (identity: Identity, req: IncomingMessage | undefined, takesToken: boolean): Promise<GraphQLError | undefined> => {
-    const failing = failures.peek(clientAddress(req, config.trustProxy));
-    if (failing > 0 && !provenGood(identity, services)) {
-      return tooMany(failing, 'Too many requests with failing credentials from this address.', 'AUTH_FAILURES');
-    }
+    const failing = authFailures.wait(identity, req);
+    if (failing > 0) return tooMany(failing, 'Too many requests with failing credentials from this address.', 'AUTH_FAILURES');
     if (!identity.ok || !takesToken) return undefined;
     const wait = await take(identity.tenant);
     return wait > 0 ? tooMany(wait, `More than ${config.rateLimit.perSecond} requests a second for this key.`, 'TENANT_RATE') : undefined;
   };
-  const charge = (context: Context, result: unknown) => {
-    if (!isAsyncIterable(result) && failedCredentials(result as ExecutionResult)) failures.take(clientAddress(context.req, config.trustProxy));
+  const charge = (context: Context, result: ExecutionResult) => {
+    if (failedCredentials(result)) authFailures.charge(context.req);
   };
   return {
     onParams: async ({ request, context, setResult }) => {
@@ -75,14 +106,25 @@ export function useRequestLimits(services: GatewayServices): Plugin<Context> {
         const refused = await refuse(args.contextValue.identity, args.contextValue.req, true);
         if (refused) return setResultAndStopExecution({ errors: [refused] });
       }
-      return { onExecuteDone: ({ result }) => charge(args.contextValue, result) };
+      return {
+        onExecuteDone: ({ result }) => {
+          if (!isAsyncIterable(result)) charge(args.contextValue, result);
+        },
+      };
     },
     onSubscribe: async ({ args, setResultAndStopExecution }) => {
       if (!args.contextValue.request) {
         const refused = await refuse(args.contextValue.identity, args.contextValue.req, false);
         if (refused) return setResultAndStopExecution({ errors: [refused] });
       }
-      return { onSubscribeResult: ({ result }) => charge(args.contextValue, result) };
+      return {
+        onSubscribeResult: ({ result }) => {
+          if (!isAsyncIterable(result)) return charge(args.contextValue, result);
+          // A subscription's key is first tried by its first poll, whose failure reaches the
+          // subscriber as an event (useSubscriptionEvents).
+          return { onNext: ({ result: event }) => charge(args.contextValue, event) };
+        },
+      };
     },
   };
 }

@@ -19,12 +19,16 @@ export class TokenBuckets {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Takes a token: 0 when there was one, else the milliseconds until there will be. */
-  take(key: string): number {
+  /**
+   * Takes `count` tokens, all or none: 0 when they were there, else the milliseconds until they
+   * will be. None are taken from a refused request, so one that asks for many is not starved by
+   * retrying into a bucket it keeps draining partway.
+   */
+  take(key: string, count = 1): number {
     const now = this.now();
     const tokens = this.#tokens(key, now);
-    this.#buckets.set(key, { tokens: tokens >= 1 ? tokens - 1 : tokens, at: now });
-    return this.#wait(tokens);
+    this.#buckets.set(key, { tokens: tokens >= count ? tokens - count : tokens, at: now });
+    return this.#wait(tokens, count);
   }
 
   /** Whether a token is there, without taking it: 0, or the milliseconds until one is. */
@@ -37,8 +41,8 @@ export class TokenBuckets {
     return bucket ? Math.min(this.capacity, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond) : this.capacity;
   }
 
-  #wait(tokens: number): number {
-    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / this.perSecond) * 1000);
+  #wait(tokens: number, count = 1): number {
+    return tokens >= count ? 0 : Math.ceil(((count - tokens) / this.perSecond) * 1000);
   }
 }
 

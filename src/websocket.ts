@@ -10,14 +10,19 @@ import { type YogaServerInstance, isAsyncIterable } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { admitConnection, credentialsFrom, presents } from './auth.ts';
 import type { GatewayServices, OperationContext, ServerContext } from './context.ts';
+import { clientAddress } from './limits.ts';
+import type { Line } from './line.ts';
 import { documentOfOperation } from './persisted-documents.ts';
 import { clientError, countLimits } from './plugins.ts';
 import { WrappedIterator } from './subscriptions/wrapped-iterator.ts';
+import { type BoundedSocket, Unidentified, boundedSocket, queryLine } from './websocket-limits.ts';
 
-/** What one socket holds: operations being set up, and the live subscriptions they became. */
+/** What one socket holds: operations being set up, the live subscriptions they became, and the line its queries wait in. */
 interface SocketOperations {
+  socket: BoundedSocket;
   starting: number;
   live: Set<AsyncIterableIterator<unknown>>;
+  queries: Line;
 }
 
 /**
@@ -53,33 +58,70 @@ class Tracked<T> extends WrappedIterator<T> {
 /** Close code 1012 (Service Restart): graphql-ws clients reconnect, to another instance or this one's successor. */
 const SERVICE_RESTART = 1012;
 
+/** Close code 4429: the address failed credentials too often (AUTH_FAILURES_PER_MINUTE); graphql-ws clients do not retry on it by themselves. */
+const AUTH_FAILURES = 4429;
+
 export function attachWebSocket(
   server: Server,
   yoga: YogaServerInstance<ServerContext, OperationContext>,
   services: GatewayServices,
   accepting: () => boolean,
 ) {
-  const { config } = services;
+  const { config, metrics } = services;
+  const unidentified = new Unidentified(config.wsUnauthenticatedPerAddress);
+  const addressOf = (request: IncomingMessage) => clientAddress(request, config.trustProxy);
   // Upgrades are handed over here rather than the WebSocket server listening on the HTTP server
   // itself, which would re-emit the HTTP server's listen errors (start()'s to report) as its own.
   const wss = new WebSocketServer({
     noServer: true,
-    verifyClient: (_info, done) => (accepting() ? done(true) : done(false, 503, 'Service Unavailable', { 'retry-after': '2' })),
+    // A frame is read whole before anything looks at it, credentials included: no bigger than a body.
+    maxPayload: config.maxBodyBytes,
+    WebSocket: boundedSocket(config.wsMaxPendingBytes, () => metrics.rateLimited.inc({ reason: 'NOT_READING' })),
+    verifyClient: ({ req }, done) => {
+      if (!accepting()) return done(false, 503, 'Service Unavailable', { 'retry-after': '2' });
+      // Refused before the socket exists: a refusal costs less than the connection would.
+      if (unidentified.full(addressOf(req))) {
+        metrics.rateLimited.inc({ reason: 'UNAUTHENTICATED_CONNECTIONS' });
+        return done(false, 429, 'Too Many Requests', { 'retry-after': String(Math.ceil(config.wsInitTimeoutMs / 1000)) });
+      }
+      done(true);
+    },
   });
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (new URL(request.url ?? '/', 'http://gateway').pathname !== yoga.graphqlEndpoint) return void socket.destroy();
-    wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
+    wss.handleUpgrade(request, socket, head, (client) => {
+      unidentified.hold(client, addressOf(request));
+      client.once('close', () => unidentified.release(client));
+      wss.emit('connection', client, request);
+    });
   });
   const sockets = new WeakMap<object, SocketOperations>();
-  const operationsOf = (socket: object) => {
+  const operationsOf = (socket: BoundedSocket) => {
     let operations = sockets.get(socket);
-    if (!operations) sockets.set(socket, (operations = { starting: 0, live: new Set() }));
+    if (!operations) sockets.set(socket, (operations = { socket, starting: 0, live: new Set(), queries: queryLine() }));
     return operations;
   };
   const disposable = useServer<Record<string, unknown> | undefined>(
     {
-      onConnect: (ctx) => admitConnection(ctx.connectionParams, services.auth, services.keyVerdicts),
+      connectionInitWaitTimeout: config.wsInitTimeoutMs,
+      onConnect: async (ctx) => {
+        const { socket, request } = ctx.extra;
+        const credentials = credentialsFrom(ctx.connectionParams);
+        const identity = services.auth.identify(credentials);
+        const failing = presents(credentials) ? services.authFailures.wait(identity, request) : 0;
+        if (failing > 0) {
+          metrics.rateLimited.inc({ reason: 'AUTH_FAILURES' });
+          socket.close(AUTH_FAILURES, `Too many failing credentials from this address: retry in ${Math.ceil(failing / 1000)} s`);
+          return false;
+        }
+        const admitted = await admitConnection(ctx.connectionParams, services.auth, services.keyVerdicts);
+        if (!admitted) services.authFailures.charge(request);
+        else if (identity.ok) unidentified.release(socket);
+        return admitted;
+      },
       onSubscribe: async (ctx, _id, payload) => {
+        // A socket whose client stopped reading runs nothing more.
+        if ((ctx.extra.socket as BoundedSocket).notReading()) return closing().errors;
         const connectionParams = presents(credentialsFrom(ctx.connectionParams))
           ? ctx.connectionParams
           : (payload.extensions?.headers as Record<string, unknown> | undefined);
@@ -106,7 +148,7 @@ export function attachWebSocket(
         }
         const contextValue = await contextFactory();
         // From here to the operation's start nothing awaits, so the count cannot be raced.
-        const operations = operationsOf(ctx.extra.socket);
+        const operations = operationsOf(ctx.extra.socket as BoundedSocket);
         if (operations.starting + operations.live.size >= config.subscriptionsPerConnection) {
           return [
             new GraphQLError(`At most ${config.subscriptionsPerConnection} subscriptions per connection are allowed.`, {
@@ -180,12 +222,18 @@ interface Root {
   operations: SocketOperations;
 }
 
-/** Runs an operation prepared by onSubscribe, and files a subscription under its socket. */
+const closing = () => ({ errors: [new GraphQLError('The connection is closing.')] });
+
+/**
+ * Runs an operation prepared by onSubscribe: a query or mutation in its socket's line, unless the
+ * socket closed while it waited; a subscription at once, filed under its socket.
+ */
 async function run(args: ExecutionArgs, kind: 'execute' | 'subscribe') {
   const root = args.rootValue as Root;
+  const { socket, queries, live } = root.operations;
   try {
-    const result = await root[kind](args);
-    return isAsyncIterable(result) ? new Tracked(result[Symbol.asyncIterator](), root.operations.live) : result;
+    const result = kind === 'subscribe' ? await root.subscribe(args) : await queries.run(async () => (socket.notReading() ? closing() : root.execute(args)));
+    return isAsyncIterable(result) ? new Tracked(result[Symbol.asyncIterator](), live) : result;
   } finally {
     root.operations.starting -= 1;
   }

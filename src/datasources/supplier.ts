@@ -3,6 +3,7 @@
  * writes straight through the client. Built per request; cheap.
  */
 import type { Identity } from '../auth.ts';
+import { Line } from '../line.ts';
 import type { CacheTtls } from '../config.ts';
 import type { ReadCache } from './cache.ts';
 import { GatewayError, isUnsupportedAction } from './errors.ts';
@@ -24,33 +25,6 @@ export interface SupplierDeps {
   callsAtOnce: number;
   /** Told of each status read that the gateway does not know (it reads UNKNOWN, with its rawStatus). */
   onUnknownStatus?: (kind: 'order' | 'sms') => void;
-}
-
-/**
- * An operation's own line to the supplier: at most `width` of its calls in the key's line at
- * once, the others wait here, in order. The key's bulkhead bounds what a tenant has waiting across
- * all its operations and refuses past that; without this line one documented operation (100 ids in
- * `orders(ids:)`, 500 services with their stock) filled that bound by itself and had its last
- * calls refused. Each call's deadline starts when it leaves this line.
- */
-class OperationLine {
-  #running = 0;
-  readonly #waiting: (() => void)[] = [];
-
-  constructor(private readonly width: number) {}
-
-  async run<T>(call: () => Promise<T>): Promise<T> {
-    if (this.#running < this.width) this.#running += 1;
-    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    try {
-      return await call();
-    } finally {
-      // The slot passes straight to the next call in line, or is given back.
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#running -= 1;
-    }
-  }
 }
 
 /**
@@ -111,14 +85,21 @@ export type StaleListener = (action: string, staleSeconds: number) => void;
 export class Supplier {
   /** Supplier calls this request made (cache hits are none). */
   calls = 0;
-  readonly #line: OperationLine;
+  /**
+   * The operation's own line to the supplier, at the key's concurrency: at most that many of its
+   * calls in the key's line at once, the others wait here. The key's bulkhead bounds what a tenant
+   * has waiting across all its operations and refuses past that; without this line one documented
+   * operation (100 ids in `orders(ids:)`, 500 services with their stock) filled that bound by itself
+   * and had its last calls refused. Each call's deadline starts when it leaves this line.
+   */
+  readonly #line: Line;
 
   constructor(
     private readonly identity: Identity,
     private readonly deps: SupplierDeps,
     private readonly onStale: StaleListener = () => {},
   ) {
-    this.#line = new OperationLine(deps.callsAtOnce);
+    this.#line = new Line(deps.callsAtOnce);
   }
 
   /** Every use fails with UNAUTHENTICATED, before any upstream call, when the caller brought no usable key. */

@@ -9,7 +9,9 @@
  * or is given up; a `local` loop polls by itself because Redis is away, and rejoins when it is
  * back. Without coordination every loop is local.
  */
+import { LRUCache } from 'lru-cache';
 import { GatewayError, isGatewayError } from '../datasources/errors.ts';
+import { bounded } from '../lru.ts';
 import { pollTickSpan } from '../tracing.ts';
 import { Channel } from './channel.ts';
 import type { Coordination, LoopEvent } from './coordination.ts';
@@ -62,9 +64,17 @@ const FATAL = ['NOT_FOUND', 'UNAUTHENTICATED', 'BAD_USER_INPUT'] as const;
 /** How long the last event of a loop is kept for watchers who come later. */
 const KEEP_LAST_MS = 10 * 60_000;
 
+/**
+ * How long, and how many, things the supplier did not find are remembered per tenant: a new watch
+ * of one fails at once, so a client repeating a made-up id costs no supplier call.
+ */
+const NOT_FOUND_MS = 30_000;
+const NOT_FOUND_ENTRIES = 10_000;
+
 export class PollHub {
   readonly #loops = new Map<string, Loop<unknown>>();
   readonly #perTenant = new Map<string, number>();
+  readonly #notFound = new LRUCache<string, { message: string; extensions: Record<string, unknown>; until: number }>(bounded(NOT_FOUND_ENTRIES));
   readonly #random: () => number;
   readonly #now: () => number;
   readonly #coordination?: Coordination;
@@ -110,6 +120,9 @@ export class PollHub {
         extensions: { reason: 'SHUTTING_DOWN' },
       });
     }
+    const id = `${tenant}:${key}`;
+    const notFound = this.#notFound.get(id);
+    if (notFound && notFound.until > this.#now()) throw new GatewayError('NOT_FOUND', notFound.message, { extensions: notFound.extensions });
     const held = this.#perTenant.get(tenant) ?? 0;
     if (held >= this.options.perTenant) {
       throw new GatewayError('RATE_LIMITED', `At most ${this.options.perTenant} subscriptions per tenant are allowed.`, {
@@ -117,7 +130,6 @@ export class PollHub {
       });
     }
     this.#perTenant.set(tenant, held + 1);
-    const id = `${tenant}:${key}`;
     let loop = this.#loops.get(id) as Loop<T> | undefined;
     const channel = new Channel<T>(() => {
       this.#release(tenant);
@@ -265,6 +277,7 @@ export class PollHub {
     loop.lease = event.lease;
     if (event.error) {
       const error = new GatewayError(event.error.extensions.code as never, event.error.message, { extensions: event.error.extensions });
+      this.#remember(loop, error);
       for (const channel of loop.subscribers) channel.fail(error);
       return void this.#stop(loop);
     }
@@ -353,12 +366,18 @@ export class PollHub {
     loop.failingSince ??= this.#now();
     if (fatal || this.#now() - loop.failingSince > this.options.failureLimitMs) {
       if (isGatewayError(error)) await this.#share(loop, { error: { message: error.message, extensions: { ...error.extensions } }, final: true });
+      this.#remember(loop, error);
       for (const channel of loop.subscribers) channel.fail(error);
       return void this.#stop(loop);
     }
     loop.interval = Math.min(loop.interval * 2, loop.spec.maxIntervalMs);
     if (!(await this.#renew(loop))) return;
     this.#schedule(loop, loop.interval, () => void this.#tick(loop));
+  }
+
+  #remember(loop: Loop<unknown>, error: unknown): void {
+    if (!isGatewayError(error, 'NOT_FOUND')) return;
+    this.#notFound.set(loop.id, { message: error.message, extensions: { ...error.extensions }, until: this.#now() + NOT_FOUND_MS });
   }
 
   /** ±20% jitter, so that thousands of loops started together do not poll in lockstep. */

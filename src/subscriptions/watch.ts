@@ -8,8 +8,20 @@ import { GatewayError, errorFromSupplier, isGatewayError } from '../datasources/
 import { Loaders } from '../datasources/loaders.ts';
 import { isFinalOrder, isFinalSms, smsMessage } from '../datasources/states.ts';
 import type { OrderState, SmsOrderState } from '../datasources/types.ts';
+import { rateLimited } from '../datasources/upstream-guard.ts';
 import type { PlacementKind } from '../state/store.ts';
 import { merge } from './merge.ts';
+
+/**
+ * Each watched id is one subscription start, taken from the tenant's bucket all or none: a start
+ * to an order no loop watches yet costs a supplier call, and a socket can send thousands a second.
+ */
+function start({ supplier, services }: OperationContext, count: number): void {
+  const wait = services.subscriptionStarts.take(supplier.tenant, count);
+  if (wait > 0) {
+    throw rateLimited(wait, `More than ${services.config.subscriptionStarts.perSecond} subscription starts a second for this key.`, { reason: 'SUBSCRIPTION_RATE' });
+  }
+}
 
 /** A watcher may watch only what it may read: any other id is NOT_FOUND, before any loop starts. */
 async function ensureVisible(ctx: OperationContext, kind: PlacementKind, ids: readonly string[]) {
@@ -65,8 +77,9 @@ function watchOrder({ supplier, services }: OperationContext, id: string, onEnd:
 
 /** One watch per distinct id; if one is refused (the tenant's limit), those already made are closed. */
 export async function watchOrders(ctx: OperationContext, ids: readonly string[]) {
-  await ensureVisible(ctx, 'order', ids);
   const distinct = [...new Set(ids)];
+  start(ctx, distinct.length);
+  await ensureVisible(ctx, 'order', ids);
   const held = await places(ctx, distinct.length);
   const sources: AsyncIterableIterator<OrderState>[] = [];
   try {
@@ -80,6 +93,7 @@ export async function watchOrders(ctx: OperationContext, ids: readonly string[])
 }
 
 export async function watchOrderStatus(ctx: OperationContext, id: string) {
+  start(ctx, 1);
   await ensureVisible(ctx, 'order', [id]);
   const [give] = await places(ctx, 1);
   try {
@@ -92,6 +106,7 @@ export async function watchOrderStatus(ctx: OperationContext, id: string) {
 
 /** `sms_status` each poll, and the message text once a code is there; never backs off. */
 export async function watchSms(ctx: OperationContext, id: string) {
+  start(ctx, 1);
   await ensureVisible(ctx, 'sms', [id]);
   const { supplier, services } = ctx;
   const [give] = await places(ctx, 1);

@@ -158,6 +158,20 @@ describe('PollHub', () => {
     expect(polls).toHaveLength(2);
   });
 
+  it('fails a new watch of what the supplier did not find at once for 30 s, per tenant, then polls it again', async () => {
+    const { spec, polls } = scripted([new GatewayError('NOT_FOUND', 'Order not found')]);
+    expect(await drain(hub.watch('t', 'order:9', () => spec)).ended).toMatchObject({ code: 'NOT_FOUND' });
+    expect(() => hub.watch('t', 'order:9', () => spec)).toThrow(expect.objectContaining({ code: 'NOT_FOUND', message: 'Order not found' }));
+    expect(hub.subscriptions).toBe(0);
+    expect(polls).toHaveLength(1);
+
+    await drain(hub.watch('another tenant', 'order:9', () => spec)).ended;
+    expect(polls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(30_001);
+    await drain(hub.watch('t', 'order:9', () => spec)).ended;
+    expect(polls).toHaveLength(3);
+  });
+
   it('refuses a subscription past the tenant limit with RATE_LIMITED, per tenant', async () => {
     hub = new PollHub({ failureLimitMs: 10_000, perTenant: 2, random: () => 0.5 });
     const spec = () => scripted([{ status: 'pending' }]).spec;
