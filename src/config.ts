@@ -2,7 +2,7 @@
  * Environment -> typed, validated configuration. Every setting has a default; a bad value stops
  * start-up with one line naming the variable (see ConfigError), never a stack trace.
  */
-import { type PersistedDocuments, loadPersistedDocuments } from './persisted-documents.ts';
+import { type PersistedDocuments, loadPersistedDocuments } from './graphql/persisted-documents.ts';
 import { FLAVOUR_NAMES, type FlavourName } from './sandbox/flavours.ts';
 
 export class ConfigError extends Error {

@@ -3,14 +3,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { type Config, ConfigError, loadConfigOrExit } from './config.ts';
-import { type GatewayServices, createServices } from './context.ts';
-import { createHttp } from './http.ts';
-import { type Logger, createLogger } from './logger.ts';
+import { type GatewayServices, createServices } from './services.ts';
+import { createHttp } from './http/server.ts';
+import { type Logger, createLogger } from './observability/logger.ts';
 import { createSandbox } from './sandbox/index.ts';
-import { stopOnSignals } from './signals.ts';
-import { exitOnListenError, startupSummary } from './startup.ts';
-import { attachWebSocket } from './websocket.ts';
-import { createGatewayYoga } from './yoga.ts';
+import { stopOnSignals } from './http/signals.ts';
+import { exitOnListenError, startupSummary } from './observability/startup.ts';
+import { attachWebSocket } from './http/websocket.ts';
+import { createGatewayYoga } from './graphql/yoga.ts';
 
 export interface Gateway {
   yoga: ReturnType<typeof createGatewayYoga>;

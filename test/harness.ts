@@ -5,9 +5,9 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type ExecutionResult, print } from 'graphql';
 import { type Config, loadConfig } from '../src/config.ts';
-import { type Gateway, createGateway } from '../src/server.ts';
+import { type Gateway, createGateway } from '../src/gateway.ts';
 import { type Sandbox, type SandboxOptions, createSandbox } from '../src/sandbox/index.ts';
-import { type Logger, createLogger } from '../src/logger.ts';
+import { type Logger, createLogger } from '../src/observability/logger.ts';
 import { AddOrderDocument, ServicesPageDocument } from './generated/graphql.ts';
 
 export const DEMO_KEY = 'sandbox-demo-key';

@@ -4,9 +4,9 @@
  * identity; and the supplier's remembered verdict on a key.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Config } from './config.ts';
-import { isGatewayError } from './datasources/errors.ts';
-import type { HstockClient } from './datasources/hstock-client.ts';
+import type { Config } from '../config.ts';
+import { isGatewayError } from '../errors.ts';
+import type { HstockClient } from '../supplier/client.ts';
 
 export interface Credentials {
   /** The `Authorization` header, or `authorization` of a graphql-ws `connection_init` payload. */

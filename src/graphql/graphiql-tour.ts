@@ -4,7 +4,7 @@
  * that the first click on "run" works or says plainly what is missing.
  */
 import type { GraphiQLOptions } from 'graphql-yoga';
-import type { Config } from './config.ts';
+import type { Config } from '../config.ts';
 
 type Mode = 'anonymous' | 'token' | 'key';
 

@@ -10,10 +10,10 @@ import { type Cache, useResponseCache } from '@graphql-yoga/plugin-response-cach
 import { type ExecutionResult, getOperationAST, parse } from 'graphql';
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
-import { type Authenticator, type Identity, PREFLIGHT_HEADERS } from './auth.ts';
-import type { CacheTtls } from './config.ts';
+import { type Authenticator, type Identity, PREFLIGHT_HEADERS } from '../auth/authenticator.ts';
+import type { CacheTtls } from '../config.ts';
 import { type PersistedDocuments, documentIdOf, documentOfOperation } from './persisted-documents.ts';
-import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
+import { REQUEST_ID_HEADER, requestIdFrom } from '../http/request-id.ts';
 
 export type { Cache };
 

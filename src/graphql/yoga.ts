@@ -1,11 +1,11 @@
 import { createYoga } from 'graphql-yoga';
-import { credentialsOf } from './auth.ts';
-import { type GatewayServices, type OperationContext, type ServerContext, createContext } from './context.ts';
+import { credentialsOf } from '../auth/authenticator.ts';
+import { type GatewayServices, type OperationContext, type ServerContext, createContext } from '../services.ts';
 import { renderGraphiQL } from './graphiql.ts';
 import { graphiqlOptions } from './graphiql-tour.ts';
-import { type Logger, yogaLogging } from './logger.ts';
-import { gatewayPlugins } from './plugins.ts';
-import { schema } from './schema/index.ts';
+import { type Logger, yogaLogging } from '../observability/logger.ts';
+import { gatewayPlugins } from './plugins/index.ts';
+import { schema } from '../schema/index.ts';
 
 /** The GraphQL server: schema, context, plugins, GraphiQL and CORS, from the configuration. */
 export function createGatewayYoga(services: GatewayServices, logger: Logger) {

@@ -5,13 +5,13 @@
 import { once } from 'node:events';
 import { type IncomingMessage, type RequestListener, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GatewayServices } from './context.ts';
+import type { GatewayServices } from '../services.ts';
 import { trackConnections } from './drain.ts';
-import { operationalRoutes } from './health.ts';
-import type { Logger } from './logger.ts';
+import { operationalRoutes } from '../observability/health.ts';
+import type { Logger } from '../observability/logger.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
-import { answerFromCache } from './response-cache.ts';
-import { tracedRequests } from './tracing.ts';
+import { answerFromCache } from '../graphql/response-cache.ts';
+import { tracedRequests } from '../observability/tracing.ts';
 
 /**
  * Slow clients hold a socket only so long: for their headers, and for the whole request with its

@@ -8,7 +8,7 @@
  * (exit 1, naming the placements still unresolved). SIGQUIT (Ctrl-\) is the operator's way out
  * now, with the same line; SIGKILL is the supervisor's.
  */
-import type { Logger } from './logger.ts';
+import type { Logger } from '../observability/logger.ts';
 
 export interface Stoppable {
   /** Drains and closes everything; resolves when the process may exit. */

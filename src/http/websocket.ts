@@ -8,14 +8,14 @@ import { type ExecutionArgs, GraphQLError, type GraphQLFormattedError, type exec
 import { useServer } from 'graphql-ws/use/ws';
 import { type YogaServerInstance, isAsyncIterable } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
-import { admitConnection, credentialsFrom, presents } from './auth.ts';
-import type { GatewayServices, OperationContext, ServerContext } from './context.ts';
-import { clientAddress } from './limits.ts';
-import type { Line } from './line.ts';
-import { documentOfOperation } from './persisted-documents.ts';
-import { clientError, countLimits } from './plugins.ts';
-import { WrappedIterator } from './subscriptions/wrapped-iterator.ts';
-import { type BoundedSocket, Unidentified, boundedSocket, queryLine } from './websocket-limits.ts';
+import { admitConnection, credentialsFrom, presents } from '../auth/authenticator.ts';
+import type { GatewayServices, OperationContext, ServerContext } from '../services.ts';
+import { clientAddress } from '../limits/requests.ts';
+import type { Line } from '../limits/line.ts';
+import { documentOfOperation } from '../graphql/persisted-documents.ts';
+import { clientError, countLimits } from '../graphql/plugins/index.ts';
+import { WrappedIterator } from '../subscriptions/wrapped-iterator.ts';
+import { type BoundedSocket, Unidentified, boundedSocket, queryLine } from '../limits/websocket.ts';
 
 /** What one socket holds: operations being set up, the live subscriptions they became, and the line its queries wait in. */
 interface SocketOperations {

@@ -22,7 +22,7 @@ import {
   isObjectType,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { badInput } from './datasources/errors.ts';
+import { badInput } from '../errors.ts';
 
 /** Bounds of lists whose length only the supplier knows; generous for today's catalogue. */
 const CATEGORIES = 30;

@@ -5,7 +5,7 @@
  * away or slow, so a Redis outage never refuses an honest client, and a slow Redis makes no
  * request wait for it past the one command that found it slow.
  */
-import type { RedisConnection } from './connection.ts';
+import type { RedisConnection } from '../state/connection.ts';
 
 /**
  * KEYS: bucket. ARGV: per second, capacity, now ms, tokens wanted. Takes as many whole tokens as

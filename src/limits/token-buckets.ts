@@ -4,7 +4,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { bounded } from './lru.ts';
-import type { SharedLimits } from './state/shared-limits.ts';
+import type { SharedLimits } from './shared.ts';
 
 /** Buckets remembered at once; the least recently used is forgotten (and starts full again). */
 const BUCKETS = 100_000;

@@ -22,7 +22,7 @@ import {
   handleWhen,
 } from 'cockatiel';
 import { LRUCache } from 'lru-cache';
-import { GatewayError, isGatewayError } from './errors.ts';
+import { GatewayError, isGatewayError } from '../errors.ts';
 
 /** Verdicts other instances reached (Redis): a key one instance found rejected costs the others no call. */
 export interface SharedVerdicts {

@@ -5,10 +5,10 @@
  * and when they end.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CallEvent, HstockClient } from './datasources/hstock-client.ts';
+import type { CallEvent, HstockClient } from '../supplier/client.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
-import type { StateStore } from './state/store.ts';
+import type { StateStore } from '../state/store.ts';
 
 export interface SupplierState {
   reachable: boolean;

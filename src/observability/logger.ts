@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import type { LogLevel } from './config.ts';
+import type { LogLevel } from '../config.ts';
 
 /** Keys and tokens never reach a log line, whichever field they turn up in. */
 const REDACT = [

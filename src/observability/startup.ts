@@ -2,7 +2,7 @@
  * What `npm start` says as it starts: one clear line for what stops it, and one JSON line for
  * what it runs (mode, supplier origin, state store, URL), never a key.
  */
-import type { Config } from './config.ts';
+import type { Config } from '../config.ts';
 
 /** A listen that failed, in one line naming the variable to change; exit code 1. */
 export function exitOnListenError(error: unknown, names: { host: string; port: string }, config: { host: string; port: number }): never {

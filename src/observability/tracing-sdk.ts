@@ -10,7 +10,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import type { TracesConfig } from './config.ts';
+import type { TracesConfig } from '../config.ts';
 import type { Logger } from './logger.ts';
 
 export function registerTracing(config: TracesConfig, logger: Logger) {

@@ -10,7 +10,7 @@ import type { RequestListener } from 'node:http';
 import { ROOT_CONTEXT, type Span, type SpanOptions, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import { type DocumentNode, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { TracesConfig } from './config.ts';
+import type { TracesConfig } from '../config.ts';
 import type { Logger } from './logger.ts';
 
 /** The gateway's own attributes; the others are OpenTelemetry's semantic conventions. */

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GatewayError, type ErrorCode, badInput } from '../datasources/errors.ts';
-import type { IdempotencyScope, IdempotencyStore, Outcome } from './store.ts';
+import { GatewayError, type ErrorCode, badInput } from '../errors.ts';
+import type { IdempotencyScope, IdempotencyStore, Outcome } from '../state/store.ts';
 
 const MAX_KEY_LENGTH = 255;
 

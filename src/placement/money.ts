@@ -1,6 +1,6 @@
 import Big from 'big.js';
-import { GatewayError } from './errors.ts';
-import type { Balance, Decimal, Service } from './types.ts';
+import { GatewayError } from '../errors.ts';
+import type { Balance, Decimal, Service } from '../supplier/types.ts';
 
 /**
  * What an order should cost: the rate is per 1,000 units for SMM services and per unit for

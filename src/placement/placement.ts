@@ -4,17 +4,17 @@
  * the one call that spends, then what the spend made stale and its outcome recorded.
  */
 import { randomUUID } from 'node:crypto';
-import type { InFlight } from '../drain.ts';
-import type { Metrics } from '../metrics.ts';
-import { type IdempotencyPolicy, idempotent, mayHavePlaced } from '../state/idempotency.ts';
+import type { InFlight } from '../http/drain.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { type IdempotencyPolicy, idempotent, mayHavePlaced } from './idempotency.ts';
 import type { Placement, StateStore } from '../state/store.ts';
-import { placementSpan } from '../tracing.ts';
-import { GatewayError, badInput } from './errors.ts';
-import type { Loaders } from './loaders.ts';
+import { placementSpan } from '../observability/tracing.ts';
+import { GatewayError, badInput } from '../errors.ts';
+import type { Loaders } from '../supplier/loaders.ts';
 import { estimateCharge, times } from './money.ts';
 import type { Hold, Reservations } from './reservations.ts';
-import type { Supplier } from './supplier.ts';
-import type { NewOrder, NewSmsOrder, SmsOrderState } from './types.ts';
+import type { Supplier } from '../supplier/supplier.ts';
+import type { NewOrder, NewSmsOrder, SmsOrderState } from '../supplier/types.ts';
 
 export interface Spender {
   supplier: Supplier;

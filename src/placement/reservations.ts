@@ -5,7 +5,7 @@
  * in this process: instances sharing a key each hold their own.
  */
 import Big from 'big.js';
-import type { Balance, Decimal } from './types.ts';
+import type { Balance, Decimal } from '../supplier/types.ts';
 import { ensureCovers } from './money.ts';
 
 interface Reservation {

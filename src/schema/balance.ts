@@ -1,4 +1,4 @@
-import type { Money as MoneyShape } from '../datasources/types.ts';
+import type { Money as MoneyShape } from '../supplier/types.ts';
 import { builder } from './builder.ts';
 
 export const Money = builder.objectRef<MoneyShape>('Money').implement({

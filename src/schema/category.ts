@@ -1,4 +1,4 @@
-import type { Category as CategoryShape } from '../datasources/types.ts';
+import type { Category as CategoryShape } from '../supplier/types.ts';
 import { builder } from './builder.ts';
 import { MAX_NAME, optionalText } from './validate.ts';
 import { ServiceConnection, serviceConnectionArgs, servicePage } from './service.ts';

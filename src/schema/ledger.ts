@@ -1,5 +1,5 @@
-import type { Context } from '../context.ts';
-import { badInput } from '../datasources/errors.ts';
+import type { Context } from '../services.ts';
+import { badInput } from '../errors.ts';
 import { InvalidCursorError, type Placement, type PlacementKind } from '../state/store.ts';
 import { Money } from './balance.ts';
 import { builder } from './builder.ts';

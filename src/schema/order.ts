@@ -1,8 +1,8 @@
-import type { Context } from '../context.ts';
-import { badInput } from '../datasources/errors.ts';
-import { addOrder } from '../datasources/placement.ts';
-import { type StateRef, current, isFinalOrder } from '../datasources/states.ts';
-import type { NewOrder, OrderState } from '../datasources/types.ts';
+import type { Context } from '../services.ts';
+import { badInput } from '../errors.ts';
+import { addOrder } from '../placement/placement.ts';
+import { type StateRef, current, isFinalOrder } from '../supplier/states.ts';
+import type { NewOrder, OrderState } from '../supplier/types.ts';
 import { watchOrderStatus, watchOrders } from '../subscriptions/watch.ts';
 import { Money } from './balance.ts';
 import { builder } from './builder.ts';

@@ -2,7 +2,7 @@
  * Relay-style pages over a cached, filtered list. Cursors are opaque to callers; inside they carry
  * the position and the id found there, so a page walk stays on track when the list shifts.
  */
-import { badInput } from '../datasources/errors.ts';
+import { badInput } from '../errors.ts';
 
 export const MAX_PAGE_SIZE = 500;
 const DEFAULT_PAGE_SIZE = 50;

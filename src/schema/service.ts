@@ -1,5 +1,5 @@
-import type { Context } from '../context.ts';
-import type { Inventory as InventoryShape, Service as ServiceShape, ServiceFilter } from '../datasources/types.ts';
+import type { Context } from '../services.ts';
+import type { Inventory as InventoryShape, Service as ServiceShape, ServiceFilter } from '../supplier/types.ts';
 import { builder } from './builder.ts';
 import { MAX_PAGE_SIZE, type Page, checkPageArgs, paginate } from './pagination.ts';
 import { MAX_NAME, optionalText, supplierId } from './validate.ts';

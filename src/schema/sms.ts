@@ -1,8 +1,8 @@
-import type { Context } from '../context.ts';
-import { badInput } from '../datasources/errors.ts';
-import { addSmsOrder } from '../datasources/placement.ts';
-import { type StateRef, current, isFinalSms, smsMessage } from '../datasources/states.ts';
-import type { NewSmsOrder, SmsCountry as SmsCountryShape, SmsOrderState, SmsProject as SmsProjectShape } from '../datasources/types.ts';
+import type { Context } from '../services.ts';
+import { badInput } from '../errors.ts';
+import { addSmsOrder } from '../placement/placement.ts';
+import { type StateRef, current, isFinalSms, smsMessage } from '../supplier/states.ts';
+import type { NewSmsOrder, SmsCountry as SmsCountryShape, SmsOrderState, SmsProject as SmsProjectShape } from '../supplier/types.ts';
 import { watchSms } from '../subscriptions/watch.ts';
 import { Money } from './balance.ts';
 import { builder } from './builder.ts';

@@ -1,4 +1,4 @@
-import { badInput } from '../datasources/errors.ts';
+import { badInput } from '../errors.ts';
 
 const SUPPLIER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorReply, type RedisClientType, createClient } from '@redis/client';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../observability/logger.ts';
 import { InvalidCursorError, stateStoreUnavailable } from './store.ts';
 
 /** REDIS_COMMAND_TIMEOUT_MS's default. */

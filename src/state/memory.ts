@@ -3,7 +3,7 @@
  * a restart and not shared between instances (start-up says so when a real supplier is set).
  */
 import { LRUCache } from 'lru-cache';
-import { bounded } from '../lru.ts';
+import { bounded } from '../limits/lru.ts';
 import {
   type IdempotencyRecord,
   type IdempotencyScope,

@@ -3,8 +3,8 @@
  * ownership of orders it implies. In this process (memory.ts) or in Redis (redis.ts), behind
  * these small interfaces.
  */
-import { GatewayError } from '../datasources/errors.ts';
-import type { Money, NewOrder, NewSmsOrder } from '../datasources/types.ts';
+import { GatewayError } from '../errors.ts';
+import type { Money, NewOrder, NewSmsOrder } from '../supplier/types.ts';
 
 /** One caller's use of one idempotency key for one mutation. */
 export interface IdempotencyScope {

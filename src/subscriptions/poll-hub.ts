@@ -10,9 +10,9 @@
  * back. Without coordination every loop is local.
  */
 import { LRUCache } from 'lru-cache';
-import { GatewayError, isGatewayError } from '../datasources/errors.ts';
-import { bounded } from '../lru.ts';
-import { pollTickSpan } from '../tracing.ts';
+import { GatewayError, isGatewayError } from '../errors.ts';
+import { bounded } from '../limits/lru.ts';
+import { pollTickSpan } from '../observability/tracing.ts';
 import { Channel } from './channel.ts';
 import type { Coordination, LoopEvent } from './coordination.ts';
 

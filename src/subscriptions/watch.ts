@@ -3,12 +3,12 @@
  * watch it. Each poll reads through fresh loaders, so a long-lived subscription never sees a
  * stale per-request cache.
  */
-import type { OperationContext } from '../context.ts';
-import { GatewayError, errorFromSupplier, isGatewayError } from '../datasources/errors.ts';
-import { Loaders } from '../datasources/loaders.ts';
-import { isFinalOrder, isFinalSms, smsMessage } from '../datasources/states.ts';
-import type { OrderState, SmsOrderState } from '../datasources/types.ts';
-import { rateLimited } from '../datasources/upstream-guard.ts';
+import type { OperationContext } from '../services.ts';
+import { GatewayError, errorFromSupplier, isGatewayError } from '../errors.ts';
+import { Loaders } from '../supplier/loaders.ts';
+import { isFinalOrder, isFinalSms, smsMessage } from '../supplier/states.ts';
+import type { OrderState, SmsOrderState } from '../supplier/types.ts';
+import { rateLimited } from '../limits/upstream-guard.ts';
 import type { PlacementKind } from '../state/store.ts';
 import { merge } from './merge.ts';
 

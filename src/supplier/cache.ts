@@ -3,7 +3,7 @@
  * another's answers. lru-cache's `fetch()` joins concurrent misses onto one upstream call.
  */
 import { LRUCache } from 'lru-cache';
-import { isGatewayError } from './errors.ts';
+import { isGatewayError } from '../errors.ts';
 import { type SharedCache, loadShared } from './shared-cache.ts';
 
 export interface CacheRead<T> {

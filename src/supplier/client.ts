@@ -4,9 +4,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { supplierCallSpan } from '../tracing.ts';
-import { GatewayError, errorFromSupplier, isUnsupportedAction, unsupportedAction, upstreamUnavailable } from './errors.ts';
-import { type GuardPolicy, type SharedVerdicts, SupplierRateLimit, UpstreamGuard, retryAfterMs } from './upstream-guard.ts';
+import { supplierCallSpan } from '../observability/tracing.ts';
+import { GatewayError, errorFromSupplier, isUnsupportedAction, unsupportedAction, upstreamUnavailable } from '../errors.ts';
+import { type GuardPolicy, type SharedVerdicts, SupplierRateLimit, UpstreamGuard, retryAfterMs } from '../limits/upstream-guard.ts';
 import {
   ParseError,
   type Skipped,

@@ -4,7 +4,7 @@
  */
 import DataLoader from 'dataloader';
 import type { Ledger, PlacementKind } from '../state/store.ts';
-import { errorFromSupplier } from './errors.ts';
+import { errorFromSupplier } from '../errors.ts';
 import type { Supplier } from './supplier.ts';
 import type { Balance, Inventory, OrderState, Service, SmsCodeState, SmsOrderState } from './types.ts';
 

@@ -2,12 +2,12 @@
  * One tenant's view of the supplier: catalogue reads through the shared cache, live reads and
  * writes straight through the client. Built per request; cheap.
  */
-import type { Identity } from '../auth.ts';
-import { Line } from '../line.ts';
+import type { Identity } from '../auth/authenticator.ts';
+import { Line } from '../limits/line.ts';
 import type { CacheTtls } from '../config.ts';
 import type { ReadCache } from './cache.ts';
-import { GatewayError, isUnsupportedAction } from './errors.ts';
-import type { HstockClient } from './hstock-client.ts';
+import { GatewayError, isUnsupportedAction } from '../errors.ts';
+import type { HstockClient } from './client.ts';
 import type { Category, Inventory, Money, NewOrder, NewSmsOrder, Service, ServiceFilter } from './types.ts';
 
 export interface Catalogue {

@@ -3,7 +3,7 @@
  * see decimal.ts) and the one before it, kept here as it was (plain decimals only, JSON numbers and
  * `Number()` for counts). Both read HstockPlus's own spelling; today's also reads a panel's.
  */
-import { parseServices } from '../../src/datasources/parse.ts';
+import { parseServices } from '../../src/supplier/parse.ts';
 
 const ENTRIES = 2_000;
 const ROUNDS = 200;

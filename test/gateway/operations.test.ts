@@ -6,8 +6,8 @@
 import { Writable } from 'node:stream';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tenantOf } from '../../src/auth.ts';
-import { createLogger } from '../../src/logger.ts';
+import { tenantOf } from '../../src/auth/authenticator.ts';
+import { createLogger } from '../../src/observability/logger.ts';
 import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
 import { AddOrderDocument, BalanceDocument, OrderStatusDocument, ServicesPageDocument } from '../generated/graphql.ts';
 import { DEMO_KEY, type Harness, startHarness } from '../harness.ts';

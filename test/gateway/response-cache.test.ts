@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AddOrderDocument, BalanceDocument, OrderDocument, ServiceInventoryDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/observability/logger.ts';
 import { DEMO_KEY, EMPTY_KEY, type Harness, RESELLER_KEY, codes, startHarness } from '../harness.ts';
 import { type RedisServer, redisPresent, startRedis } from '../redis.ts';
 

@@ -4,11 +4,11 @@
  */
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/observability/logger.ts';
 import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
 import { RedisConnection } from '../../src/state/connection.ts';
-import { SharedLimits } from '../../src/state/shared-limits.ts';
-import { RedisSharedCache } from '../../src/datasources/shared-cache.ts';
+import { SharedLimits } from '../../src/limits/shared.ts';
+import { RedisSharedCache } from '../../src/supplier/shared-cache.ts';
 import { RedisCoordination } from '../../src/subscriptions/coordination.ts';
 import { BalanceDocument, OrderStatusDocument } from '../generated/graphql.ts';
 import { type Harness, RESELLER_KEY, codes, startHarness } from '../harness.ts';

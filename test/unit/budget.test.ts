@@ -4,7 +4,7 @@
  */
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { upstreamCalls } from '../../src/budget.ts';
+import { upstreamCalls } from '../../src/limits/budget.ts';
 import { schema } from '../../src/schema/index.ts';
 
 const calls = (query: string, variables: Record<string, unknown> = {}) => upstreamCalls(schema, parse(query), undefined, variables);

@@ -3,7 +3,7 @@
  * what could mean two numbers refused.
  */
 import { describe, expect, it } from 'vitest';
-import { readDecimal } from '../../src/datasources/decimal.ts';
+import { readDecimal } from '../../src/supplier/decimal.ts';
 
 const ACCEPTED: Array<[unknown, string]> = [
   ['0.50', '0.50'],

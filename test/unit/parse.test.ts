@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { errorFromSupplier } from '../../src/datasources/errors.ts';
-import { orderStatus, parseBalance, parseOrderState, parseService, parseServices, parseSmsStatus, smsStatus } from '../../src/datasources/parse.ts';
-import { isFinalOrder } from '../../src/datasources/states.ts';
+import { errorFromSupplier } from '../../src/errors.ts';
+import { orderStatus, parseBalance, parseOrderState, parseService, parseServices, parseSmsStatus, smsStatus } from '../../src/supplier/parse.ts';
+import { isFinalOrder } from '../../src/supplier/states.ts';
 
 describe('tolerant parsing', () => {
   it('reads a service whose numbers are strings and booleans are 0/1', () => {

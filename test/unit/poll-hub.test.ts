@@ -3,7 +3,7 @@
  * a loop. Gateway tests cover the same hub through real transports.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GatewayError } from '../../src/datasources/errors.ts';
+import { GatewayError } from '../../src/errors.ts';
 import { type PollSpec, PollHub } from '../../src/subscriptions/poll-hub.ts';
 
 interface State {

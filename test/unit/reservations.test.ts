@@ -1,6 +1,6 @@
 /** Balance reservations: an estimate is held until a balance read that started after its spend ended. */
 import { describe, expect, it } from 'vitest';
-import { Reservations } from '../../src/datasources/reservations.ts';
+import { Reservations } from '../../src/placement/reservations.ts';
 
 const usd = (amount: string) => ({ amount, currency: 'USD' });
 

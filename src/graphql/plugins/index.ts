@@ -1,20 +1,20 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
-import { type Authenticator, PREFLIGHT_HEADERS } from './auth.ts';
-import { useUpstreamBudget } from './budget.ts';
-import { useGraphiQLAssets } from './graphiql.ts';
-import { usePersistedDocuments } from './persisted-documents.ts';
-import { useRequestLimits } from './limits.ts';
-import { REQUEST_ID_HEADER, useRequestId } from './request-id.ts';
-import { cacheOutcomeOf, useCatalogueResponseCache } from './response-cache.ts';
-import { WrappedIterator } from './subscriptions/wrapped-iterator.ts';
-import { useTracing } from './tracing.ts';
+import { type Authenticator, PREFLIGHT_HEADERS } from '../../auth/authenticator.ts';
+import { useUpstreamBudget } from '../../limits/budget.ts';
+import { useGraphiQLAssets } from '../graphiql.ts';
+import { usePersistedDocuments } from '../persisted-documents.ts';
+import { useRequestLimits } from '../../limits/requests.ts';
+import { REQUEST_ID_HEADER, useRequestId } from '../../http/request-id.ts';
+import { cacheOutcomeOf, useCatalogueResponseCache } from '../response-cache.ts';
+import { WrappedIterator } from '../../subscriptions/wrapped-iterator.ts';
+import { useTracing } from '../../observability/tracing.ts';
 import { type ExecutionResult, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, getOperationAST } from 'graphql';
-import type { Context, GatewayServices } from './context.ts';
-import { GatewayError } from './datasources/errors.ts';
-import type { Logger } from './logger.ts';
-import type { Metrics } from './metrics.ts';
+import type { Context, GatewayServices } from '../../services.ts';
+import { GatewayError } from '../../errors.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { Metrics } from '../../observability/metrics.ts';
 
 /**
  * Yoga's `maxRequestBodySize` refuses a body over the limit with HTTP 413, counting it as it
