@@ -12,7 +12,7 @@ const newest = (dir) =>
 
 const built = (() => {
   try {
-    return statSync('dist/server.js').mtimeMs;
+    return statSync('dist/main.js').mtimeMs;
   } catch {
     return 0;
   }

@@ -100,7 +100,7 @@ export interface Config {
   cacheStaleMaxSeconds: number;
   cacheMaxEntries: number;
   cacheMaxBytes: number;
-  /** Whole answers kept by the response cache, in bytes, and the largest one kept. */
+  /** Whole answers the response cache holds, in bytes, and the largest one it caches. */
   responseCache: { maxBytes: number; maxAnswerBytes: number };
   idempotencyTtlSeconds: number;
   idempotencyMaxEntries: number;

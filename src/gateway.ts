@@ -1,16 +1,16 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+/**
+ * The gateway assembled from its configuration: the services every request shares, Yoga, the HTTP
+ * server and the WebSocket server on it, and how they start and stop together. main.ts runs it.
+ */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
-import { type Config, ConfigError, loadConfigOrExit } from './config.ts';
-import { type GatewayServices, createServices } from './services.ts';
-import { createHttp } from './http/server.ts';
-import { type Logger, createLogger } from './observability/logger.ts';
-import { createSandbox } from './sandbox/index.ts';
-import { stopOnSignals } from './http/signals.ts';
-import { exitOnListenError, startupSummary } from './observability/startup.ts';
-import { attachWebSocket } from './http/websocket.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Config, ConfigError } from './config.ts';
 import { createGatewayYoga } from './graphql/yoga.ts';
+import { createHttp } from './http/server.ts';
+import { attachWebSocket } from './http/websocket.ts';
+import { type Logger, createLogger } from './observability/logger.ts';
+import { type GatewayServices, createServices } from './services.ts';
 
 export interface Gateway {
   yoga: ReturnType<typeof createGatewayYoga>;
@@ -27,9 +27,6 @@ export interface Gateway {
 
 /** The least time in-flight requests get to finish at shutdown before their sockets are cut. */
 const MIN_SHUTDOWN_GRACE_MS = 10_000;
-
-/** Closing the state store and the supplier pool after the grace; past it the process exits anyway (signals.ts). */
-const SHUTDOWN_MARGIN_MS = 5_000;
 
 export function createGateway(config: Config, logger: Logger = createLogger(config.logLevel)): Gateway {
   if (!config.upstreamUrl) throw new ConfigError('HSTOCK_API_URL must be set (main() starts a sandbox when it is not)');
@@ -70,32 +67,4 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
       await services.tracing?.shutdown();
     },
   };
-}
-
-async function main(): Promise<void> {
-  let config = loadConfigOrExit();
-  const logger = createLogger(config.logLevel);
-  let sandbox: Awaited<ReturnType<typeof createSandbox>> | undefined;
-  if (!config.upstreamUrl) {
-    const names = { host: 'SANDBOX_HOST', port: 'SANDBOX_PORT' };
-    sandbox = await createSandbox({ ...config.sandbox }).catch((error: unknown) => exitOnListenError(error, names, config.sandbox));
-    config = { ...config, upstreamUrl: sandbox.url, serverKey: 'sandbox-demo-key', allowAnonymous: true };
-    logger.info(`HSTOCK_API_URL is not set: using the built-in sandbox at ${sandbox.url} with its demo key`);
-  } else {
-    if (config.serverKey && config.allowAnonymous) logger.warn('GATEWAY_ALLOW_ANONYMOUS=true: anyone who can reach this port can spend the supplier key');
-    if (!config.redisUrl) logger.warn('REDIS_URL is not set: idempotency records and the ledger live in this process and do not survive a restart');
-  }
-  const gateway = createGateway(config, logger);
-  const url = await gateway.start().catch((error: unknown) => exitOnListenError(error, { host: 'HOST', port: 'PORT' }, config));
-  logger.info(startupSummary(config, url, sandbox !== undefined), 'gateway started');
-
-  const stop = async () => {
-    await gateway.stop();
-    await sandbox?.close();
-  };
-  stopOnSignals({ stop, unresolvedSpends: () => gateway.services.spends.size }, logger, gateway.graceMs + SHUTDOWN_MARGIN_MS);
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await main();
 }

@@ -1,13 +1,16 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Authenticator, type Identity, KeyVerdicts } from './auth/authenticator.ts';
+/**
+ * The wiring: every long-lived piece a request shares (supplier client, caches, state store, poll
+ * hub, limits, metrics, traces), built once from the configuration. graphql/context.ts builds
+ * what one operation sees from them.
+ */
+import { Authenticator, KeyVerdicts } from './auth/authenticator.ts';
 import type { Config } from './config.ts';
 import { LruReadCache } from './supplier/cache.ts';
 import { HstockClient } from './supplier/client.ts';
-import { Loaders } from './supplier/loaders.ts';
 import { Reservations } from './placement/reservations.ts';
 import { RedisSharedCache, listen } from './supplier/shared-cache.ts';
-import { Supplier, type SupplierDeps } from './supplier/supplier.ts';
-import { InFlight } from './http/drain.ts';
+import type { SupplierDeps } from './supplier/supplier.ts';
+import { InFlight } from './placement/in-flight.ts';
 import { SupplierHealth } from './observability/health.ts';
 import { AuthFailures } from './limits/requests.ts';
 import type { Logger } from './observability/logger.ts';
@@ -23,9 +26,6 @@ import type { StateStore } from './state/store.ts';
 import { RedisCoordination } from './subscriptions/coordination.ts';
 import { PollHub } from './subscriptions/poll-hub.ts';
 import { Tracing } from './observability/tracing.ts';
-
-/** What Node gives Yoga: the HTTP pair, or for graphql-ws the upgrade request and connection_init payload. */
-export type ServerContext = { req: IncomingMessage; res?: ServerResponse; connectionParams?: Record<string, unknown> };
 
 /** Long-lived pieces that every request shares. */
 export interface GatewayServices extends SupplierDeps {
@@ -156,33 +156,4 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     subscriptionStarts: new TokenBuckets(config.subscriptionStarts.perSecond, config.subscriptionStarts.burst),
     tracing: config.traces && new Tracing(config.traces, logger),
   };
-}
-
-export interface StaleRead {
-  action: string;
-  staleSeconds: number;
-}
-
-/**
- * What the context factory builds: a plain object of own properties, since Envelop merges
- * contexts with Object.assign, which would drop getters and private fields of a class instance.
- */
-export interface OperationContext {
-  services: GatewayServices;
-  identity: Identity;
-  supplier: Supplier;
-  loaders: Loaders;
-  /** Catalogue reads served past their TTL because the supplier failed; reported in `extensions`. */
-  stale: StaleRead[];
-}
-
-/** What resolvers see: the operation's pieces and the request id that `useRequestId` adds. */
-export interface Context extends OperationContext {
-  requestId: string;
-}
-
-export function createContext(services: GatewayServices, identity: Identity): OperationContext {
-  const stale: StaleRead[] = [];
-  const supplier = new Supplier(identity, services, (action, staleSeconds) => stale.push({ action, staleSeconds }));
-  return { services, identity, supplier, loaders: new Loaders(supplier, services.state.ledger), stale };
 }

@@ -1,5 +1,5 @@
 /**
- * Gateway processes for tests of several instances: each runs `src/server.ts` on a free port,
+ * Gateway processes for tests of several instances: each runs `src/main.ts` on a free port,
  * against a sandbox and a Redis the test started, and can be stopped (SIGTERM) or killed (-9).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -15,7 +15,7 @@ export interface Instance {
 }
 
 export async function startInstance(env: Record<string, string>): Promise<Instance> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', READY_PROBE_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -58,7 +58,7 @@ afterEach(() => {
 describe('the systemd unit', () => {
   it('runs node itself on the built dist/, stops with SIGTERM and waits longer than the gateway can take to stop', () => {
     expect(unitCommand[0]).toMatch(/\/node$/);
-    expect(unitCommand.slice(1)).toContain('dist/server.js');
+    expect(unitCommand.slice(1)).toContain('dist/main.js');
     expect(['mixed', 'control-group']).toContain(unit.KillMode);
     expect(unit.KillSignal ?? 'SIGTERM').toBe('SIGTERM');
     expect(Number(unit.TimeoutStopSec)).toBeGreaterThan(stopSeconds);

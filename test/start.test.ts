@@ -25,7 +25,7 @@ function run(command: string, args: string[], env: Record<string, string>, { det
 }
 
 /** The gateway from its TypeScript source, as the tests of start-up errors need it (no build). */
-const start = (env: Record<string, string>) => run(process.execPath, ['--import', 'tsx', 'src/server.ts'], env);
+const start = (env: Record<string, string>) => run(process.execPath, ['--import', 'tsx', 'src/main.ts'], env);
 
 afterEach(() => {
   for (const child of children.splice(0)) {

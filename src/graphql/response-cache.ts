@@ -1,23 +1,21 @@
 /**
- * Whole answers to catalogue queries, kept as long as the data they read and answered before
- * parsing, validation and execution; with an ETag, and 304 for a client that has the answer.
+ * Whole answers to catalogue queries, cached as long as the data they read and answered before
+ * execution; with an ETag, and 304 for a client that has the answer (the HTTP server sends what it
+ * can before Yoga: http/cached-answers.ts).
  * Keyed by tenant and caller, document and variables. What a caller must not share (balance,
  * orders, SMS orders, the ledger) is never kept: any query that selects it is not cached.
  */
 import { createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Cache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import { type ExecutionResult, getOperationAST, parse } from 'graphql';
 import { type Plugin, isAsyncIterable } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
-import { type Authenticator, type Identity, PREFLIGHT_HEADERS } from '../auth/authenticator.ts';
+import type { Authenticator, Identity } from '../auth/authenticator.ts';
 import type { CacheTtls } from '../config.ts';
-import { type PersistedDocuments, documentIdOf, documentOfOperation } from './persisted-documents.ts';
-import { REQUEST_ID_HEADER, requestIdFrom } from '../http/request-id.ts';
 
 export type { Cache };
 
-/** Answers kept at most, whatever their size; the least recently used go first. */
+/** Answers cached at most, whatever their size; the least recently used go first. */
 const MAX_ANSWERS = 10_000;
 
 /** Everything that is the caller's own or live: a query selecting any of it is answered afresh. */
@@ -69,7 +67,7 @@ function entitiesIn(message: string): Entity[] {
 }
 
 export interface ResponseCache extends Cache {
-  /** What the kept answers count for against maxBytes. */
+  /** What the cached answers count for against maxBytes. */
   readonly bytes: number;
 }
 
@@ -152,7 +150,7 @@ export function createResponseCache(bounds: ResponseCacheBounds): ResponseCache 
 
 /**
  * What the whole-answer cache did for a request, as `hstock_response_cache_total` counts it and
- * the access log's `cache` field names it: `hit` (the kept answer sent), `not_modified` (304 to a
+ * the access log's `cache` field names it: `hit` (the cached answer sent), `not_modified` (304 to a
  * client holding it), `miss` (not kept yet: answered and kept), `not_stored` (answered afresh and
  * not kept: it reads the caller's own or live data, has errors, was served stale or read no data),
  * `bypass` (not looked up: a query over WebSocket or without credentials). Mutations,
@@ -173,7 +171,7 @@ export const cacheOutcomeOf = (request: Request): CacheOutcome | undefined => ou
 /** How the response cache marks an answer it served. */
 const SERVED = Symbol.for('servedFromResponseCache');
 
-const sessionOf = (identity: Identity) => (identity.ok ? `${identity.tenant}:${identity.caller}` : null);
+export const sessionOf = (identity: Identity) => (identity.ok ? `${identity.tenant}:${identity.caller}` : null);
 
 /** Parsing for the key stops where the operation limits refuse a document (OPERATION_LIMITS.tokens in plugins.ts). */
 const MAX_TOKENS = 5000;
@@ -199,11 +197,11 @@ function declaredVariables(documentString: string, operationName: string | null 
 }
 
 /**
- * The key of a kept answer, also its ETag: node:crypto's hash, in the request's own turn. Only the
+ * The key of a cached answer, also its ETag: node:crypto's hash, in the request's own turn. Only the
  * variables the operation declares are part of it: GraphQL ignores the others, and one that changed
  * at each request made each a new entry of the same answer.
  */
-function answerKey(sessionId: string | null | undefined, operationName: string | null | undefined, documentString: string, variables: unknown): string {
+export function answerKey(sessionId: string | null | undefined, operationName: string | null | undefined, documentString: string, variables: unknown): string {
   const names = declaredVariables(documentString, operationName);
   const used =
     names && typeof variables === 'object' && variables !== null ? Object.fromEntries(Object.entries(variables).filter(([name]) => names.has(name))) : (variables ?? {});
@@ -212,9 +210,9 @@ function answerKey(sessionId: string | null | undefined, operationName: string |
     .digest('base64url');
 }
 
-/** A kept answer is serialised once: its text lives as long as its data, in the cache. */
+/** A cached answer is serialised once: its text lives as long as its data, in the cache. */
 const texts = new WeakMap<object, string>();
-function textOf(data: object, answer: unknown): string {
+export function textOf(data: object, answer: unknown): string {
   let text = texts.get(data);
   if (text === undefined) texts.set(data, (text = JSON.stringify(answer)));
   return text;
@@ -224,144 +222,7 @@ function textOf(data: object, answer: unknown): string {
  * Every answer depends on the credentials that asked: a shared cache (a CDN, a proxy) must never
  * give one caller's answer to another, and a browser revalidates its copy (ETag) before using it.
  */
-const PRIVATE_ANSWER = { 'cache-control': 'private, no-cache', vary: 'Authorization, X-Api-Key' } as const;
-
-/** Whether the client takes a plain JSON answer (not only a stream or a page). */
-const acceptsJson = (accept: string | undefined) =>
-  !accept || (/application\/(graphql-response\+)?json|\*\/\*/.test(accept) && !/text\/event-stream|multipart\/mixed/.test(accept));
-
-/** The body types Yoga reads as JSON; anything else is GraphQL's to answer (or refuse). */
-const JSON_BODY = /^application\/(graphql-response\+)?json\s*(;|$)/i;
-
-/** A request whose client went while its body was being read. */
-const GONE = Symbol('gone');
-
-/** Largest POST body the HTTP server reads itself to look for a kept answer; catalogue queries are far smaller. */
-const MAX_PEEKED_BODY = 16 * 1024;
-
-interface Params {
-  query: string;
-  variables: unknown;
-  operationName: string | null;
-}
-
-/** What a request names: its query, or a persisted document's id; its variables and operation. */
-interface Named {
-  query?: unknown;
-  documentId?: unknown;
-  variables?: unknown;
-  operationName?: unknown;
-  extensions?: unknown;
-}
-
-/**
- * The operation a request names, as GraphQL would run it: its own query (unless only persisted
- * documents run), or the document its id names. Undefined for anything GraphQL must look at
- * itself: extensions other than a persisted query's id, an unknown id, a malformed request.
- */
-function resolve(named: Named, documents: PersistedDocuments, only: boolean): Params | undefined {
-  // Parameters GraphQL would refuse are left to it to refuse.
-  if (named.query !== undefined && named.query !== null && typeof named.query !== 'string') return undefined;
-  if (named.operationName !== undefined && named.operationName !== null && typeof named.operationName !== 'string') return undefined;
-  if (named.variables !== undefined && named.variables !== null && (typeof named.variables !== 'object' || Array.isArray(named.variables))) return undefined;
-  const extensions = named.extensions ?? {};
-  if (typeof extensions !== 'object' || extensions === null) return undefined;
-  const { persistedQuery, ...other } = extensions as { persistedQuery?: unknown };
-  if (Object.keys(other).length > 0) return undefined;
-  // The same rules as every other transport; what they refuse is GraphQL's to refuse.
-  const query = documentOfOperation(named, documents, only);
-  if (typeof query !== 'string' || (persistedQuery !== undefined && documentIdOf(named) === undefined)) return undefined;
-  return { query, variables: named.variables ?? undefined, operationName: typeof named.operationName === 'string' ? named.operationName : null };
-}
-
-/** A GET's operation, from its query string. */
-function namedInUrl(url: URL): Named | undefined {
-  try {
-    const json = (name: string) => JSON.parse(url.searchParams.get(name) ?? 'null') ?? undefined;
-    const text = (name: string) => url.searchParams.get(name) ?? undefined;
-    return { query: text('query'), documentId: text('documentId'), variables: json('variables'), operationName: text('operationName'), extensions: json('extensions') };
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * A small JSON POST's operation, read whole. The body is handed on with the request (`req.body`,
- * which Yoga's adapter takes as it is), so a miss goes through GraphQL as if nothing had read it.
- * Bodies without a length, or longer than both limits allow, are left unread to Yoga's limit.
- */
-async function namedInBody(req: IncomingMessage, maxBytes: number): Promise<Named | undefined | typeof GONE> {
-  const length = Number(req.headers['content-length']);
-  if (!JSON_BODY.test(req.headers['content-type'] ?? '') || !(length > 0 && length <= Math.min(maxBytes, MAX_PEEKED_BODY))) return undefined;
-  const chunks: Buffer[] = [];
-  try {
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-  } catch {
-    return GONE; // the client went (or took too long) in the middle of its body: nobody to answer
-  }
-  const body = Buffer.concat(chunks);
-  (req as IncomingMessage & { body?: Buffer }).body = body;
-  try {
-    const named = JSON.parse(body.toString('utf8')) as unknown;
-    return typeof named === 'object' && named !== null && !Array.isArray(named) ? (named as Named) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * A kept answer to a GET or a small JSON POST (its own query or a persisted document's id), sent
- * by `node:http` itself, before Yoga builds a
- * Fetch request: same key, same text, same ETag and 304 as through GraphQL. Anything else falls
- * through to Yoga: a request from a browser page (it needs CORS), one without credentials or the
- * headers that prove it is no cross-site "simple" request, a miss, or a tenant out of tokens
- * (Yoga then answers 429).
- */
-export function answerFromCache(
-  auth: Authenticator,
-  cache: Cache,
-  take: (tenant: string) => Promise<number>,
-  log: (fields: Record<string, unknown>) => void,
-  limits: { maxBodyBytes: number; documents: PersistedDocuments; only: boolean },
-  count: CacheCounter,
-) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const started = performance.now();
-    if ((req.method !== 'GET' && req.method !== 'POST') || req.headers.origin !== undefined || !PREFLIGHT_HEADERS.some((name) => req.headers[name] !== undefined)) return false;
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    if (url.pathname !== '/graphql' || !acceptsJson(req.headers.accept)) return false;
-    const identity = auth.identify({ authorization: req.headers.authorization, apiKey: req.headers['x-api-key'] as string | undefined });
-    if (!identity.ok) return false;
-    const named = req.method === 'GET' ? namedInUrl(url) : await namedInBody(req, limits.maxBodyBytes);
-    if (named === GONE) {
-      req.destroy();
-      return true;
-    }
-    const params = named && resolve(named, limits.documents, limits.only);
-    if (!params) return false;
-    const key = answerKey(sessionOf(identity), params.operationName, params.query, params.variables);
-    const kept = await cache.get(key);
-    if (!kept?.data || (await take(identity.tenant)) > 0) return false;
-    const lastModified = (kept.extensions as { http?: { headers?: Record<string, string> } } | undefined)?.http?.headers?.['Last-Modified'];
-    const headers: Record<string, string> = {
-      ...PRIVATE_ANSWER,
-      etag: key,
-      [REQUEST_ID_HEADER]: requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined),
-      ...(lastModified ? { 'last-modified': lastModified } : {}),
-    };
-    const outcome: CacheOutcome = req.headers['if-none-match'] === key ? 'not_modified' : 'hit';
-    if (outcome === 'not_modified') {
-      res.writeHead(304, headers).end();
-    } else {
-      const accepted = String(req.headers.accept ?? '').includes('application/graphql-response+json') ? 'application/graphql-response+json' : 'application/json';
-      const text = textOf(kept.data, { data: kept.data });
-      res.writeHead(200, { ...headers, 'content-type': `${accepted}; charset=utf-8`, 'content-length': String(Buffer.byteLength(text)) }).end(text);
-    }
-    log({ requestId: headers[REQUEST_ID_HEADER], method: req.method, path: '/graphql', operation: params.operationName ?? undefined, type: 'query', status: res.statusCode, durationMs: Math.round(performance.now() - started), supplierCalls: 0, tenant: identity.tenant.slice(0, 8), cache: outcome, cachePath: 'http' });
-    count('http', outcome);
-    return true;
-  };
-}
+export const PRIVATE_ANSWER = { 'cache-control': 'private, no-cache', vary: 'Authorization, X-Api-Key' } as const;
 
 /** Whether an answer holds anything but `__typename`. */
 const readsData = (data: unknown): boolean =>
@@ -380,7 +241,7 @@ export function useCatalogueResponseCache(seconds: CacheTtls, auth: Authenticato
     if (request) outcomes.set(request, outcome);
     count('graphql', outcome);
   };
-  const kept: Plugin = useResponseCache({
+  const plugin: Plugin = useResponseCache({
     cache,
     // The longest catalogue TTL; every type read lowers it to its own.
     ttl: Math.max(seconds.categories, seconds.services, seconds.smsCountries, seconds.smsProjects, seconds.inventory) * 1000,
@@ -395,7 +256,7 @@ export function useCatalogueResponseCache(seconds: CacheTtls, auth: Authenticato
       SmsProject: seconds.smsProjects * 1000,
     },
     session: (request) => sessionOf(identity(request)),
-    // No identity, no cache: an answer to a bad key is never kept, nor one kept served to it.
+    // No identity, no cache: an answer to a bad key is never kept, nor a cached one served to it.
     // Nor over WebSocket, where there is no HTTP request to answer before the pipeline.
     enabled: usable,
     // An answer served stale because the supplier failed is not kept past this request.
@@ -404,16 +265,16 @@ export function useCatalogueResponseCache(seconds: CacheTtls, auth: Authenticato
     shouldCacheResult: ({ result }) => !result.errors?.length && result.extensions?.stale === undefined && readsData(result.data),
     // What the cache did, for its counter: read and removed from the result before it is sent.
     includeExtensionMetadata: true,
-    // The default's WebCrypto digest cost a tenth of a kept answer's time.
+    // The default's WebCrypto digest cost a tenth of a cached answer's time.
     buildResponseCacheKey: ({ documentString, variableValues, operationName, sessionId }) => answerKey(sessionId, operationName, documentString, variableValues),
     // Inventory is known by its service: an order invalidates the answers that show that stock.
     idFields: ['id', 'serviceId'],
   });
   // The plugin's own 304 answers any ETag in the cache, whoever asks, before the caller's key and
   // limits are looked at; the one below answers only the caller's own entry, after them.
-  delete kept.onRequest;
+  delete plugin.onRequest;
   return {
-    onPluginInit: ({ addPlugin }) => addPlugin(kept),
+    onPluginInit: ({ addPlugin }) => addPlugin(plugin),
     onExecute: ({ args }) => {
       const request = (args.contextValue as { request?: Request }).request;
       if (!usable(request) && getOperationAST(args.document, args.operationName)?.operation === 'query') record(request, 'bypass');
@@ -423,7 +284,7 @@ export function useCatalogueResponseCache(seconds: CacheTtls, auth: Authenticato
       const { responseCache, ...extensions } = result.extensions as { responseCache: CacheMetadata; http?: { headers?: Record<string, string> } };
       const answer = { ...result, extensions: Object.keys(extensions).length > 0 ? extensions : undefined };
       if (responseCache.hit) {
-        // The ETag of a kept answer is its key, which names the caller: a match is the caller's own copy.
+        // The ETag of a cached answer is its key, which names the caller: a match is the caller's own copy.
         const { ETag: etag, 'Last-Modified': lastModified } = extensions.http?.headers ?? {};
         if (etag && resultProcessor && request.headers.get('if-none-match') === etag) {
           record(request, 'not_modified');

@@ -1,6 +1,7 @@
 import { createYoga } from 'graphql-yoga';
 import { credentialsOf } from '../auth/authenticator.ts';
-import { type GatewayServices, type OperationContext, type ServerContext, createContext } from '../services.ts';
+import { type GatewayServices } from '../services.ts';
+import { type OperationContext, type ServerContext, createContext } from './context.ts';
 import { renderGraphiQL } from './graphiql.ts';
 import { graphiqlOptions } from './graphiql-tour.ts';
 import { type Logger, yogaLogging } from '../observability/logger.ts';

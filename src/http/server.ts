@@ -7,10 +7,10 @@ import { type IncomingMessage, type RequestListener, type Server, type ServerRes
 import type { AddressInfo } from 'node:net';
 import type { GatewayServices } from '../services.ts';
 import { trackConnections } from './drain.ts';
-import { operationalRoutes } from '../observability/health.ts';
+import { operationalRoutes } from './operational.ts';
 import type { Logger } from '../observability/logger.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
-import { answerFromCache } from '../graphql/response-cache.ts';
+import { answerFromCache } from './cached-answers.ts';
 import { tracedRequests } from '../observability/tracing.ts';
 
 /**
@@ -51,7 +51,7 @@ function refuseAnnouncedBody(req: IncomingMessage, res: ServerResponse, maxBytes
 
 export function createHttp(services: GatewayServices, yoga: RequestListener, logger: Logger) {
   const { config, health, state } = services;
-  const kept = answerFromCache(services.auth, services.responseCache, services.tenantRate, (fields) => logger.info(fields, 'request'), {
+  const cached = answerFromCache(services.auth, services.responseCache, services.tenantRate, (fields) => logger.info(fields, 'request'), {
     maxBodyBytes: config.maxBodyBytes,
     documents: config.persistedDocuments,
     only: config.persistedDocumentsOnly,
@@ -59,7 +59,7 @@ export function createHttp(services: GatewayServices, yoga: RequestListener, log
   const handler: RequestListener = (req, res) =>
     Number(req.headers['content-length']) > config.maxBodyBytes
       ? refuseAnnouncedBody(req, res, config.maxBodyBytes, (fields) => logger.info(fields, 'request'))
-      : void kept(req, res)
+      : void cached(req, res)
       .then((answered) => answered || yoga(req, res))
       .catch((error: unknown) => {
         // Never an unhandled rejection: that would end the process for every caller.

@@ -94,7 +94,7 @@ export class Metrics {
     gauge('hstock_poll_loops', 'Running poll loops (one per watched order)', observed.pollLoops);
     gauge('hstock_poll_loops_leading', 'Poll loops this instance polls for every instance (REDIS_URL set)', () => observed.pollRoles().leading);
     gauge('hstock_poll_loops_local', 'Poll loops polling by themselves because Redis is away', () => observed.pollRoles().local);
-    gauge('hstock_response_cache_bytes', 'What the kept whole answers count for against RESPONSE_CACHE_MAX_BYTES', observed.responseCacheBytes);
+    gauge('hstock_response_cache_bytes', 'What the cached whole answers count for against RESPONSE_CACHE_MAX_BYTES', observed.responseCacheBytes);
     gauge('hstock_circuit_open', '1 while the circuit to the supplier is open', () => (observed.circuitOpen() ? 1 : 0));
     collectDefaultMetrics({ register: this.registry });
   }

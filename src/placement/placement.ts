@@ -4,7 +4,7 @@
  * the one call that spends, then what the spend made stale and its outcome recorded.
  */
 import { randomUUID } from 'node:crypto';
-import type { InFlight } from '../http/drain.ts';
+import type { InFlight } from './in-flight.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { type IdempotencyPolicy, idempotent, mayHavePlaced } from './idempotency.ts';
 import type { Placement, StateStore } from '../state/store.ts';
@@ -109,7 +109,7 @@ export function addOrder(ctx: Spender, order: NewOrder, idempotencyKey?: string 
       return await spend(ctx, draft, hold, () => supplier.addOrder(order), (id) => [id]);
     } finally {
       loaders.spent(service.id);
-      // Kept answers that show this stock read it again; the catalogue's own stock figure lives its TTL.
+      // Cached answers that show this stock read it again; the catalogue's own stock figure lives its TTL.
       void ctx.services.responseCache.invalidate([{ typename: 'Inventory', id: service.id }]);
     }
   });

@@ -1,6 +1,6 @@
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
-import type { Context } from '../services.ts';
+import type { Context } from '../graphql/context.ts';
 
 export const builder = new SchemaBuilder<{
   Context: Context;

@@ -1,4 +1,4 @@
-import type { Context } from '../services.ts';
+import type { Context } from '../graphql/context.ts';
 import { badInput } from '../errors.ts';
 import { InvalidCursorError, type Placement, type PlacementKind } from '../state/store.ts';
 import { Money } from './balance.ts';

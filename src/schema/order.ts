@@ -1,4 +1,4 @@
-import type { Context } from '../services.ts';
+import type { Context } from '../graphql/context.ts';
 import { badInput } from '../errors.ts';
 import { addOrder } from '../placement/placement.ts';
 import { type StateRef, current, isFinalOrder } from '../supplier/states.ts';

@@ -1,4 +1,4 @@
-import type { Context } from '../services.ts';
+import type { Context } from '../graphql/context.ts';
 import type { Inventory as InventoryShape, Service as ServiceShape, ServiceFilter } from '../supplier/types.ts';
 import { builder } from './builder.ts';
 import { MAX_PAGE_SIZE, type Page, checkPageArgs, paginate } from './pagination.ts';

@@ -1,4 +1,4 @@
-import type { Context } from '../services.ts';
+import type { Context } from '../graphql/context.ts';
 import { badInput } from '../errors.ts';
 import { addSmsOrder } from '../placement/placement.ts';
 import { type StateRef, current, isFinalSms, smsMessage } from '../supplier/states.ts';

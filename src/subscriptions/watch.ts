@@ -3,7 +3,7 @@
  * watch it. Each poll reads through fresh loaders, so a long-lived subscription never sees a
  * stale per-request cache.
  */
-import type { OperationContext } from '../services.ts';
+import type { OperationContext } from '../graphql/context.ts';
 import { GatewayError, errorFromSupplier, isGatewayError } from '../errors.ts';
 import { Loaders } from '../supplier/loaders.ts';
 import { isFinalOrder, isFinalSms, smsMessage } from '../supplier/states.ts';

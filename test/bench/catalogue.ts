@@ -70,9 +70,9 @@ export async function benchCatalogue(): Promise<void> {
       bytes = await (await fetch(cached.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: catalogueBody })).text();
       await run('catalogue, cached (defaults)', cached.url, catalogueBody);
       const { query, variables } = JSON.parse(catalogueBody) as { query: string; variables: unknown };
-      await run('catalogue as a GET, kept answer', `${cached.url}?${new URLSearchParams({ query, variables: JSON.stringify(variables) })}`);
+      await run('catalogue as a GET, cached answer', `${cached.url}?${new URLSearchParams({ query, variables: JSON.stringify(variables) })}`);
       await run('{ __typename }, same gateway', cached.url, JSON.stringify({ query: '{ __typename }' }));
-      // A browser page's request carries an Origin: CORS is Yoga's, so its kept answer comes through Yoga.
+      // A browser page's request carries an Origin: CORS is Yoga's, so its cached answer comes through Yoga.
       await run('catalogue, cached, from a browser page', cached.url, catalogueBody, { origin: 'https://shop.example' });
     } finally {
       await cached.stop();

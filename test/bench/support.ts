@@ -29,7 +29,7 @@ export async function freePort(): Promise<number> {
 let built: Promise<void> | undefined;
 
 /**
- * Runs the compiled gateway (`dist/server.js`, built when stale, as `npm start` runs it) against `sandbox`, with extra environment, on a port of its own; ready
+ * Runs the compiled gateway (`dist/main.js`, built when stale, as `npm start` runs it) against `sandbox`, with extra environment, on a port of its own; ready
  * once `/health` answers. Request limits are lifted: a benchmark is one tenant at full speed.
  */
 export async function startGateway(sandbox: Sandbox, env: Record<string, string> = {}): Promise<GatewayProcess> {
@@ -39,7 +39,7 @@ export async function startGateway(sandbox: Sandbox, env: Record<string, string>
     build.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the build failed (${code})`))));
   });
   await built;
-  const child = spawn(process.execPath, ['dist/server.js'], {
+  const child = spawn(process.execPath, ['dist/main.js'], {
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),

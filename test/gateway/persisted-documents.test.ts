@@ -90,7 +90,7 @@ describe('persisted documents', () => {
     const keptIds = lines.filter((line) => line.msg === 'request' && line.cachePath === 'http').map((line) => line.requestId);
     expect(keptIds).toEqual(expect.arrayContaining(['by-id-2', 'by-id-3']));
     expect(keptIds).not.toContain('by-id-1');
-    // The same text sent whole has the same kept answer: one key for the text, however it came.
+    // The same text sent whole has the same cached answer: one key for the text, however it came.
     const manifestText = documents.get(hashOf(ServicesPageDocument).replace('sha256:', ''))!;
     const whole = await send(h, { query: manifestText, variables: JSON.parse(variables) });
     expect(whole.response.headers.get('etag')).toBe(first.headers.get('etag'));

@@ -30,7 +30,7 @@ describe('response cache', () => {
   });
   afterAll(() => h.close());
 
-  it('answers a repeated catalogue read from its kept answer, with an ETag, and 304 to a client that has it', async () => {
+  it('answers a repeated catalogue read from its cached answer, with an ETag, and 304 to a client that has it', async () => {
     const first = await post(h, page, DEMO_KEY);
     const body = await first.text();
     const second = await post(h, page, DEMO_KEY);
@@ -42,7 +42,7 @@ describe('response cache', () => {
     expect(await revalidated.text()).toBe('');
   });
 
-  it('sends a kept answer to a GET straight from the HTTP server, the same text and ETag as through GraphQL', async () => {
+  it('sends a cached answer to a GET straight from the HTTP server, the same text and ETag as through GraphQL', async () => {
     const url = `${h.url}?${new URLSearchParams({ query: print(ServicesPageDocument), variables: JSON.stringify({ first: 2, category: 'TikTok' }) })}`;
     const get = (headers: Record<string, string> = {}) => fetch(url, { headers: { authorization: `Bearer ${DEMO_KEY}`, ...headers } });
     const body = await (await get()).text();
@@ -63,7 +63,7 @@ describe('response cache', () => {
     expect(lines.filter((line) => line.msg === 'request' && line.cachePath === 'http').map((line) => line.requestId)).toContain('kept-1');
   });
 
-  it('sends a kept answer to a small JSON POST straight from the HTTP server too; a miss it read goes on to GraphQL intact', async () => {
+  it('sends a cached answer to a small JSON POST straight from the HTTP server too; a miss it read goes on to GraphQL intact', async () => {
     const body = JSON.stringify({ query: print(ServicesPageDocument), variables: { first: 2, category: 'YouTube' } });
     h.sandbox.resetStats();
     const fresh = await post(h, body, DEMO_KEY, { 'x-request-id': 'post-miss' });
@@ -99,7 +99,7 @@ describe('response cache', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       socket.destroy();
     }
-    // Still serving, kept answers included.
+    // Still serving, cached answers included.
     expect((await post(h, page, DEMO_KEY)).status).toBe(200);
     // A body that only says "json" in a parameter is GraphQL's to refuse, not the cache's to answer.
     const odd = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'text/plain; x=json', authorization: `Bearer ${DEMO_KEY}` }, body: page });
@@ -297,7 +297,7 @@ describe.skipIf(!redisPresent)('response cache across instances', () => {
     await redis?.close();
   });
 
-  it("drops another instance's kept answers showing a product's stock when an order changes it (they showed the old stock for the TTL)", async () => {
+  it("drops another instance's cached answers showing a product's stock when an order changes it (they showed the old stock for the TTL)", async () => {
     // Both instances listen before anything is published (they subscribe as they start).
     const listeners = async () => ((await (await redis.command('PUBSUB', 'NUMSUB', 'hstock:response-cache:invalidated')).reply) as unknown[])[1];
     await expect.poll(listeners).toBe(2);

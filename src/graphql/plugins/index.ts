@@ -11,7 +11,8 @@ import { cacheOutcomeOf, useCatalogueResponseCache } from '../response-cache.ts'
 import { WrappedIterator } from '../../subscriptions/wrapped-iterator.ts';
 import { useTracing } from '../../observability/tracing.ts';
 import { type ExecutionResult, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, getOperationAST } from 'graphql';
-import type { Context, GatewayServices } from '../../services.ts';
+import type { GatewayServices } from '../../services.ts';
+import type { Context } from '../context.ts';
 import { GatewayError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
@@ -207,7 +208,7 @@ export function gatewayPlugins(services: GatewayServices, logger: Logger): Plugi
     useRequestId(),
     accessLog.first,
     useBodyLimit(config.maxBodyBytes),
-    // Before the response cache: a documentId becomes its query before the kept answer is looked up.
+    // Before the response cache: a documentId becomes its query before the cached answer is looked up.
     ...(config.persistedDocuments.size > 0 || config.persistedDocumentsOnly ? [usePersistedDocuments(config.persistedDocuments, config.persistedDocumentsOnly)] : []),
     ...protections(),
     useUpstreamBudget(config.maxUpstreamCallsPerOperation),
@@ -215,7 +216,7 @@ export function gatewayPlugins(services: GatewayServices, logger: Logger): Plugi
     ...(config.graphiql ? [useGraphiQLAssets()] : []),
     useStaleNotice(),
     useCatalogueResponseCache(config.cacheTtlSeconds, services.auth, services.responseCache, services.metrics.countCacheAnswer),
-    // After the response cache: a refusal set as the parameters are read overrides a kept answer.
+    // After the response cache: a refusal set as the parameters are read overrides a cached answer.
     useRequestLimits(services),
     useErrorLog(logger),
     accessLog.last,

@@ -1,0 +1,41 @@
+/**
+ * What one operation sees: the shared services, who is calling, that caller's view of the supplier
+ * and the per-operation loaders.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Identity } from '../auth/authenticator.ts';
+import type { GatewayServices } from '../services.ts';
+import { Loaders } from '../supplier/loaders.ts';
+import { Supplier } from '../supplier/supplier.ts';
+
+/** What Node gives Yoga: the HTTP pair, or for graphql-ws the upgrade request and connection_init payload. */
+export type ServerContext = { req: IncomingMessage; res?: ServerResponse; connectionParams?: Record<string, unknown> };
+
+export interface StaleRead {
+  action: string;
+  staleSeconds: number;
+}
+
+/**
+ * What the context factory builds: a plain object of own properties, since Envelop merges
+ * contexts with Object.assign, which would drop getters and private fields of a class instance.
+ */
+export interface OperationContext {
+  services: GatewayServices;
+  identity: Identity;
+  supplier: Supplier;
+  loaders: Loaders;
+  /** Catalogue reads served past their TTL because the supplier failed; reported in `extensions`. */
+  stale: StaleRead[];
+}
+
+/** What resolvers see: the operation's pieces and the request id that `useRequestId` adds. */
+export interface Context extends OperationContext {
+  requestId: string;
+}
+
+export function createContext(services: GatewayServices, identity: Identity): OperationContext {
+  const stale: StaleRead[] = [];
+  const supplier = new Supplier(identity, services, (action, staleSeconds) => stale.push({ action, staleSeconds }));
+  return { services, identity, supplier, loaders: new Loaders(supplier, services.state.ledger), stale };
+}
