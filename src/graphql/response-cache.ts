@@ -12,6 +12,7 @@ import { type Plugin, isAsyncIterable } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { Authenticator, Identity } from '../auth/authenticator.ts';
 import type { CacheTtls } from '../config.ts';
+import { OPERATION_LIMITS } from '../limits/operations.ts';
 
 export type { Cache };
 
@@ -173,8 +174,8 @@ const SERVED = Symbol.for('servedFromResponseCache');
 
 export const sessionOf = (identity: Identity) => (identity.ok ? `${identity.tenant}:${identity.caller}` : null);
 
-/** Parsing for the key stops where the operation limits refuse a document (OPERATION_LIMITS.tokens in plugins.ts). */
-const MAX_TOKENS = 5000;
+/** Parsing for the key stops where the operation limits refuse a document. */
+const MAX_TOKENS = OPERATION_LIMITS.tokens;
 
 /** Documents whose declared variables are known, by text; catalogue pages use a handful. */
 const declared = new LRUCache<string, { names: ReadonlySet<string> | null }>({ max: 1000 });

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Authenticator, PREFLIGHT_HEADERS } from '../auth/authenticator.ts';
 import { type PersistedDocuments, documentIdOf, documentOfOperation } from '../graphql/persisted-documents.ts';
 import { type Cache, type CacheCounter, type CacheOutcome, PRIVATE_ANSWER, answerKey, sessionOf, textOf } from '../graphql/response-cache.ts';
+import type { AccessLog } from '../observability/access-log.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
 
 /** Whether the client takes a plain JSON answer (not only a stream or a page). */
@@ -104,7 +105,7 @@ export function answerFromCache(
   auth: Authenticator,
   cache: Cache,
   take: (tenant: string) => Promise<number>,
-  log: (fields: Record<string, unknown>) => void,
+  log: AccessLog,
   limits: { maxBodyBytes: number; documents: PersistedDocuments; only: boolean },
   count: CacheCounter,
 ) {
@@ -140,7 +141,7 @@ export function answerFromCache(
       const text = textOf(cached.data, { data: cached.data });
       res.writeHead(200, { ...headers, 'content-type': `${accepted}; charset=utf-8`, 'content-length': String(Buffer.byteLength(text)) }).end(text);
     }
-    log({ requestId: headers[REQUEST_ID_HEADER], method: req.method, path: '/graphql', operation: params.operationName ?? undefined, type: 'query', status: res.statusCode, durationMs: Math.round(performance.now() - started), supplierCalls: 0, tenant: identity.tenant.slice(0, 8), cache: outcome, cachePath: 'http' });
+    log({ requestId: headers[REQUEST_ID_HEADER], method: req.method, path: '/graphql', operation: params.operationName ?? undefined, type: 'query', status: res.statusCode, durationMs: performance.now() - started, supplierCalls: 0, tenant: identity.tenant, cache: outcome, cachePath: 'http' });
     count('http', outcome);
     return true;
   };

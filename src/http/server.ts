@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { GatewayServices } from '../services.ts';
 import { trackConnections } from './drain.ts';
 import { operationalRoutes } from './operational.ts';
+import { type AccessLog, accessLog } from '../observability/access-log.ts';
 import type { Logger } from '../observability/logger.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
 import { answerFromCache } from './cached-answers.ts';
@@ -35,7 +36,7 @@ const LINGER_MS = 3000;
  * thrown away, and the response (with its Connection: close) ends when the body has, or after
  * LINGER_MS at the latest.
  */
-function refuseAnnouncedBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, log: (fields: Record<string, unknown>) => void): void {
+function refuseAnnouncedBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, log: AccessLog): void {
   const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
   const body = JSON.stringify({ errors: [{ message: `Request body over ${maxBytes} bytes.`, extensions: { code: 'BAD_USER_INPUT' } }] });
   res.writeHead(413, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close', [REQUEST_ID_HEADER]: requestId });
@@ -51,14 +52,15 @@ function refuseAnnouncedBody(req: IncomingMessage, res: ServerResponse, maxBytes
 
 export function createHttp(services: GatewayServices, yoga: RequestListener, logger: Logger) {
   const { config, health, state } = services;
-  const cached = answerFromCache(services.auth, services.responseCache, services.tenantRate, (fields) => logger.info(fields, 'request'), {
+  const log = accessLog(logger);
+  const cached = answerFromCache(services.auth, services.responseCache, services.tenantRate, log, {
     maxBodyBytes: config.maxBodyBytes,
     documents: config.persistedDocuments,
     only: config.persistedDocumentsOnly,
   }, services.metrics.countCacheAnswer);
   const handler: RequestListener = (req, res) =>
     Number(req.headers['content-length']) > config.maxBodyBytes
-      ? refuseAnnouncedBody(req, res, config.maxBodyBytes, (fields) => logger.info(fields, 'request'))
+      ? refuseAnnouncedBody(req, res, config.maxBodyBytes, log)
       : void cached(req, res)
       .then((answered) => answered || yoga(req, res))
       .catch((error: unknown) => {

@@ -14,7 +14,7 @@ import type { OperationContext, ServerContext } from '../graphql/context.ts';
 import { clientAddress } from '../limits/requests.ts';
 import type { Line } from '../limits/line.ts';
 import { documentOfOperation } from '../graphql/persisted-documents.ts';
-import { clientError, countLimits } from '../graphql/plugins/index.ts';
+import { clientError, countLimits } from '../graphql/plugins/use-client-errors.ts';
 import { WrappedIterator } from '../subscriptions/wrapped-iterator.ts';
 import { type BoundedSocket, Unidentified, boundedSocket, queryLine } from '../limits/websocket.ts';
 

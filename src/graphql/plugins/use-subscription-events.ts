@@ -1,0 +1,63 @@
+import { type ExecutionResult, GraphQLError, Kind, getOperationAST } from 'graphql';
+import { type Plugin, isAsyncIterable } from 'graphql-yoga';
+import { WrappedIterator } from '../../subscriptions/wrapped-iterator.ts';
+
+/**
+ * What a subscriber receives, the same over WebSocket and SSE: each event only when its payload
+ * differs from the last one this subscriber got (a change in a field it did not select is no
+ * event for it), and a failure as a last event with `errors` (code and path), then completion,
+ * never a transport error.
+ */
+export function useSubscriptionEvents(): Plugin {
+  return {
+    onSubscribe: ({ args }) => ({
+      onSubscribeResult: ({ result, setResult }) => {
+        if (!isAsyncIterable(result)) return;
+        const root = getOperationAST(args.document, args.operationName)?.selectionSet.selections[0];
+        const path = root?.kind === Kind.FIELD ? [root.alias?.value ?? root.name.value] : [];
+        setResult(new DistinctEvents(result[Symbol.asyncIterator](), path));
+      },
+    }),
+  };
+}
+
+/**
+ * An iterator, not an async generator: a generator waiting for the next event would not pass a
+ * subscriber's leaving on to the source until that event came, and the poll loop would go on.
+ */
+class DistinctEvents extends WrappedIterator<ExecutionResult> {
+  /** The last payload this subscriber got, as text. */
+  #last: string | undefined;
+  #ended = false;
+
+  constructor(
+    source: AsyncIterator<ExecutionResult>,
+    private readonly path: string[],
+  ) {
+    super(source);
+  }
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    while (!this.#ended) {
+      let event: IteratorResult<ExecutionResult>;
+      try {
+        event = await this.source.next();
+      } catch (error) {
+        if (!(error instanceof GraphQLError)) throw error;
+        this.#ended = true;
+        return { value: { errors: [new GraphQLError(error.message, { path: this.path, extensions: error.extensions })] }, done: false };
+      }
+      if (event.done) break;
+      const text = JSON.stringify(event.value);
+      if (text === this.#last) continue;
+      this.#last = text;
+      return event;
+    }
+    this.#ended = true;
+    return { value: undefined, done: true };
+  }
+
+  protected ended(): void {
+    this.#ended = true;
+  }
+}
