@@ -3,13 +3,9 @@
  * start-up with one line naming the variable (see ConfigError), never a stack trace.
  */
 import { type PersistedDocuments, loadPersistedDocuments } from './graphql/persisted-documents.ts';
-import { FLAVOUR_NAMES, type FlavourName } from './sandbox/flavours.ts';
+import { type SandboxConfig, loadSandboxConfig } from './sandbox/config.ts';
+import { ConfigError, type Env, PORT_MAX, fail, integer, positiveNumber, read } from './settings.ts';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-type Env = Record<string, string | undefined>;
 
 export interface CacheTtls {
   categories: number;
@@ -17,15 +13,6 @@ export interface CacheTtls {
   inventory: number;
   smsCountries: number;
   smsProjects: number;
-}
-
-export interface SandboxConfig {
-  port: number;
-  host: string;
-  timeScale: number;
-  seed: number;
-  /** The panel the sandbox plays: HstockPlus, or another panel of the API v2 family. */
-  flavour: FlavourName;
 }
 
 /** OpenTelemetry traces, on when an OTLP endpoint is set. */
@@ -112,32 +99,6 @@ export interface Config {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-function read(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === '' ? undefined : value;
-}
-
-function fail(name: string, expected: string, got: string, secret = false): never {
-  throw new ConfigError(`${name} must be ${expected} (got ${secret ? 'a value that is not' : JSON.stringify(got)})`);
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = read(env, name);
-  if (raw === undefined) return fallback;
-  if (!/^-?\d+$/.test(raw)) fail(name, `an integer from ${min} to ${max}`, raw);
-  const value = Number(raw);
-  if (value < min || value > max) fail(name, `an integer from ${min} to ${max}`, raw);
-  return value;
-}
-
-function positiveNumber(env: Env, name: string, fallback: number): number {
-  const raw = read(env, name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw) || !(value > 0)) fail(name, 'a positive number', raw);
-  return value;
-}
-
 function boolean(env: Env, name: string, fallback: boolean): boolean {
   const raw = read(env, name)?.toLowerCase();
   if (raw === undefined) return fallback;
@@ -205,23 +166,6 @@ function logLevel(env: Env): LogLevel {
   return raw as LogLevel;
 }
 
-const PORT_MAX = 65535;
-
-export function loadSandboxConfig(env: Env = process.env): SandboxConfig {
-  return {
-    port: integer(env, 'SANDBOX_PORT', 4010, 0, PORT_MAX),
-    host: read(env, 'SANDBOX_HOST') ?? '127.0.0.1',
-    timeScale: positiveNumber(env, 'SANDBOX_TIME_SCALE', 1),
-    seed: integer(env, 'SANDBOX_SEED', 42, 0),
-    flavour: sandboxFlavour(env),
-  };
-}
-
-function sandboxFlavour(env: Env): FlavourName {
-  const raw = read(env, 'SANDBOX_FLAVOUR')?.toLowerCase() ?? 'hstock';
-  if (!(FLAVOUR_NAMES as readonly string[]).includes(raw)) fail('SANDBOX_FLAVOUR', `one of ${FLAVOUR_NAMES.join(', ')}`, raw);
-  return raw as FlavourName;
-}
 
 /** For start-up: the configuration, or one line naming the bad variable and exit code 1. */
 export function loadConfigOrExit(): Config {

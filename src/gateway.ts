@@ -5,7 +5,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Config, ConfigError } from './config.ts';
+import type { Config } from './config.ts';
+import { ConfigError } from './settings.ts';
 import { createGatewayYoga } from './graphql/yoga.ts';
 import { createHttp } from './http/server.ts';
 import { attachWebSocket } from './http/websocket.ts';
