@@ -1,6 +1,16 @@
 /**
  * graphql-ws (graphql-transport-ws) on the HTTP server's own path, run through Yoga's envelop so
  * that plugins, context, validation and error masking match HTTP exactly.
+ *
+ * Not through `yoga.getResultForParams`, as Hive Gateway does: that runs an operation as one call
+ * on a Request built for it, which would run the HTTP-only plugins (body limit, CSRF check, the
+ * response cache, the access log) for every WebSocket operation and hand back the result with no
+ * place between parse and execute. What a socket needs is exactly there: each operation's
+ * credentials (connection_init, or `extensions.headers`) checked before it is parsed, the
+ * per-connection count taken before a subscription starts, queries run in the socket's line
+ * (limits/websocket.ts) and subscriptions at once, each filed under its socket for the 1012 at
+ * shutdown. So the parameters go through the same document rule (documentOfOperation) and
+ * envelop's parse, validate, context and execute, with those steps between them.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
