@@ -108,9 +108,9 @@ export function addOrder(ctx: Spender, order: NewOrder, idempotencyKey?: string 
     try {
       return await spend(ctx, draft, hold, () => supplier.addOrder(order), (id) => [id]);
     } finally {
-      loaders.spent(service.id);
-      // Cached answers that show this stock read it again; the catalogue's own stock figure lives its TTL.
-      void ctx.services.responseCache.invalidate([{ typename: 'Inventory', id: service.id }]);
+      // Cached answers that show this stock are dropped once every instance's stock figure is: an
+      // instance told of the answers first could cache them again from its old figure.
+      void loaders.spent(service.id).finally(() => ctx.services.responseCache.invalidate([{ typename: 'Inventory', id: service.id }]));
     }
   });
 }
@@ -132,7 +132,7 @@ export function addSmsOrder(ctx: Spender, order: NewSmsOrder, idempotencyKey?: s
     try {
       return await spend(ctx, draft, hold, () => supplier.addSms(order, price), (placed) => placed.map((number) => number.id));
     } finally {
-      loaders.spent();
+      void loaders.spent();
     }
   });
 }

@@ -17,7 +17,8 @@ export interface CacheRead<T> {
 /** The interface the gateway needs, so a shared backend can replace the in-process one. */
 export interface ReadCache {
   read<T extends object>(key: string, ttlSeconds: number, load: () => Promise<T>): Promise<CacheRead<T>>;
-  delete(key: string): void;
+  /** Deletes here at once, and resolves once every instance has been told (with Redis). */
+  delete(key: string): Promise<void>;
   readonly size: number;
 }
 
@@ -101,8 +102,8 @@ export class LruReadCache implements ReadCache {
     }
   }
 
-  delete(key: string): void {
+  async delete(key: string): Promise<void> {
     this.#lru.delete(key);
-    void this.#shared?.delete(key).catch(() => undefined);
+    await this.#shared?.delete(key).catch(() => undefined);
   }
 }

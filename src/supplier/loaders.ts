@@ -93,10 +93,10 @@ export class Loaders {
    * After money was spent (or may have been): the balance, and the stock of the service ordered,
    * are read again, by this request and, for the shared cache, by everyone.
    */
-  spent(serviceId?: string): void {
+  spent(serviceId?: string): Promise<void> {
     this.#balance = undefined;
-    if (serviceId === undefined) return;
+    if (serviceId === undefined) return Promise.resolve();
     this.#inventory?.clear(serviceId);
-    this.supplier.forgetInventory(serviceId);
+    return this.supplier.forgetInventory(serviceId);
   }
 }

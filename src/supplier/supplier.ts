@@ -189,8 +189,8 @@ export class Supplier {
   }
 
   /** After an order: the service's stock must be read again by everyone. */
-  forgetInventory(serviceId: string): void {
-    this.deps.cache.delete(this.#cacheKey('inventory', { serviceId }));
+  forgetInventory(serviceId: string): Promise<void> {
+    return this.deps.cache.delete(this.#cacheKey('inventory', { serviceId }));
   }
 
   /** A call that is not cached, counted once the caller proved it may make it. */
