@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { createSandbox } from '../src/sandbox/index.ts';
-import { DEMO_KEY } from './harness.ts';
+import { DEMO_KEY } from './support/keys.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -148,7 +148,7 @@ describe('the Dockerfile', () => {
     const command = JSON.parse(check.slice(check.indexOf('CMD') + 3).trim()) as string[];
     expect(command[0]).toBe('node');
     expect(command.join(' ')).toContain('/health');
-    const { startHarness } = await import('./harness.ts');
+    const { startHarness } = await import('./support/harness.ts');
     const h = await startHarness();
     const execute = promisify(execFile);
     try {

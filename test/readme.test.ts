@@ -1,8 +1,9 @@
 /**
- * Every example in the README runs as written against the gateway as `npm start` runs it with
- * nothing configured (the sandbox, its demo key, anonymous callers), or in the mode its marker
- * names. Only the port differs: the test's gateways listen on free ports. The examples run in
- * README order; the ids later examples need come from the README's own mutations before them.
+ * Every example in the README and in docs/*.md runs as written against the gateway as `npm start`
+ * runs it with nothing configured (the sandbox, its demo key, anonymous callers), or in the mode
+ * its marker names. Only the port differs: the test's gateways listen on free ports. The examples
+ * run in one order, the README's first, then each document under docs/ by name; the ids later
+ * examples need come from the documents' own mutations before them.
  *
  * A marker is an HTML comment on the line before a block:
  * - `<!-- example: pass-through -->`, `<!-- example: server-key -->`: the gateway mode it runs in;
@@ -12,13 +13,14 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kind, type OperationDefinitionNode, parse, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, createSandbox } from '../src/sandbox/index.ts';
-import { DEMO_KEY, type Harness, startHarness } from './harness.ts';
+import { type Harness, startHarness } from './support/harness.ts';
+import { DEMO_KEY } from './support/keys.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const STOREFRONT = join(ROOT, 'examples/storefront');
@@ -46,15 +48,56 @@ export function examples(markdown: string): Example[] {
   return found;
 }
 
-const readme = examples(await readFile(join(ROOT, 'README.md'), 'utf8'));
+/** Every line of a Markdown text outside fenced code blocks, with its line number. */
+function prose(markdown: string): Array<{ line: number; text: string }> {
+  let fenced = false;
+  return markdown.split('\n').flatMap((text, i) => {
+    if (text.startsWith('```')) fenced = !fenced;
+    return fenced || text.startsWith('```') ? [] : [{ line: i + 1, text }];
+  });
+}
+
+/**
+ * The anchors GitHub gives the headings of a Markdown text: lowercased, punctuation dropped except
+ * `-` and `_`, each space a `-`; a repeated heading gets `-1`, `-2`.
+ */
+export function anchors(markdown: string): Set<string> {
+  const times = new Map<string, number>();
+  const found = new Set<string>();
+  for (const { text } of prose(markdown)) {
+    const heading = /^#{1,6}\s+(.+?)\s*$/.exec(text)?.[1];
+    if (!heading) continue;
+    const slug = heading.toLowerCase().replace(/[^\p{L}\p{M}\p{N}_ -]/gu, '').replaceAll(' ', '-');
+    const before = times.get(slug) ?? 0;
+    times.set(slug, before + 1);
+    found.add(before ? `${slug}-${before}` : slug);
+  }
+  return found;
+}
+
+/** The relative links of a Markdown text, outside code: `](path)`, `](path#anchor)`, `](#anchor)`. */
+export function links(markdown: string): Array<{ line: number; target: string }> {
+  const relative = (target: string) => !/^[a-z][a-z0-9+.-]*:/i.test(target);
+  return prose(markdown).flatMap(({ line, text }) =>
+    [...text.replace(/`[^`]*`/g, '').matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]!).filter(relative).map((target) => ({ line, target })),
+  );
+}
+
+/** The README first, then the documents under docs/ by name: the order the examples run in. */
+const docs = (await readdir(join(ROOT, 'docs'))).filter((name) => name.endsWith('.md')).sort();
+const DOCUMENTS = ['README.md', ...docs.map((name) => `docs/${name}`)];
+const texts = new Map(await Promise.all(DOCUMENTS.map(async (file) => [file, await readFile(join(ROOT, file), 'utf8')] as const)));
+const documented = DOCUMENTS.flatMap((file) =>
+  examples(texts.get(file)!).map((example) => ({ ...example, at: `${file}:${example.line}` })),
+);
 const RUNNABLE = new Set(['graphql', 'sh', 'js', 'ts']);
 const MODES = new Set(['pass-through', 'server-key']);
 
-describe('the README examples', () => {
+describe('the examples of the README and docs/', () => {
   let sandbox: Sandbox;
   const gateways: Record<string, Harness> = {};
   let work: string;
-  /** Ids the README's own mutations created, by the variable name later examples use. */
+  /** Ids the documents' own mutations created, by the variable name later examples use. */
   const variables: Record<string, unknown> = {};
 
   beforeAll(async () => {
@@ -74,7 +117,7 @@ describe('the README examples', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  /** The README's addresses, moved to the test's gateway and sandbox. */
+  /** The documents' addresses, moved to the test's gateway and sandbox. */
   function localize(code: string, gateway: Harness) {
     const origin = new URL(gateway.url).origin;
     return code.replaceAll('http://127.0.0.1:4000', origin).replaceAll('ws://127.0.0.1:4000', origin.replace(/^http/, 'ws')).replaceAll('http://127.0.0.1:4010/api/v2', sandbox.url);
@@ -101,16 +144,16 @@ describe('the README examples', () => {
   }
 
   it('has a marker on every block it does not run as is, and a reason on every one it skips', () => {
-    expect(readme.length).toBeGreaterThan(15);
-    for (const example of readme.filter((each) => RUNNABLE.has(each.lang) && each.marker)) {
-      expect(example.marker, `README.md:${example.line}`).toMatch(/^(pass-through|server-key|codegen|typed|file \S+|not run, .{10,})$/);
+    expect(documented.length).toBeGreaterThan(15);
+    for (const example of documented.filter((each) => RUNNABLE.has(each.lang) && each.marker)) {
+      expect(example.marker, example.at).toMatch(/^(pass-through|server-key|codegen|typed|file \S+|not run, .{10,})$/);
     }
-    const ts = readme.filter((each) => each.lang === 'ts');
+    const ts = documented.filter((each) => each.lang === 'ts');
     expect(ts.every((each) => each.marker), 'every ts block is a file of the repository or the quick start').toBe(true);
-    expect(readme.filter((each) => each.lang === 'graphql').length).toBeGreaterThanOrEqual(7);
+    expect(documented.filter((each) => each.lang === 'graphql').length).toBeGreaterThanOrEqual(7);
   });
 
-  it.each(readme.filter((each) => each.lang === 'graphql' || each.lang === 'js' || (each.lang === 'sh' && (!each.marker || MODES.has(each.marker)))).map((each) => [`${each.lang} at README.md:${each.line}`, each] as const))(
+  it.each(documented.filter((each) => each.lang === 'graphql' || each.lang === 'js' || (each.lang === 'sh' && (!each.marker || MODES.has(each.marker)))).map((each) => [`${each.lang} at ${each.at}`, each] as const))(
     'runs the %s',
     async (_name, example) => {
       const gateway = gateways[example.marker ?? 'default']!;
@@ -118,26 +161,27 @@ describe('the README examples', () => {
         for (const operation of parse(example.code).definitions as OperationDefinitionNode[]) {
           expect(operation.kind).toBe(Kind.OPERATION_DEFINITION);
           const names = (operation.variableDefinitions ?? []).map((definition) => definition.variable.name.value);
-          for (const name of names) expect(variables, `README.md:${example.line} needs $${name} from an example before it`).toHaveProperty(name);
+          for (const name of names) expect(variables, `${example.at} needs $${name} from an example before it`).toHaveProperty(name);
           const response = await fetch(gateway.url, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ query: print(operation), variables: Object.fromEntries(names.map((name) => [name, variables[name]])) }),
           });
           const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown };
-          expect(body.errors, `README.md:${example.line}`).toBeUndefined();
+          expect(body.errors, example.at).toBeUndefined();
           remember(body.data);
         }
         return;
       }
       const script = localize(example.code, gateway);
+      const file = join(work, `${example.at.replace(/\W/g, '-')}.mjs`);
       const command =
         example.lang === 'js'
-          ? (await writeFile(join(work, `line-${example.line}.mjs`), script), run(process.execPath, [join(work, `line-${example.line}.mjs`)], { cwd: ROOT, timeout: 30_000 }))
+          ? (await writeFile(file, script), run(process.execPath, [file], { cwd: ROOT, timeout: 30_000 }))
           : run('bash', ['-euo', 'pipefail', '-c', script], { cwd: ROOT, timeout: 30_000 });
       const { stdout } = await withTimePassing(command);
-      expect(stdout.trim().length, `README.md:${example.line} printed nothing`).toBeGreaterThan(0);
-      expect(stdout, `README.md:${example.line}`).not.toMatch(/"errors"|UNAUTHENTICATED/);
+      expect(stdout.trim().length, `${example.at} printed nothing`).toBeGreaterThan(0);
+      expect(stdout, example.at).not.toMatch(/"errors"|UNAUTHENTICATED/);
       if (/orderStatus/.test(example.code)) expect(stdout).toMatch(/COMPLETED/);
       if (/smsCode/.test(example.code)) expect(stdout).toMatch(/event: complete/);
       if (/smsCode/.test(example.code)) expect(stdout).toMatch(/"code":"\d+"/);
@@ -145,7 +189,7 @@ describe('the README examples', () => {
     60_000,
   );
 
-  it.each(readme.filter((each) => each.marker?.startsWith('file ')).map((each) => [each.marker!.slice(5), each] as const))('shows %s as it is in the repository', async (path, example) => {
+  it.each(documented.filter((each) => each.marker?.startsWith('file ')).map((each) => [each.marker!.slice(5), each] as const))('shows %s as it is in the repository', async (path, example) => {
     expect(example.code).toBe(await readFile(join(ROOT, path), 'utf8'));
   });
 
@@ -153,8 +197,8 @@ describe('the README examples', () => {
   it.skipIf(!storefrontInstalled)(
     'takes a new app from nothing to a typed query: the quick start codegen, typecheck and run',
     async () => {
-      const codegen = readme.find((each) => each.marker === 'codegen')!;
-      const typed = readme.find((each) => each.marker === 'typed')!;
+      const codegen = documented.find((each) => each.marker === 'codegen')!;
+      const typed = documented.find((each) => each.marker === 'typed')!;
       // A new app beside the storefront, whose node_modules hold the packages the quick start installs.
       const app = await mkdtemp(join(STOREFRONT, '.readme-app-'));
       try {
@@ -178,4 +222,28 @@ describe('the README examples', () => {
     },
     120_000,
   );
+});
+
+describe('the links between the documents', () => {
+  it('reads anchors as GitHub makes them', () => {
+    const found = anchors('# Title\n## Quick start (Node.js 20.18 or newer)\n```sh\n# not a heading\n```\n### Live updates\n## Live updates\n');
+    expect([...found]).toEqual(['title', 'quick-start-nodejs-2018-or-newer', 'live-updates', 'live-updates-1']);
+  });
+
+  it('links the README to every document under docs/', () => {
+    const targets = new Set(links(texts.get('README.md')!).map(({ target }) => target.split('#')[0]));
+    expect(DOCUMENTS.filter((file) => file !== 'README.md' && !targets.has(file))).toEqual([]);
+  });
+
+  it.each(DOCUMENTS)('%s links only to files and headings that exist', async (file) => {
+    const found = links(texts.get(file)!);
+    expect(found.length, `${file} links to nothing`).toBeGreaterThan(0);
+    for (const { line, target } of found) {
+      const [path, anchor] = target.split('#');
+      const resolved = path ? join(ROOT, dirname(file), decodeURIComponent(path)) : join(ROOT, file);
+      expect(existsSync(resolved), `${file}:${line} links to ${target}: no such file`).toBe(true);
+      if (anchor === undefined) continue;
+      expect(anchors(await readFile(resolved, 'utf8')), `${file}:${line} links to ${target}: no such heading`).toContain(anchor);
+    }
+  });
 });

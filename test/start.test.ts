@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSandbox } from '../src/sandbox/index.ts';
-import { DEMO_KEY } from './harness.ts';
+import { DEMO_KEY } from './support/keys.ts';
+import { listen } from './support/ports.ts';
 
 const children: ChildProcess[] = [];
 
@@ -146,8 +146,7 @@ describe('npm start', () => {
 
   it.each(['HOST', 'PORT'])('stops with one clear line naming %s when it cannot listen', async (name) => {
     const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const taken = String((blocker.address() as AddressInfo).port);
+    const taken = new URL(await listen(blocker)).port;
     const env: Record<string, string> = name === 'HOST' ? { HOST: 'not-a-host.invalid', PORT: '0' } : { PORT: taken };
     const { child, output } = start({ SANDBOX_PORT: '0', ...env });
     const [code] = await once(child, 'exit');

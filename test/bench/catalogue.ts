@@ -14,7 +14,9 @@ import autocannon from 'autocannon';
 import { print } from 'graphql';
 import { createSandbox } from '../../src/sandbox/index.ts';
 import { ServicesPageDocument } from '../generated/graphql.ts';
-import { KEY, freePort, sleep, startGateway } from './support.ts';
+import { sleep, startGateway } from '../support/bench.ts';
+import { DEMO_KEY } from '../support/keys.ts';
+import { freePort } from '../support/ports.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -34,8 +36,8 @@ export const catalogueBody = JSON.stringify({ query: print(ServicesPageDocument)
 
 export async function load(url: string, body?: string, extraHeaders: Record<string, string> = {}): Promise<Omit<Row, 'name' | 'upstreamCalls'>> {
   const options = body
-    ? { url, method: 'POST' as const, headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}`, ...extraHeaders }, body, connections: CONNECTIONS }
-    : { url, method: 'GET' as const, headers: { authorization: `Bearer ${KEY}` }, connections: CONNECTIONS };
+    ? { url, method: 'POST' as const, headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}`, ...extraHeaders }, body, connections: CONNECTIONS }
+    : { url, method: 'GET' as const, headers: { authorization: `Bearer ${DEMO_KEY}` }, connections: CONNECTIONS };
   await autocannon({ ...options, duration: 1 }); // warm-up
   const result = await autocannon({ ...options, duration: DURATION_S });
   return { requests: result.requests.total, errors: result.errors + result.non2xx, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
@@ -67,7 +69,7 @@ export async function benchCatalogue(): Promise<void> {
     const cached = await startGateway(sandbox);
     let bytes: string;
     try {
-      bytes = await (await fetch(cached.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: catalogueBody })).text();
+      bytes = await (await fetch(cached.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` }, body: catalogueBody })).text();
       await run('catalogue, cached (defaults)', cached.url, catalogueBody);
       const { query, variables } = JSON.parse(catalogueBody) as { query: string; variables: unknown };
       await run('catalogue as a GET, cached answer', `${cached.url}?${new URLSearchParams({ query, variables: JSON.stringify(variables) })}`);

@@ -11,8 +11,9 @@ import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createSandbox } from '../../src/sandbox/index.ts';
 import { AddOrderDocument, OrderStatusDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { redisPresent, startRedis } from '../redis.ts';
-import { type GatewayProcess, KEY, graphql, sleep, startGateway } from './support.ts';
+import { type GatewayProcess, graphql, sleep, startGateway } from '../support/bench.ts';
+import { DEMO_KEY } from '../support/keys.ts';
+import { redisPresent, startRedis } from '../support/redis.ts';
 
 const POLL_MS = 200;
 const WINDOW_MS = 4000;
@@ -26,7 +27,7 @@ async function watchAll(gateways: GatewayProcess[], ids: string[]): Promise<{ cl
   const clients: Client[] = [];
   for (const gateway of gateways) {
     for (let n = 0; n < Math.ceil(total / gateways.length / PER_CONNECTION); n += 1) {
-      clients.push(createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { apiKey: KEY }, retryAttempts: 0 }));
+      clients.push(createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { apiKey: DEMO_KEY }, retryAttempts: 0 }));
     }
   }
   const started = performance.now();
@@ -52,7 +53,7 @@ async function catalogueRate(url: string): Promise<{ rps: number; p50: number; p
   const options = {
     url,
     method: 'POST' as const,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` },
     body: JSON.stringify({ query: print(ServicesPageDocument), variables: { first: 50, category: 'Instagram' } }),
     connections: 20,
   };

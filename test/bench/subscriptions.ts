@@ -10,7 +10,8 @@ import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
 import { AddOrderDocument, OrderStatusDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { type GatewayProcess, KEY, graphql, sleep, startGateway } from './support.ts';
+import { type GatewayProcess, graphql, sleep, startGateway } from '../support/bench.ts';
+import { DEMO_KEY } from '../support/keys.ts';
 
 const POLL_MS = 200;
 const WINDOW_MS = 2000;
@@ -40,7 +41,7 @@ async function measure(sandbox: Sandbox, gateway: GatewayProcess, watchers: numb
 
   const connections = Math.ceil(watchers / PER_CONNECTION);
   const clients: Client[] = Array.from({ length: connections }, () =>
-    createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { apiKey: KEY }, retryAttempts: 0 }),
+    createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { apiKey: DEMO_KEY }, retryAttempts: 0 }),
   );
   const seen: string[][] = Array.from({ length: watchers }, () => []);
   const arrivals = new Map<string, number[]>();
@@ -142,7 +143,7 @@ export async function benchSubscriptionMemory(watchers: number, orders: number):
     await sleep(500);
     const before = gateway.rssMiB();
     const clients: Client[] = Array.from({ length: Math.ceil(watchers / PER_CONNECTION) }, () =>
-      createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { apiKey: KEY }, retryAttempts: 0 }),
+      createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { apiKey: DEMO_KEY }, retryAttempts: 0 }),
     );
     let first = 0;
     await new Promise<void>((resolve) => {

@@ -5,13 +5,14 @@
  * alternate (off, on, on, off) so that neither variant always meets a warmer machine.
  */
 import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { print } from 'graphql';
 import { createSandbox } from '../../src/sandbox/index.ts';
 import { AddOrderDocument, OrderDocument, ServicesPageDocument } from '../generated/graphql.ts';
 import { catalogueBody, load } from './catalogue.ts';
 import { percentile } from './latency.ts';
-import { type GatewayProcess, KEY, graphql, startGateway } from './support.ts';
+import { type GatewayProcess, graphql, startGateway } from '../support/bench.ts';
+import { DEMO_KEY } from '../support/keys.ts';
+import { listen } from '../support/ports.ts';
 
 const ROUNDS = Number(process.env.BENCH_LATENCY_ROUNDS ?? 3000);
 
@@ -23,8 +24,7 @@ async function collector(): Promise<{ url: string; exports: number; bytes: numbe
     req.on('data', (chunk: Buffer) => (counts.bytes += chunk.length));
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = await listen(server);
   return Object.assign(counts, { url, server });
 }
 
@@ -49,7 +49,7 @@ export async function benchTracing(): Promise<void> {
     for (let round = -200; round < ROUNDS; round += 1) {
       for (const name of variants) {
         const started = performance.now();
-        const response = await fetch(gateways[name].url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: bodies[name] });
+        const response = await fetch(gateways[name].url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` }, body: bodies[name] });
         await response.arrayBuffer();
         if (round >= 0) timings[name].push(performance.now() - started);
       }

@@ -5,8 +5,9 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_KEY, type Harness, startHarness } from '../harness.ts';
-import { type Browser, chromiumPresent, openBrowser, warnIfMissing } from './chromium.ts';
+import { type Browser, chromiumPresent, openBrowser, warnIfMissing } from '../support/chromium.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
+import { DEMO_KEY } from '../support/keys.ts';
 
 warnIfMissing('GraphiQL browser test');
 

@@ -7,12 +7,13 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_KEY, type Harness, startHarness } from '../harness.ts';
-import { type Browser, chromiumPresent, ci, openBrowser, warnIfMissing } from './chromium.ts';
+import { type Browser, chromiumPresent, ci, openBrowser, warnIfMissing } from '../support/chromium.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
+import { DEMO_KEY } from '../support/keys.ts';
+import { listen } from '../support/ports.ts';
 
 const STOREFRONT = join(import.meta.dirname, '../../examples/storefront');
 const installed = existsSync(join(STOREFRONT, 'node_modules/.package-lock.json'));
@@ -23,7 +24,7 @@ warnIfMissing('Storefront browser test');
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
 
 /** Serves the built storefront, as any static host would. */
-function serveStatic(root: string): Promise<Server> {
+function serveStatic(root: string): Server {
   const server = createServer((request, response) => {
     const path = normalize(new URL(request.url ?? '/', 'http://x').pathname).replace(/^(\.\.[/\\])+/, '');
     const file = join(root, path === '/' ? 'index.html' : path);
@@ -32,7 +33,7 @@ function serveStatic(root: string): Promise<Server> {
       () => response.writeHead(404).end(),
     );
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+  return server;
 }
 
 describe.skipIf(!chromiumPresent || !installed)('the storefront in Chromium', () => {
@@ -46,8 +47,8 @@ describe.skipIf(!chromiumPresent || !installed)('the storefront in Chromium', ()
     await promisify(execFile)('npm', ['run', 'build'], { cwd: STOREFRONT });
     // What `npm start` runs on the sandbox: a server key and anonymous callers.
     h = await startHarness({ config: { serverKey: DEMO_KEY, allowAnonymous: true, orderPollMs: 50, orderPollMaxMs: 200 } });
-    site = await serveStatic(join(STOREFRONT, 'dist'));
-    siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}/`;
+    site = serveStatic(join(STOREFRONT, 'dist'));
+    siteUrl = `${await listen(site)}/`;
     browser = await openBrowser([siteUrl, new URL(h.url).origin]);
   }, 120_000);
 

@@ -8,8 +8,9 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_KEYS } from '../../src/sandbox/world/accounts.ts';
 import { AddOrderDocument, BalanceDocument, OrderDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { DEMO_KEY, type Harness, RESELLER_KEY, codes, startHarness } from '../harness.ts';
-import { wsClient } from '../subscribe.ts';
+import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { DEMO_KEY, RESELLER_KEY } from '../support/keys.ts';
+import { wsClient } from '../support/subscribe.ts';
 
 /** A raw GraphQL POST, for documents the typed ones cannot express. */
 async function post(h: Harness, body: unknown, key: string | null = DEMO_KEY) {
@@ -31,7 +32,7 @@ function fanOut(aliases: number, per: number) {
   return { query, variables };
 }
 
-describe('1. one request fanning out to thousands of supplier calls', () => {
+describe('one request fanning out to thousands of supplier calls', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
@@ -42,7 +43,7 @@ describe('1. one request fanning out to thousands of supplier calls', () => {
     h.sandbox.resetStats();
   });
 
-  it('refuses 100 aliases of orders(ids:) with 100 ids each before any supplier call (was 10,000 calls)', async () => {
+  it('refuses 100 aliases of orders(ids:) with 100 ids each before any supplier call', async () => {
     const { status, body } = await post(h, fanOut(100, 100), 'made-up-key');
     expect(status).toBe(200);
     expect(body.data).toBeUndefined();
@@ -50,7 +51,7 @@ describe('1. one request fanning out to thousands of supplier calls', () => {
     expect(h.calls()).toBe(0);
   });
 
-  it("keeps another tenant's balance fast while one tenant floods the supplier within its budget (stalled 13 s before)", async () => {
+  it("keeps another tenant's balance fast while one tenant floods the supplier within its budget", async () => {
     h.sandbox.setFaults({ latencyMs: 100, actions: ['status'] });
     const flood = Array.from({ length: 10 }, (_, n) => post(h, { query: fanOut(1, 100).query, variables: { v0: ids(100, 300_000 + n * 100) } }));
     await expect.poll(() => h.calls('status')).toBeGreaterThan(20);
@@ -62,7 +63,7 @@ describe('1. one request fanning out to thousands of supplier calls', () => {
     await Promise.all(flood);
   });
 
-  it('does not multiply a 429 flood with retries (was 30,000 calls for 10,000)', async () => {
+  it('does not multiply a 429 flood with retries', async () => {
     h.sandbox.setFaults({ tooManyRequestsRate: 1, actions: ['status'] });
     const { body } = await post(h, fanOut(10, 100), RESELLER_KEY);
     expect(body.errors?.every((error) => error.extensions?.code === 'RATE_LIMITED')).toBe(true);
@@ -71,7 +72,7 @@ describe('1. one request fanning out to thousands of supplier calls', () => {
   });
 });
 
-describe('2. made-up keys', () => {
+describe('made-up keys', () => {
   let h: Harness;
   beforeAll(async () => {
     // The per-address limit would stop these attempts first; here the key memory alone is tried.
@@ -80,14 +81,14 @@ describe('2. made-up keys', () => {
   afterAll(() => h.close());
   beforeEach(() => h.sandbox.resetStats());
 
-  it('costs one supplier call for a wide query with a made-up key (was 7)', async () => {
+  it('costs one supplier call for a wide query with a made-up key', async () => {
     const wide = '{ balance { amount } categories { name } services(first: 1) { totalCount } smsCountries { code } smsProjects { id } order(id: "1") { id } smsOrder(id: "1") { id } }';
     const { body } = await post(h, { query: wide }, 'made-up-wide-key');
     expect(body.errors?.map((error) => error.extensions?.code)).toContain('UNAUTHENTICATED');
     expect(h.calls()).toBe(1);
   });
 
-  it('remembers a rejected key on HTTP: the same bad key 1,000 times costs one call (was 56)', async () => {
+  it('remembers a rejected key on HTTP: the same bad key 1,000 times costs one call', async () => {
     for (let n = 0; n < 1000; n += 20) {
       await Promise.all(Array.from({ length: 20 }, () => post(h, { query: '{ balance { amount } }' }, 'same-bad-key')));
     }
@@ -111,7 +112,7 @@ describe('2. made-up keys', () => {
 
 });
 
-describe('2b. an address guessing keys', () => {
+describe('an address guessing keys', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
@@ -132,7 +133,7 @@ describe('2b. an address guessing keys', () => {
   });
 });
 
-describe('3. long filter strings', () => {
+describe('long filter strings', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ config: { cacheMaxBytes: 64 * 1024 } });
@@ -140,7 +141,7 @@ describe('3. long filter strings', () => {
   afterAll(() => h.close());
   beforeEach(() => h.sandbox.resetStats());
 
-  it('refuses a 60 KB category before any call or cache entry (was one of each per request)', async () => {
+  it('refuses a 60 KB category before any call or cache entry', async () => {
     const before = h.gateway.services.cache.size;
     for (let n = 0; n < 100; n += 1) {
       const category = `${n}-${'x'.repeat(60_000)}`;
@@ -159,7 +160,7 @@ describe('3. long filter strings', () => {
   });
 });
 
-describe('4. slow clients', () => {
+describe('slow clients', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ config: { httpHeadersTimeoutMs: 500, httpRequestTimeoutMs: 1000 } });
@@ -177,19 +178,19 @@ describe('4. slow clients', () => {
     return new Promise<{ answer: string; ms: number }>((resolve) => socket.on('close', () => resolve({ answer, ms: performance.now() - started })));
   }
 
-  it('closes a socket whose headers never end within the headers timeout (was about 95 s)', async () => {
+  it('closes a socket whose headers never end within the headers timeout', async () => {
     const { ms } = await linger('POST /graphql HTTP/1.1\r\nHost: gateway\r\nX-Slow: ');
     expect(ms).toBeLessThan(3000);
   });
 
-  it('answers 408 to a body that never ends within the request timeout (was at least 100 s)', async () => {
+  it('answers 408 to a body that never ends within the request timeout', async () => {
     const { answer, ms } = await linger('POST /graphql HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"query":');
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
     expect(ms).toBeLessThan(3500);
   });
 });
 
-describe('5. limit errors and echoes', () => {
+describe('limit errors and echoes', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
@@ -203,13 +204,13 @@ describe('5. limit errors and echoes', () => {
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'cost', max: 50_000 });
   });
 
-  it('serves services(first: 500) with every field, as documented (was refused at cost 25000)', async () => {
+  it('serves services(first: 500) with every field, as documented', async () => {
     const everything = '{ services(first: 500) { totalCount edges { cursor node { id name type category rate min max refill cancel stock entityType autoDelivery } } pageInfo { hasNextPage endCursor } } }';
     const { body } = await post(h, { query: everything });
     expect(body.errors).toBeUndefined();
   });
 
-  it('echoes a short prefix of a 90 KB bad id, not the id (was echoed whole)', async () => {
+  it('echoes a short prefix of a 90 KB bad id, not the id', async () => {
     const id = `${'z'.repeat(90_000)}!`;
     const response = await h.request(OrderDocument, { id });
     expect(codes(response)).toEqual(['BAD_USER_INPUT']);
@@ -222,7 +223,7 @@ describe('5. limit errors and echoes', () => {
   });
 });
 
-describe('6. concurrent orders against one balance', () => {
+describe('concurrent orders against one balance', () => {
   const BUDGET_KEY = 'sandbox-budget-key';
   let h: Harness;
   let service: { id: string; min: number; rate: string };
@@ -236,7 +237,7 @@ describe('6. concurrent orders against one balance', () => {
   });
   afterAll(() => h.close());
 
-  it('lets through only the orders the balance covers: 14 of 50, the others refused before the supplier (was all 50)', async () => {
+  it('lets through only the orders the balance covers: 14 of 50, the others refused before the supplier', async () => {
     h.sandbox.setFaults({ latencyMs: 50, actions: ['add'] });
     const input = { serviceId: service.id, quantity: service.min, link: 'https://instagram.com/p/race' };
     const answers = await Promise.all(Array.from({ length: 50 }, () => h.request(AddOrderDocument, { input }, { key: BUDGET_KEY })));

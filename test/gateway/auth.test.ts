@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { BalanceDocument } from '../generated/graphql.ts';
-import { type Harness, codes, startHarness } from '../harness.ts';
+import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { DEMO_KEY } from '../support/keys.ts';
 
 describe('pass-through mode', () => {
   let h: Harness;
@@ -18,7 +19,7 @@ describe('pass-through mode', () => {
   });
 
   it('takes the key from X-Api-Key as well as Authorization', async () => {
-    const response = await h.request(BalanceDocument, {}, { key: null, headers: { 'x-api-key': 'sandbox-demo-key' } });
+    const response = await h.request(BalanceDocument, {}, { key: null, headers: { 'x-api-key': DEMO_KEY } });
     expect(response.data!.balance.amount).toBe('1000.00');
   });
 
@@ -42,7 +43,7 @@ describe('pass-through mode', () => {
   it('answers a body over the size limit with 413', async () => {
     const response = await fetch(h.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer sandbox-demo-key' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` },
       body: JSON.stringify({ query: `{ __typename }`, padding: 'x'.repeat(200_000) }),
     });
     expect(response.status).toBe(413);
@@ -52,7 +53,7 @@ describe('pass-through mode', () => {
     const depth = `{ categories { subcategories { category { subcategories { category { subcategories { category { subcategories { category { subcategories { category { subcategories { name } } } } } } } } } } } } }`;
     const response = await fetch(h.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer sandbox-demo-key' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` },
       body: JSON.stringify({ query: depth }),
     });
     const body = (await response.json()) as { errors?: Array<{ message: string }> };
@@ -63,7 +64,7 @@ describe('pass-through mode', () => {
 describe('server-key mode', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ config: { serverKey: 'sandbox-demo-key', gatewayTokens: ['frontend-token', 'ops-token'] } });
+    h = await startHarness({ config: { serverKey: DEMO_KEY, gatewayTokens: ['frontend-token', 'ops-token'] } });
   });
   afterAll(() => h.close());
 
@@ -74,7 +75,7 @@ describe('server-key mode', () => {
 
   it('refuses an unknown token and a missing one', async () => {
     h.sandbox.resetStats();
-    expect(codes(await h.request(BalanceDocument, {}, { key: 'sandbox-demo-key' }))).toEqual(['UNAUTHENTICATED']);
+    expect(codes(await h.request(BalanceDocument, {}, { key: DEMO_KEY }))).toEqual(['UNAUTHENTICATED']);
     expect(codes(await h.request(BalanceDocument, {}, { key: null }))).toEqual(['UNAUTHENTICATED']);
     expect(h.calls()).toBe(0);
   });
@@ -87,7 +88,7 @@ describe('server-key mode', () => {
 
 describe('server-key mode with anonymous access', () => {
   it('serves callers without a token', async () => {
-    const h = await startHarness({ config: { serverKey: 'sandbox-demo-key', allowAnonymous: true } });
+    const h = await startHarness({ config: { serverKey: DEMO_KEY, allowAnonymous: true } });
     try {
       expect((await h.request(BalanceDocument, {}, { key: null })).data!.balance.amount).toBe('1000.00');
     } finally {
@@ -96,7 +97,7 @@ describe('server-key mode with anonymous access', () => {
   });
 
   it('refuses an X-Api-Key, which it would otherwise ignore, and says what to send instead', async () => {
-    const h = await startHarness({ config: { serverKey: 'sandbox-demo-key', allowAnonymous: true } });
+    const h = await startHarness({ config: { serverKey: DEMO_KEY, allowAnonymous: true } });
     try {
       h.sandbox.resetStats();
       const response = await h.request(BalanceDocument, {}, { key: null, headers: { 'x-api-key': 'my-supplier-key' } });

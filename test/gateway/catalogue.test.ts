@@ -7,7 +7,8 @@ import {
   ServiceInventoryDocument,
   ServicesPageDocument,
 } from '../generated/graphql.ts';
-import { EMPTY_KEY, type Harness, RESELLER_KEY, codes, startHarness } from '../harness.ts';
+import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { DEMO_KEY, EMPTY_KEY, RESELLER_KEY } from '../support/keys.ts';
 
 let h: Harness;
 
@@ -46,7 +47,7 @@ describe('catalogue', () => {
     const fields = ids.map((id, i) => `s${i}: service(id: "${id}") { id name }`).join('\n');
     const response = await fetch(h.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer sandbox-reseller-key' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${RESELLER_KEY}` },
       body: JSON.stringify({ query: `{ ${fields} }` }),
     });
     const body = (await response.json()) as { data: Record<string, { id: string }>; errors?: unknown };
@@ -158,7 +159,7 @@ describe('catalogue', () => {
   it('rejects an argument of the wrong type with a validation error', async () => {
     const response = await fetch(h.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer sandbox-demo-key' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` },
       body: JSON.stringify({ query: '{ services(first: "ten") { totalCount } }' }),
     });
     const body = (await response.json()) as { errors: Array<{ message: string }> };

@@ -9,9 +9,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
 import { AddOrderDocument, OrderStatusDocument, type OrderStatusSubscription, ServicesPageDocument } from '../generated/graphql.ts';
-import { type Instance, startInstance } from '../cluster.ts';
-import { DEMO_KEY } from '../harness.ts';
-import { type RedisServer, redisPresent, startRedis } from '../redis.ts';
+import { type Instance, startInstance } from '../support/cluster.ts';
+import { DEMO_KEY } from '../support/keys.ts';
+import { type RedisServer, redisPresent, startRedis } from '../support/redis.ts';
 
 type Event = ExecutionResult<OrderStatusSubscription>;
 

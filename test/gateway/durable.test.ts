@@ -7,8 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
 import { AddOrderDocument, BalanceDocument, OrderDocument, PlacedOrdersDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { type Harness, codes, startHarness } from '../harness.ts';
-import { type RedisServer, redisPresent, startRedis } from '../redis.ts';
+import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { DEMO_KEY } from '../support/keys.ts';
+import { type RedisServer, redisPresent, startRedis } from '../support/redis.ts';
 
 describe.skipIf(!redisPresent)('with Redis as the state store', () => {
   let redis: RedisServer;
@@ -146,7 +147,7 @@ describe.skipIf(!redisPresent)('with Redis as the state store', () => {
   });
 
   it("keeps what a named token's caller owns when its secret is rotated", async () => {
-    const config = { serverKey: 'sandbox-demo-key', gatewayTokens: ['shop:old-secret', 'other:x-secret'] };
+    const config = { serverKey: DEMO_KEY, gatewayTokens: ['shop:old-secret', 'other:x-secret'] };
     const before = await gateway(config);
     const placed = await before.request(AddOrderDocument, { input: input('rotate-1') }, { key: 'old-secret' });
     const id = placed.data!.addOrder.id;

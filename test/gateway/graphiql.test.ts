@@ -1,7 +1,8 @@
 import { gunzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_KEY, type Harness, startHarness } from '../harness.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
+import { DEMO_KEY } from '../support/keys.ts';
 
 let h: Harness;
 let page: string;
@@ -32,7 +33,7 @@ describe('GraphiQL page', () => {
     ]);
   });
 
-  it('cannot be framed by another site, runs no inline script and no script from elsewhere (any site could frame it)', async () => {
+  it('cannot be framed by another site, runs no inline script and no script from elsewhere', async () => {
     const response = await fetch(h.url, { headers: { accept: 'text/html' } });
     const policy = response.headers.get('content-security-policy') ?? '';
     expect(policy).toContain("frame-ancestors 'none'");

@@ -5,7 +5,8 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../harness.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
+import { DEMO_KEY } from '../support/keys.ts';
 
 const LIMIT = 16 * 1024;
 
@@ -38,7 +39,7 @@ function upload(url: string, total: number, framing: 'chunked' | 'content-length
         agent: false,
         headers: {
           'content-type': 'application/json',
-          authorization: 'Bearer sandbox-demo-key',
+          authorization: `Bearer ${DEMO_KEY}`,
           ...(framing === 'chunked' ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(total) }),
         },
       },
@@ -92,7 +93,7 @@ describe('request body limit', () => {
     expect(response.sent).toBeLessThan(4 * 1024 * 1024);
   });
 
-  it('lets a client that sends its announced body after a pause read the 413 before the socket closes (it met a reset)', async () => {
+  it('lets a client that sends its announced body after a pause read the 413 before the socket closes', async () => {
     const { port } = new URL(h.url);
     const socket = connect(Number(port), '127.0.0.1');
     await once(socket, 'connect');
@@ -135,7 +136,7 @@ describe('request ids', () => {
   const post = (headers: Record<string, string>) =>
     fetch(h.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer sandbox-demo-key', ...headers },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}`, ...headers },
       body: JSON.stringify({ query: '{ balance { amount } }' }),
     });
 
@@ -155,7 +156,7 @@ describe('request ids', () => {
   it('tags the SSE stream of a subscription with its id too', async () => {
     const response = await fetch(h.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: 'Bearer sandbox-demo-key', 'x-request-id': 'sse-1' },
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${DEMO_KEY}`, 'x-request-id': 'sse-1' },
       body: JSON.stringify({ query: 'subscription { orderStatus(id: "1") { status } }' }),
     });
     expect(response.headers.get('x-request-id')).toBe('sse-1');

@@ -17,9 +17,10 @@ import {
   SmsOrderDocument,
   SmsProjectsDocument,
 } from '../generated/graphql.ts';
-import { DEMO_KEY, type Harness, RESELLER_KEY, codes, startHarness } from '../harness.ts';
-import { type RedisServer, redisPresent, startRedis } from '../redis.ts';
-import { collectSse, wsClient } from '../subscribe.ts';
+import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { DEMO_KEY, RESELLER_KEY } from '../support/keys.ts';
+import { type RedisServer, redisPresent, startRedis } from '../support/redis.ts';
+import { collectSse, wsClient } from '../support/subscribe.ts';
 
 type StoreStart = () => Promise<RedisServer | undefined>;
 const stores: Array<[string, StoreStart]> = [['in process', async () => undefined]];

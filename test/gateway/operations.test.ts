@@ -3,15 +3,14 @@
  * outage with no client traffic, the access log, and the switches for CORS, GraphiQL and
  * introspection.
  */
-import { Writable } from 'node:stream';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantOf } from '../../src/auth/authenticator.ts';
-import { createLogger } from '../../src/observability/logger.ts';
 import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
 import { AddOrderDocument, BalanceDocument, OrderStatusDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { DEMO_KEY, type Harness, startHarness } from '../harness.ts';
-import { wsClient } from '../subscribe.ts';
+import { type Harness, captureLogs, startHarness } from '../support/harness.ts';
+import { DEMO_KEY } from '../support/keys.ts';
+import { wsClient } from '../support/subscribe.ts';
 
 interface Sample {
   name: string;
@@ -34,18 +33,6 @@ function parseMetrics(text: string): Sample[] {
 
 const sum = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
   samples.filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value)).reduce((total, sample) => total + sample.value, 0);
-
-/** A logger whose JSON lines a test can read. */
-function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: createLogger('info', stream) };
-}
 
 describe('/metrics', () => {
   let h: Harness;
@@ -115,7 +102,7 @@ describe('/metrics switches', () => {
 describe('/health and /ready', () => {
   let sandbox: Sandbox;
   let h: Harness;
-  const logs = capture();
+  const logs = captureLogs();
   const ready = async () => {
     const response = await fetch(new URL('/ready', h.url));
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -161,7 +148,7 @@ describe('/health and /ready', () => {
 
 describe('access log', () => {
   it('writes one line per request with its id, operation, status, duration, supplier calls and a short tenant, and no key', async () => {
-    const logs = capture();
+    const logs = captureLogs();
     const h = await startHarness({ logger: logs.logger });
     try {
       const response = await fetch(h.url, {

@@ -10,7 +10,8 @@ import {
   ServiceInventoryDocument,
   ServicesPageDocument,
 } from '../generated/graphql.ts';
-import { EMPTY_KEY, type Harness, codes, startHarness } from '../harness.ts';
+import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { EMPTY_KEY, RESELLER_KEY } from '../support/keys.ts';
 
 type Service = NonNullable<Awaited<ReturnType<typeof catalogue>>>[number];
 
@@ -165,7 +166,7 @@ describe('addOrder', () => {
     const service = smm();
     const input = { serviceId: service.id, quantity: service.min, link: 'https://t.me/w', idempotencyKey: 'shared-name' };
     const demo = await h.request(AddOrderDocument, { input });
-    const reseller = await h.request(AddOrderDocument, { input }, { key: 'sandbox-reseller-key' });
+    const reseller = await h.request(AddOrderDocument, { input }, { key: RESELLER_KEY });
     expect(reseller.errors).toBeUndefined();
     expect(reseller.data!.addOrder.id).not.toBe(demo.data!.addOrder.id);
     expect(h.calls('add')).toBe(2);

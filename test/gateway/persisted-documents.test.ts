@@ -3,17 +3,16 @@
  * (test/generated/persisted-documents.json), sent by id over POST, GET and WebSocket; a kept
  * catalogue answer to a GET by id sent by the HTTP server itself; trusted documents only.
  */
-import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { createLogger } from '../../src/observability/logger.ts';
 import { loadPersistedDocuments } from '../../src/graphql/persisted-documents.ts';
 import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
 import { BalanceDocument, OrderStatusDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { DEMO_KEY, type Harness, codes, startHarness } from '../harness.ts';
-import { wsClient } from '../subscribe.ts';
+import { type Harness, captureLogs, codes, startHarness } from '../support/harness.ts';
+import { DEMO_KEY } from '../support/keys.ts';
+import { wsClient } from '../support/subscribe.ts';
 
 const MANIFEST = join(import.meta.dirname, '../generated/persisted-documents.json');
 const documents = loadPersistedDocuments([MANIFEST]);
@@ -28,17 +27,11 @@ describe('persisted documents', () => {
   let sandbox: Sandbox;
   let h: Harness;
   let only: Harness;
-  const lines: Array<Record<string, unknown>> = [];
+  const { lines, logger } = captureLogs();
 
   beforeAll(async () => {
     sandbox = await createSandbox({ port: 0 });
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
-    h = await startHarness({ upstream: sandbox, config: { persistedDocuments: documents }, logger: createLogger('info', stream) });
+    h = await startHarness({ upstream: sandbox, config: { persistedDocuments: documents }, logger });
     only = await startHarness({ upstream: sandbox, config: { persistedDocuments: documents, persistedDocumentsOnly: true } });
   });
   afterAll(async () => {

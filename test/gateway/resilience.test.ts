@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AddOrderDocument, BalanceDocument, OrderDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { type Harness, codes, startHarness } from '../harness.ts';
+import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { RESELLER_KEY } from '../support/keys.ts';
 
 let h: Harness;
 
@@ -76,7 +77,7 @@ describe('upstream failures', () => {
     expect(h.calls('balance')).toBe(1);
     expect(codes(await h.request(BalanceDocument))).toEqual(['RATE_LIMITED']);
     expect(h.calls('balance')).toBe(1);
-    expect((await h.request(BalanceDocument, {}, { key: 'sandbox-reseller-key' })).errors).toBeUndefined();
+    expect((await h.request(BalanceDocument, {}, { key: RESELLER_KEY })).errors).toBeUndefined();
     await expect.poll(async () => (await h.request(BalanceDocument)).errors, { timeout: 5000, interval: 250 }).toBeUndefined();
   });
 

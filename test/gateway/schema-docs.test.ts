@@ -4,7 +4,7 @@
  */
 import { type IntrospectionQuery, getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../harness.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
 
 let h: Harness;
 let schema: IntrospectionQuery['__schema'];

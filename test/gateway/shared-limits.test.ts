@@ -11,9 +11,10 @@ import { SharedLimits } from '../../src/limits/shared.ts';
 import { RedisSharedCache } from '../../src/supplier/shared-cache.ts';
 import { RedisCoordination } from '../../src/subscriptions/coordination.ts';
 import { BalanceDocument, OrderStatusDocument } from '../generated/graphql.ts';
-import { type Harness, RESELLER_KEY, codes, startHarness } from '../harness.ts';
-import { type RedisServer, redisPresent, startRedis } from '../redis.ts';
-import { wsClient } from '../subscribe.ts';
+import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { RESELLER_KEY } from '../support/keys.ts';
+import { type RedisServer, redisPresent, startRedis } from '../support/redis.ts';
+import { wsClient } from '../support/subscribe.ts';
 
 describe.skipIf(!redisPresent)('limits shared by two instances on one Redis', () => {
   let redis: RedisServer;

@@ -7,8 +7,9 @@ import { connect } from 'node:net';
 import { print } from 'graphql';
 import { expect, it } from 'vitest';
 import { AddOrderDocument, OrderStatusDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { startHarness } from '../harness.ts';
-import { collectSse, wsClient } from '../subscribe.ts';
+import { startHarness } from '../support/harness.ts';
+import { DEMO_KEY } from '../support/keys.ts';
+import { collectSse, wsClient } from '../support/subscribe.ts';
 
 it('ends open subscriptions for a restart (WebSocket 1012, SSE a retryable error) and closes idle and silent sockets at once', async () => {
   const h = await startHarness({ config: { orderPollMs: 60_000, orderPollMaxMs: 60_000 } });
@@ -60,7 +61,7 @@ it('answers a placement in flight and records it before exiting; requests after 
     const stopped = h.gateway.stop();
     const late = await fetch(h.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer sandbox-demo-key' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` },
       body: JSON.stringify({ query: print(AddOrderDocument), variables: { input: input('late') } }),
     });
     expect(late.status).toBe(503);
@@ -73,7 +74,7 @@ it('answers a placement in flight and records it before exiting; requests after 
     await stopped;
     expect(h.calls('add')).toBe(1);
     // Recorded before stop() resolved: the ledger lists it as placed, with the id the client got.
-    const caller = h.gateway.services.auth.identify({ authorization: 'Bearer sandbox-demo-key' });
+    const caller = h.gateway.services.auth.identify({ authorization: `Bearer ${DEMO_KEY}` });
     if (!caller.ok) throw new Error(caller.reason);
     const { placements } = await h.gateway.services.state.ledger.page(caller, 'order', 10);
     expect(placements.map((placement) => [placement.idempotencyKey, placement.outcome, placement.orderIds])).toEqual([
@@ -91,7 +92,7 @@ it('answers every request of a burst that raced the signal, with its result or 5
     const burst = Array.from({ length: 120 }, () =>
       fetch(h.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer sandbox-demo-key' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` },
         body: JSON.stringify({ query: '{ balance { amount } }' }),
       }).then(
         (response) => response.status,

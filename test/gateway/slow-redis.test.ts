@@ -8,8 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
 import { AddOrderDocument, PlacedOrdersDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { type Harness, codes, startHarness } from '../harness.ts';
-import { type RedisServer, redisPresent, startRedis } from '../redis.ts';
+import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { type RedisServer, redisPresent, startRedis } from '../support/redis.ts';
 
 /** Each gateway's Redis command deadline: short, so that Redis can outsleep it in a short test. */
 const DEADLINE_MS = 300;

@@ -8,8 +8,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { OrderStatusDocument, OrderUpdatesDocument } from '../generated/graphql.ts';
 import { DEFAULT_KEYS } from '../../src/sandbox/world/accounts.ts';
-import { DEMO_KEY, type Harness, RESELLER_KEY, startHarness } from '../harness.ts';
-import { collectSse, collectWs, wsClient } from '../subscribe.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
+import { DEMO_KEY, RESELLER_KEY } from '../support/keys.ts';
+import { collectSse, collectWs, wsClient } from '../support/subscribe.ts';
 
 type Outcome = { event: FormattedExecutionResult<Record<string, unknown>, unknown> } | { error: unknown };
 

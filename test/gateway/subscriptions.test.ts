@@ -12,8 +12,8 @@ import {
   SmsCodeDocument,
   SmsProjectsDocument,
 } from '../generated/graphql.ts';
-import { type Harness, startHarness } from '../harness.ts';
-import { collectSse, collectWs, wsClient } from '../subscribe.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
+import { collectSse, collectWs, wsClient } from '../support/subscribe.ts';
 
 let h: Harness;
 

@@ -5,7 +5,6 @@
  * request carries, and for what they must never hold.
  */
 import { type IncomingHttpHeaders, type Server, createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { propagation, trace } from '@opentelemetry/api';
 import { print } from 'graphql';
@@ -14,8 +13,10 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
 import type { Tracing } from '../../src/observability/tracing.ts';
 import { BalanceDocument, OrderStatusDocument, OrdersDocument } from '../generated/graphql.ts';
-import { DEMO_KEY, type Harness, startHarness } from '../harness.ts';
-import { wsClient } from '../subscribe.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
+import { DEMO_KEY } from '../support/keys.ts';
+import { freePort, listen } from '../support/ports.ts';
+import { wsClient } from '../support/subscribe.ts';
 
 /** OTLP's span kinds, as numbers in its JSON encoding. */
 const SERVER = 2;
@@ -37,11 +38,6 @@ interface OtlpAttribute {
 
 interface OtlpExport {
   resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Omit<ExportedSpan, 'attributes'> & { attributes?: OtlpAttribute[] }> }> }>;
-}
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 const closing = (server: Server) => new Promise((resolve) => server.close(resolve).closeAllConnections());
@@ -226,9 +222,7 @@ describe('traces', () => {
     let h: Harness;
     const warnings: string[] = [];
     beforeAll(async () => {
-      const gone = createServer();
-      const url = `${await listen(gone)}/v1/traces`;
-      await closing(gone);
+      const url = `http://127.0.0.1:${await freePort()}/v1/traces`;
       // The exporter's own standard setting, so that its retries give up within the test.
       process.env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT = '300';
       const log = new Writable({

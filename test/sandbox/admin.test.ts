@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { DEMO_KEY } from '../support/keys.ts';
 import {
-  DEMO,
   admin,
   call,
   findService,
@@ -9,17 +9,17 @@ import {
   placeOrder,
   startSandbox,
   type SmsProject,
-} from './support.ts';
+} from '../support/sandbox.ts';
 
 describe('admin endpoints', () => {
   it('count every API request per action, invalid ones included', async () => {
     const sandbox = await startSandbox();
-    await call(sandbox, { key: DEMO, action: 'services' });
-    await call(sandbox, { key: DEMO, action: 'services' });
+    await call(sandbox, { key: DEMO_KEY, action: 'services' });
+    await call(sandbox, { key: DEMO_KEY, action: 'services' });
     await call(sandbox, { key: 'nope', action: 'status', order: 1 });
-    await call(sandbox, { key: DEMO, action: 'refill' });
-    await call(sandbox, { key: DEMO });
-    await fetch(`${sandbox.url}?action=balance`, { method: 'POST', body: form({ key: DEMO }) });
+    await call(sandbox, { key: DEMO_KEY, action: 'refill' });
+    await call(sandbox, { key: DEMO_KEY });
+    await fetch(`${sandbox.url}?action=balance`, { method: 'POST', body: form({ key: DEMO_KEY }) });
     await fetch(`${sandbox.origin}/elsewhere`);
     const response = await admin(sandbox, 'GET', '/stats');
     expect(await response.json()).toEqual({ requests: { services: 2, status: 1, refill: 1, '(none)': 1, balance: 1 } });
@@ -28,10 +28,10 @@ describe('admin endpoints', () => {
 
   it('reset the counts on POST /stats/reset, and in code', async () => {
     const sandbox = await startSandbox();
-    await call(sandbox, { key: DEMO, action: 'balance' });
+    await call(sandbox, { key: DEMO_KEY, action: 'balance' });
     expect((await admin(sandbox, 'POST', '/stats/reset')).status).toBe(200);
     expect(sandbox.stats()).toEqual({ requests: {} });
-    await call(sandbox, { key: DEMO, action: 'balance' });
+    await call(sandbox, { key: DEMO_KEY, action: 'balance' });
     sandbox.resetStats();
     expect(await (await admin(sandbox, 'GET', '/stats')).json()).toEqual({ requests: {} });
   });
@@ -52,18 +52,18 @@ describe('admin endpoints', () => {
     expect(forced.status).toBe(200);
     sandbox.advance(60);
     expect(await orderStatus(sandbox, order)).toMatchObject({ status: 'Cancelled', remains: smm.min });
-    expect(await call(sandbox, { key: DEMO, action: 'balance' })).toMatchObject({ balance: '1000.00' });
+    expect(await call(sandbox, { key: DEMO_KEY, action: 'balance' })).toMatchObject({ balance: '1000.00' });
 
-    const [project] = await call<SmsProject[]>(sandbox, { key: DEMO, action: 'sms_projects' });
+    const [project] = await call<SmsProject[]>(sandbox, { key: DEMO_KEY, action: 'sms_projects' });
     const rented = await call<{ orders: { order: number }[] }>(sandbox, {
-      key: DEMO,
+      key: DEMO_KEY,
       action: 'add_sms',
       project_id: project?.project_id ?? '',
     });
     const sms = rented.orders[0]?.order ?? 0;
     expect((await admin(sandbox, 'POST', `/sms/${sms}`, { outcome: 'no_code' })).status).toBe(200);
     sandbox.advance(1200);
-    expect(await call(sandbox, { key: DEMO, action: 'sms_status', order: sms })).toMatchObject({ status: 'expired' });
+    expect(await call(sandbox, { key: DEMO_KEY, action: 'sms_status', order: sms })).toMatchObject({ status: 'expired' });
   });
 
   it('answer bad input with 400, unknown orders with 404 and final ones with 409', async () => {

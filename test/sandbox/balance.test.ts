@@ -1,5 +1,6 @@
 import Big from 'big.js';
 import { describe, expect, it } from 'vitest';
+import { DEMO_KEY } from '../support/keys.ts';
 import {
   allServices,
   balanceOf,
@@ -10,7 +11,7 @@ import {
   startSandbox,
   type SmsOrders,
   type SmsProject,
-} from './support.ts';
+} from '../support/sandbox.ts';
 
 const KEY = 'odd-rates-key';
 
@@ -18,7 +19,7 @@ describe('balance', () => {
   it('answers the balance and currency of the key', async () => {
     const sandbox = await startSandbox({ keys: [{ key: KEY, balance: '50', currency: 'EUR' }] });
     expect(await call(sandbox, { key: KEY, action: 'balance' })).toEqual({ balance: '50.00', currency: 'EUR' });
-    expect(await call(sandbox, { key: 'sandbox-demo-key', action: 'balance' })).toEqual({ error: 'Invalid API key' });
+    expect(await call(sandbox, { key: DEMO_KEY, action: 'balance' })).toEqual({ error: 'Invalid API key' });
   });
 
   it('equals start - charges + refunds to the last decimal over many odd orders', async () => {

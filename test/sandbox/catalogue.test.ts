@@ -1,19 +1,20 @@
 import Big from 'big.js';
 import { describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.ts';
-import { DEMO, RESELLER, allServices, call, errorOf, form, startSandbox, type ServicesPage } from './support.ts';
+import { DEMO_KEY, RESELLER_KEY } from '../support/keys.ts';
+import { allServices, call, errorOf, form, startSandbox, type ServicesPage } from '../support/sandbox.ts';
 
 interface Categories {
   categories: { category: string; subcategories: string[] }[];
 }
 
 const services = (sandbox: Sandbox, fields: Record<string, string | number> = {}) =>
-  call<ServicesPage>(sandbox, { key: DEMO, action: 'services', ...fields });
+  call<ServicesPage>(sandbox, { key: DEMO_KEY, action: 'services', ...fields });
 
 describe('categories', () => {
   it('lists SMM platforms and product categories, each with its subcategories', async () => {
     const sandbox = await startSandbox();
-    const { categories } = await call<Categories>(sandbox, { key: DEMO, action: 'categories' });
+    const { categories } = await call<Categories>(sandbox, { key: DEMO_KEY, action: 'categories' });
     expect(categories.map((entry) => entry.category)).toEqual([
       'Instagram',
       'TikTok',
@@ -148,14 +149,14 @@ describe('inventory', () => {
     const list = await allServices(sandbox);
     const soldOut = list.find((service) => service.entityType === 'product' && service.stock === 0);
     const smm = list.find((service) => service.entityType === 'smm');
-    expect(await call(sandbox, { key: DEMO, action: 'inventory', service: soldOut?.service ?? 0 })).toEqual({
+    expect(await call(sandbox, { key: DEMO_KEY, action: 'inventory', service: soldOut?.service ?? 0 })).toEqual({
       service: soldOut?.service,
       stock: 0,
       available: false,
       entityType: 'product',
       autoDelivery: soldOut?.autoDelivery,
     });
-    expect(await call(sandbox, { key: DEMO, action: 'inventory', service: smm?.service ?? 0 })).toMatchObject({
+    expect(await call(sandbox, { key: DEMO_KEY, action: 'inventory', service: smm?.service ?? 0 })).toMatchObject({
       available: true,
       entityType: 'smm',
       autoDelivery: true,
@@ -164,18 +165,18 @@ describe('inventory', () => {
 
   it('needs a service ID and a service that exists', async () => {
     const sandbox = await startSandbox();
-    expect(await errorOf(sandbox, { key: DEMO, action: 'inventory' })).toBe('Service ID is required');
-    expect(await errorOf(sandbox, { key: DEMO, action: 'inventory', service: '' })).toBe('Service ID is required');
-    expect(await errorOf(sandbox, { key: DEMO, action: 'inventory', service: 999999 })).toBe('Service not found');
-    expect(await errorOf(sandbox, { key: DEMO, action: 'inventory', service: 'abc' })).toBe('Service not found');
+    expect(await errorOf(sandbox, { key: DEMO_KEY, action: 'inventory' })).toBe('Service ID is required');
+    expect(await errorOf(sandbox, { key: DEMO_KEY, action: 'inventory', service: '' })).toBe('Service ID is required');
+    expect(await errorOf(sandbox, { key: DEMO_KEY, action: 'inventory', service: 999999 })).toBe('Service not found');
+    expect(await errorOf(sandbox, { key: DEMO_KEY, action: 'inventory', service: 'abc' })).toBe('Service not found');
   });
 });
 
 describe('per-key catalogue views', () => {
   it('shows the reseller its own rates and no Spotify', async () => {
     const sandbox = await startSandbox();
-    const demo = await allServices(sandbox, DEMO);
-    const reseller = await allServices(sandbox, RESELLER);
+    const demo = await allServices(sandbox, DEMO_KEY);
+    const reseller = await allServices(sandbox, RESELLER_KEY);
     expect(reseller.some((service) => service.category === 'Spotify')).toBe(false);
     expect(reseller).toHaveLength(demo.filter((service) => service.category !== 'Spotify').length);
     const demoRates = new Map(demo.map((service) => [service.service, service.rate]));
@@ -183,7 +184,7 @@ describe('per-key catalogue views', () => {
       const expected = new Big(demoRates.get(service.service) ?? '0').times('0.8').round(4, Big.roundHalfUp);
       expect(new Big(service.rate).eq(expected)).toBe(true);
     }
-    const { categories } = await call<Categories>(sandbox, { key: RESELLER, action: 'categories' });
+    const { categories } = await call<Categories>(sandbox, { key: RESELLER_KEY, action: 'categories' });
     expect(categories.map((entry) => entry.category)).not.toContain('Spotify');
   });
 
@@ -191,9 +192,9 @@ describe('per-key catalogue views', () => {
     const sandbox = await startSandbox();
     const spotify = (await allServices(sandbox)).find((service) => service.category === 'Spotify');
     const id = spotify?.service ?? 0;
-    expect(await errorOf(sandbox, { key: RESELLER, action: 'inventory', service: id })).toBe('Service not found');
+    expect(await errorOf(sandbox, { key: RESELLER_KEY, action: 'inventory', service: id })).toBe('Service not found');
     expect(
-      await errorOf(sandbox, { key: RESELLER, action: 'add', service: id, quantity: spotify?.min ?? 1, link: 'x' }),
+      await errorOf(sandbox, { key: RESELLER_KEY, action: 'add', service: id, quantity: spotify?.min ?? 1, link: 'x' }),
     ).toBe('Service not found');
   });
 });
@@ -201,8 +202,8 @@ describe('per-key catalogue views', () => {
 describe('determinism', () => {
   const body = async (seed: number) => {
     const sandbox = await startSandbox({ seed });
-    const response = await fetch(sandbox.url, { method: 'POST', body: form({ key: DEMO, action: 'services' }) });
-    const projects = await fetch(sandbox.url, { method: 'POST', body: form({ key: DEMO, action: 'sms_projects' }) });
+    const response = await fetch(sandbox.url, { method: 'POST', body: form({ key: DEMO_KEY, action: 'services' }) });
+    const projects = await fetch(sandbox.url, { method: 'POST', body: form({ key: DEMO_KEY, action: 'sms_projects' }) });
     return (await response.text()) + (await projects.text());
   };
 

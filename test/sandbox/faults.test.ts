@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.ts';
-import { DEMO, admin, balanceOf, call, findService, form, orderStatus, startSandbox } from './support.ts';
+import { DEMO_KEY } from '../support/keys.ts';
+import { admin, balanceOf, call, findService, form, orderStatus, startSandbox } from '../support/sandbox.ts';
 
-const post = (sandbox: Sandbox, fields: Record<string, string | number> = { key: DEMO, action: 'balance' }) =>
+const post = (sandbox: Sandbox, fields: Record<string, string | number> = { key: DEMO_KEY, action: 'balance' }) =>
   fetch(sandbox.url, { method: 'POST', body: form(fields) });
 
 const smmOrder = async (sandbox: Sandbox) => {
   const smm = await findService(sandbox, (service) => service.entityType === 'smm');
-  return { key: DEMO, action: 'add', service: smm.service, quantity: smm.min, link: 'x' };
+  return { key: DEMO_KEY, action: 'add', service: smm.service, quantity: smm.min, link: 'x' };
 };
 
 describe('fault injection', () => {
@@ -47,7 +48,7 @@ describe('fault injection', () => {
     sandbox.setFaults({ malformedRate: 1 });
     const bodies = await Promise.all(
       Array.from({ length: 6 }, async () => {
-        const response = await post(sandbox, { key: DEMO, action: 'categories' });
+        const response = await post(sandbox, { key: DEMO_KEY, action: 'categories' });
         expect(response.status).toBe(200);
         return response.text();
       }),
@@ -74,7 +75,7 @@ describe('fault injection', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ error: 'Service temporarily unavailable' });
     sandbox.setFaults({ error200Rate: 1, error200Message: 'Not enough funds' });
-    expect(await call(sandbox, { key: DEMO, action: 'balance' })).toEqual({ error: 'Not enough funds' });
+    expect(await call(sandbox, { key: DEMO_KEY, action: 'balance' })).toEqual({ error: 'Not enough funds' });
   });
 
   it('fails only the next N matching requests when count is given', async () => {
@@ -89,7 +90,7 @@ describe('fault injection', () => {
     const sandbox = await startSandbox();
     const order = await smmOrder(sandbox);
     sandbox.setFaults({ error200Rate: 1, actions: ['add'], count: 1 });
-    expect(await call(sandbox, { key: DEMO, action: 'balance' })).toMatchObject({ balance: '1000.00' });
+    expect(await call(sandbox, { key: DEMO_KEY, action: 'balance' })).toMatchObject({ balance: '1000.00' });
     expect(await call(sandbox, order)).toEqual({ error: 'Service temporarily unavailable' });
     expect(await call(sandbox, order)).toEqual({ order: 100001 });
   });

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { DEMO, form } from './support.ts';
+import { DEMO_KEY } from '../support/keys.ts';
+import { form } from '../support/sandbox.ts';
 
 function runMain(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/sandbox/main.ts'], {
@@ -23,7 +24,7 @@ describe('npm run sandbox', () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v2$/);
     expect(run.stdout()).toContain('sandbox-demo-key  1000.00 USD');
     expect(run.stdout()).toContain(`admin: ${url.replace('/api/v2', '/__sandbox')}`);
-    const response = await fetch(url, { method: 'POST', body: form({ key: DEMO, action: 'balance' }) });
+    const response = await fetch(url, { method: 'POST', body: form({ key: DEMO_KEY, action: 'balance' }) });
     expect(await response.json()).toEqual({ balance: '1000.00', currency: 'USD' });
     run.child.kill('SIGTERM');
     const [code] = await once(run.child, 'exit');
@@ -36,7 +37,7 @@ describe('npm run sandbox', () => {
     expect(run.stdout()).toMatch(/^SMM panel \(flavour panel\) sandbox API: /);
     expect(run.stdout()).toContain('sandbox-demo-key  2500.00 USD');
     const url = /API: (\S+)/.exec(run.stdout())?.[1] ?? '';
-    const response = await fetch(url, { method: 'POST', body: form({ key: DEMO, action: 'balance' }) });
+    const response = await fetch(url, { method: 'POST', body: form({ key: DEMO_KEY, action: 'balance' }) });
     expect(await response.json()).toEqual({ balance: '2,500.00000', currency: 'USD' });
     expect(await (await fetch(url.replace('/api/v2', '/__sandbox/flavour'))).json()).toEqual({ flavour: 'panel' });
     run.child.kill('SIGTERM');

@@ -1,9 +1,8 @@
 import Big from 'big.js';
 import { describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.ts';
+import { DEMO_KEY, EMPTY_KEY } from '../support/keys.ts';
 import {
-  DEMO,
-  EMPTY,
   balanceOf,
   call,
   errorOf,
@@ -14,7 +13,7 @@ import {
   startSandbox,
   type Fields,
   type ServiceView,
-} from './support.ts';
+} from '../support/sandbox.ts';
 
 const steady = { partialShare: 0, cancelShare: 0 };
 
@@ -28,7 +27,7 @@ const productWhere = (sandbox: Sandbox, auto: boolean, stock = 3) =>
   );
 
 const stockOf = async (sandbox: Sandbox, service: ServiceView) =>
-  (await call<{ stock: number }>(sandbox, { key: DEMO, action: 'inventory', service: service.service })).stock;
+  (await call<{ stock: number }>(sandbox, { key: DEMO_KEY, action: 'inventory', service: service.service })).stock;
 
 const smmCharge = (rate: string, quantity: number) =>
   new Big(rate).times(quantity).div(1000).round(4, Big.roundHalfUp);
@@ -38,18 +37,18 @@ describe('add', () => {
     const sandbox = await startSandbox();
     const smm = await smmFor(sandbox, 1000);
     const soldOut = await findService(sandbox, (service) => service.entityType === 'product' && service.stock === 0);
-    const add = (fields: Fields, key = DEMO) => errorOf(sandbox, { key, action: 'add', ...fields });
+    const add = (fields: Fields, key = DEMO_KEY) => errorOf(sandbox, { key, action: 'add', ...fields });
     const range = `Quantity must be between ${smm.min} and ${smm.max}`;
-    expect(await add({ quantity: 1000, link: 'x' }, EMPTY)).toBe('Service ID is required');
-    expect(await add({ service: 999999, quantity: 1000, link: 'x' }, EMPTY)).toBe('Service not found');
-    expect(await add({ service: smm.service, link: 'x' }, EMPTY)).toBe('Quantity is required');
-    expect(await add({ service: smm.service, quantity: smm.min - 1, link: 'x' }, EMPTY)).toBe(range);
-    expect(await add({ service: smm.service, quantity: smm.max + 1, link: 'x' }, EMPTY)).toBe(range);
-    expect(await add({ service: smm.service, quantity: 'lots', link: 'x' }, EMPTY)).toBe(range);
-    expect(await add({ service: smm.service, quantity: 1000 }, EMPTY)).toBe('Link is required');
-    expect(await add({ service: soldOut.service, quantity: 1 }, EMPTY)).toBe('Not enough stock');
-    expect(await add({ service: smm.service, quantity: 1000, link: 'x' }, EMPTY)).toBe('Insufficient balance');
-    expect(await balanceOf(sandbox, EMPTY)).toBe('0.00');
+    expect(await add({ quantity: 1000, link: 'x' }, EMPTY_KEY)).toBe('Service ID is required');
+    expect(await add({ service: 999999, quantity: 1000, link: 'x' }, EMPTY_KEY)).toBe('Service not found');
+    expect(await add({ service: smm.service, link: 'x' }, EMPTY_KEY)).toBe('Quantity is required');
+    expect(await add({ service: smm.service, quantity: smm.min - 1, link: 'x' }, EMPTY_KEY)).toBe(range);
+    expect(await add({ service: smm.service, quantity: smm.max + 1, link: 'x' }, EMPTY_KEY)).toBe(range);
+    expect(await add({ service: smm.service, quantity: 'lots', link: 'x' }, EMPTY_KEY)).toBe(range);
+    expect(await add({ service: smm.service, quantity: 1000 }, EMPTY_KEY)).toBe('Link is required');
+    expect(await add({ service: soldOut.service, quantity: 1 }, EMPTY_KEY)).toBe('Not enough stock');
+    expect(await add({ service: smm.service, quantity: 1000, link: 'x' }, EMPTY_KEY)).toBe('Insufficient balance');
+    expect(await balanceOf(sandbox, EMPTY_KEY)).toBe('0.00');
   });
 
   it('charges rate x quantity / 1000 for SMM and returns increasing order IDs', async () => {
@@ -81,7 +80,7 @@ describe('add', () => {
       (service) => service.entityType === 'product' && service.stock >= 2 && service.stock <= service.max,
     );
     await placeOrder(sandbox, { service: product.service, quantity: product.stock - 1 });
-    expect(await errorOf(sandbox, { key: DEMO, action: 'add', service: product.service, quantity: 2 })).toBe(
+    expect(await errorOf(sandbox, { key: DEMO_KEY, action: 'add', service: product.service, quantity: 2 })).toBe(
       'Not enough stock',
     );
   });
@@ -273,12 +272,12 @@ describe('status', () => {
     const sandbox = await startSandbox();
     const smm = await smmFor(sandbox, 1000);
     const order = await placeOrder(sandbox, { service: smm.service, quantity: 1000, link: 'x' });
-    const status = (fields: Fields, key = DEMO) => errorOf(sandbox, { key, action: 'status', ...fields });
+    const status = (fields: Fields, key = DEMO_KEY) => errorOf(sandbox, { key, action: 'status', ...fields });
     expect(await status({})).toBe('Order ID is required');
     expect(await status({ order: 'abc' })).toBe('Incorrect order ID');
     expect(await status({ order: '12.5' })).toBe('Incorrect order ID');
     expect(await status({ order: 999999 })).toBe('Order not found');
-    expect(await status({ order }, EMPTY)).toBe('Order not found');
+    expect(await status({ order }, EMPTY_KEY)).toBe('Order not found');
     expect(await status({ order })).toBeUndefined();
   });
 });

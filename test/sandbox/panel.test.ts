@@ -1,10 +1,8 @@
 import Big from 'big.js';
 import { describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
+import { DEMO_KEY, EMPTY_KEY, RESELLER_KEY } from '../support/keys.ts';
 import {
-  DEMO,
-  EMPTY,
-  RESELLER,
   admin,
   allServices,
   balanceOf,
@@ -18,7 +16,7 @@ import {
   type SmsOrders,
   type SmsProject,
   type SmsStatus,
-} from './support.ts';
+} from '../support/sandbox.ts';
 
 const startPanel = (options: SandboxOptions = {}) => startSandbox({ flavour: 'panel', ...options });
 
@@ -41,7 +39,7 @@ const grouped = (amount: Big.BigSource) => new Big(amount).toFixed(5).replace(/\
 const FAMILY_FIELDS = ['service', 'name', 'type', 'category', 'rate', 'min', 'max', 'refill', 'cancel'];
 const PREMIUM = 'YouTube Subscribers [Premium Package] [Monetization Ready]';
 
-async function premiumOf(sandbox: Sandbox, key = DEMO) {
+async function premiumOf(sandbox: Sandbox, key = DEMO_KEY) {
   const premium = (await allServices(sandbox, key)).find((service) => service.name === PREMIUM);
   if (!premium) throw new Error('the panel lists no premium package');
   return premium;
@@ -50,9 +48,9 @@ async function premiumOf(sandbox: Sandbox, key = DEMO) {
 describe('the panel flavour: amounts', () => {
   it('prints balances with thousands separators and 5 decimals, under the same keys as HstockPlus', async () => {
     const sandbox = await startPanel();
-    expect(await call(sandbox, { key: DEMO, action: 'balance' })).toEqual({ balance: '2,500.00000', currency: 'USD' });
-    expect(await balanceOf(sandbox, RESELLER)).toBe('1,250.00000');
-    expect(await balanceOf(sandbox, EMPTY)).toBe('0.00000');
+    expect(await call(sandbox, { key: DEMO_KEY, action: 'balance' })).toEqual({ balance: '2,500.00000', currency: 'USD' });
+    expect(await balanceOf(sandbox, RESELLER_KEY)).toBe('1,250.00000');
+    expect(await balanceOf(sandbox, EMPTY_KEY)).toBe('0.00000');
   });
 
   it('prints every service rate the same way, a premium package at 1,000 and more among them', async () => {
@@ -60,7 +58,7 @@ describe('the panel flavour: amounts', () => {
     const services = await allServices(sandbox);
     for (const service of services) expect(service.rate).toMatch(GROUPED);
     expect((await premiumOf(sandbox)).rate).toBe('1,250.00000');
-    expect((await premiumOf(sandbox, RESELLER)).rate).toBe('1,000.00000');
+    expect((await premiumOf(sandbox, RESELLER_KEY)).rate).toBe('1,000.00000');
   });
 
   it('charges an order over 1,000 from the demo balance and prints charge and balance with separators', async () => {
@@ -74,13 +72,13 @@ describe('the panel flavour: amounts', () => {
 
   it('prints SMS prices and charges the same way', async () => {
     const sandbox = await startPanel({ smsNoCodeShare: 0 });
-    const projects = await call<SmsProject[]>(sandbox, { key: DEMO, action: 'sms_projects', country: 'gb' });
+    const projects = await call<SmsProject[]>(sandbox, { key: DEMO_KEY, action: 'sms_projects', country: 'gb' });
     for (const project of projects) expect(project.price).toMatch(GROUPED);
     const [project] = projects;
     const project_id = project?.project_id ?? '';
-    const rented = await call<SmsOrders>(sandbox, { key: DEMO, action: 'add_sms', project_id });
+    const rented = await call<SmsOrders>(sandbox, { key: DEMO_KEY, action: 'add_sms', project_id });
     const order = rented.orders[0]?.order ?? 0;
-    const sms = await call<SmsStatus>(sandbox, { key: DEMO, action: 'sms_status', order });
+    const sms = await call<SmsStatus>(sandbox, { key: DEMO_KEY, action: 'sms_status', order });
     expect(sms.charge).toBe(project?.price);
     expect(await balanceOf(sandbox)).toBe(grouped(new Big(2500).minus(project?.price.replaceAll(',', '') ?? 0)));
   });
@@ -90,7 +88,7 @@ describe('the panel flavour: catalogue', () => {
   it('has no categories and no inventory action: HTTP 400 Unknown action', async () => {
     const sandbox = await startPanel();
     for (const action of ['categories', 'inventory', 'refill', 'nope']) {
-      expect(await reply(sandbox, { key: DEMO, action, service: 1001 })).toMatchObject({
+      expect(await reply(sandbox, { key: DEMO_KEY, action, service: 1001 })).toMatchObject({
         status: 400,
         body: { error: 'Unknown action' },
       });
@@ -106,7 +104,7 @@ describe('the panel flavour: catalogue', () => {
 
   it('ignores category and subcategory filters and lists every service', async () => {
     const sandbox = await startPanel();
-    const services = (fields: Fields) => call<ServicesPage>(sandbox, { key: DEMO, action: 'services', ...fields });
+    const services = (fields: Fields) => call<ServicesPage>(sandbox, { key: DEMO_KEY, action: 'services', ...fields });
     const all = await services({});
     const filters: Fields[] = [
       { category: 'Instagram' },
@@ -202,15 +200,15 @@ describe('the panel flavour: errors', () => {
     const cases: [Fields, number, string][] = [
       [{ key: 'nope', action: 'balance' }, 401, 'Invalid API key'],
       [{ key: 'nope', action: 'categories' }, 401, 'Invalid API key'],
-      [{ key: DEMO }, 400, 'Unknown action'],
-      [{ key: DEMO, action: 'status', order: 999999 }, 404, 'Incorrect order ID'],
-      [{ key: EMPTY, action: 'status', order }, 404, 'Incorrect order ID'],
-      [{ key: DEMO, action: 'sms_status', order: 700001 }, 404, 'Incorrect order ID'],
-      [{ key: DEMO, action: 'status', order: 'abc' }, 400, 'Incorrect order ID'],
-      [{ key: DEMO, action: 'status' }, 400, 'Order ID is required'],
-      [{ key: DEMO, action: 'add', service: 999999, quantity: 10, link: 'x' }, 400, 'Service not found'],
-      [{ key: DEMO, action: 'add', service: 1001, link: 'x' }, 400, 'Quantity is required'],
-      [{ key: DEMO, action: 'add_sms', project_id: 'nope' }, 400, 'Project not found'],
+      [{ key: DEMO_KEY }, 400, 'Unknown action'],
+      [{ key: DEMO_KEY, action: 'status', order: 999999 }, 404, 'Incorrect order ID'],
+      [{ key: EMPTY_KEY, action: 'status', order }, 404, 'Incorrect order ID'],
+      [{ key: DEMO_KEY, action: 'sms_status', order: 700001 }, 404, 'Incorrect order ID'],
+      [{ key: DEMO_KEY, action: 'status', order: 'abc' }, 400, 'Incorrect order ID'],
+      [{ key: DEMO_KEY, action: 'status' }, 400, 'Order ID is required'],
+      [{ key: DEMO_KEY, action: 'add', service: 999999, quantity: 10, link: 'x' }, 400, 'Service not found'],
+      [{ key: DEMO_KEY, action: 'add', service: 1001, link: 'x' }, 400, 'Quantity is required'],
+      [{ key: DEMO_KEY, action: 'add_sms', project_id: 'nope' }, 400, 'Project not found'],
     ];
     for (const [fields, status, error] of cases) {
       const answer = await reply(sandbox, fields);
@@ -222,19 +220,19 @@ describe('the panel flavour: errors', () => {
   it('says an empty balance in its own words', async () => {
     const sandbox = await startPanel();
     const premium = await premiumOf(sandbox);
-    const add = { key: EMPTY, action: 'add', service: premium.service, quantity: 1000, link: 'x' };
+    const add = { key: EMPTY_KEY, action: 'add', service: premium.service, quantity: 1000, link: 'x' };
     expect(await reply(sandbox, add)).toMatchObject({ status: 400, body: { error: 'Not enough funds' } });
   });
 
   it('says an outage with HTTP 200 and a database text, unless the fault spec gives its own', async () => {
     const sandbox = await startPanel();
     sandbox.setFaults({ error200Rate: 1 });
-    expect(await reply(sandbox, { key: DEMO, action: 'balance' })).toMatchObject({
+    expect(await reply(sandbox, { key: DEMO_KEY, action: 'balance' })).toMatchObject({
       status: 200,
       body: { error: 'Database connection failed. Please try again later.' },
     });
     sandbox.setFaults({ error200Rate: 1, error200Message: 'Panel under maintenance' });
-    expect(await call(sandbox, { key: DEMO, action: 'balance' })).toEqual({ error: 'Panel under maintenance' });
+    expect(await call(sandbox, { key: DEMO_KEY, action: 'balance' })).toEqual({ error: 'Panel under maintenance' });
   });
 });
 
@@ -247,15 +245,15 @@ describe('the panel flavour: the rest as HstockPlus', () => {
       expect(right).toEqual(left);
       return right;
     };
-    await same({ key: DEMO, action: 'sms_countries' });
-    await same({ key: DEMO, action: 'add', service: 1001, quantity: 1000, link: 'x' });
-    const [project] = await call<SmsProject[]>(panel, { key: DEMO, action: 'sms_projects', country: 'us' });
-    await same({ key: DEMO, action: 'add_sms', project_id: project?.project_id ?? '' });
+    await same({ key: DEMO_KEY, action: 'sms_countries' });
+    await same({ key: DEMO_KEY, action: 'add', service: 1001, quantity: 1000, link: 'x' });
+    const [project] = await call<SmsProject[]>(panel, { key: DEMO_KEY, action: 'sms_projects', country: 'us' });
+    await same({ key: DEMO_KEY, action: 'add_sms', project_id: project?.project_id ?? '' });
     hstock.advance(60);
     panel.advance(60);
-    await same({ key: DEMO, action: 'sms_code', order: 700001 });
-    const status = await call(panel, { key: DEMO, action: 'status', order: 100001 });
-    const reference = await call(hstock, { key: DEMO, action: 'status', order: 100001 });
+    await same({ key: DEMO_KEY, action: 'sms_code', order: 700001 });
+    const status = await call(panel, { key: DEMO_KEY, action: 'status', order: 100001 });
+    const reference = await call(hstock, { key: DEMO_KEY, action: 'status', order: 100001 });
     expect({ ...status, charge: reference.charge }).toEqual(reference);
     expect(status.charge).toBe(grouped(String(reference.charge)));
   });

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DEMO, admin, call, findService, orderStatus, placeOrder, startSandbox, type SmsProject } from './support.ts';
+import { DEMO_KEY } from '../support/keys.ts';
+import { admin, call, findService, orderStatus, placeOrder, startSandbox, type SmsProject } from '../support/sandbox.ts';
 
 describe('quirks', () => {
   it('sends every number as a string when stringNumbers is on', async () => {
     const sandbox = await startSandbox();
     const smm = await findService(sandbox, (service) => service.entityType === 'smm');
     sandbox.setQuirks({ stringNumbers: true });
-    const page = await call(sandbox, { key: DEMO, action: 'services', limit: 1 });
+    const page = await call(sandbox, { key: DEMO_KEY, action: 'services', limit: 1 });
     expect(page).toMatchObject({ total: expect.any(String), page: '1', limit: '1', total_pages: expect.any(String) });
     expect(page.services).toEqual([
       expect.objectContaining({
@@ -16,9 +17,9 @@ describe('quirks', () => {
         refill: smm.refill,
       }),
     ]);
-    const added = await call(sandbox, { key: DEMO, action: 'add', service: smm.service, quantity: smm.min, link: 'x' });
+    const added = await call(sandbox, { key: DEMO_KEY, action: 'add', service: smm.service, quantity: smm.min, link: 'x' });
     expect(added).toEqual({ order: '100001' });
-    expect(await call(sandbox, { key: DEMO, action: 'status', order: 100001 })).toMatchObject({
+    expect(await call(sandbox, { key: DEMO_KEY, action: 'status', order: 100001 })).toMatchObject({
       remains: String(smm.min),
       start_count: expect.stringMatching(/^\d+$/),
     });
@@ -27,7 +28,7 @@ describe('quirks', () => {
   it('sends booleans as 1 and 0 when booleansAs01 is on, as "1" and "0" with stringNumbers too', async () => {
     const sandbox = await startSandbox();
     const soldOut = await findService(sandbox, (service) => service.entityType === 'product' && service.stock === 0);
-    const inventory = { key: DEMO, action: 'inventory', service: soldOut.service };
+    const inventory = { key: DEMO_KEY, action: 'inventory', service: soldOut.service };
     sandbox.setQuirks({ booleansAs01: true });
     expect(await call(sandbox, inventory)).toMatchObject({ available: 0, autoDelivery: soldOut.autoDelivery ? 1 : 0 });
     sandbox.setQuirks({ booleansAs01: true, stringNumbers: true });
@@ -45,24 +46,24 @@ describe('quirks', () => {
     expect((await orderStatus(sandbox, order)).status).toBe('in progress');
     sandbox.forceOrder(order, { rawStatus: 'Processing' });
     expect((await orderStatus(sandbox, order)).status).toBe('Processing');
-    const [project] = await call<SmsProject[]>(sandbox, { key: DEMO, action: 'sms_projects' });
+    const [project] = await call<SmsProject[]>(sandbox, { key: DEMO_KEY, action: 'sms_projects' });
     const rented = await call<{ orders: { order: number }[] }>(sandbox, {
-      key: DEMO,
+      key: DEMO_KEY,
       action: 'add_sms',
       project_id: project?.project_id ?? '',
     });
     sandbox.setQuirks({ statusCase: 'upper' });
     const sms = rented.orders[0]?.order ?? 0;
-    expect(await call(sandbox, { key: DEMO, action: 'sms_status', order: sms })).toMatchObject({ status: 'ACTIVE' });
+    expect(await call(sandbox, { key: DEMO_KEY, action: 'sms_status', order: sms })).toMatchObject({ status: 'ACTIVE' });
   });
 
   it('takes quirks from the admin endpoint, and drops them on DELETE', async () => {
     const sandbox = await startSandbox();
     const set = await admin(sandbox, 'POST', '/quirks', { stringNumbers: true });
     expect(set.status).toBe(200);
-    expect(await call(sandbox, { key: DEMO, action: 'services', limit: 1 })).toMatchObject({ page: '1' });
+    expect(await call(sandbox, { key: DEMO_KEY, action: 'services', limit: 1 })).toMatchObject({ page: '1' });
     expect((await admin(sandbox, 'DELETE', '/quirks')).status).toBe(200);
-    expect(await call(sandbox, { key: DEMO, action: 'services', limit: 1 })).toMatchObject({ page: 1 });
+    expect(await call(sandbox, { key: DEMO_KEY, action: 'services', limit: 1 })).toMatchObject({ page: 1 });
   });
 
   it('refuses quirks it does not know, with 400', async () => {

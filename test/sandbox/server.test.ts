@@ -1,7 +1,8 @@
 import { Agent, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createSandbox } from '../../src/sandbox/index.ts';
-import { DEMO, form, startSandbox } from './support.ts';
+import { DEMO_KEY } from '../support/keys.ts';
+import { form, startSandbox } from '../support/sandbox.ts';
 
 describe('the sandbox server', () => {
   it('tells its API URL, origin and port', async () => {
@@ -14,7 +15,7 @@ describe('the sandbox server', () => {
   it('closes promptly while a keep-alive connection is idle', async () => {
     const sandbox = await createSandbox();
     const agent = new Agent({ keepAlive: true });
-    const body = form({ key: DEMO, action: 'balance' }).toString();
+    const body = form({ key: DEMO_KEY, action: 'balance' }).toString();
     await new Promise<void>((resolve, reject) => {
       const headers = { 'content-type': 'application/x-www-form-urlencoded' };
       const outgoing = request(sandbox.url, { method: 'POST', agent, headers }, (response) => {
@@ -34,7 +35,7 @@ describe('the sandbox server', () => {
   it('closes promptly in the middle of a slow answer, which then fails', async () => {
     const sandbox = await createSandbox();
     sandbox.setFaults({ latencyMs: 10000 });
-    const pending = fetch(sandbox.url, { method: 'POST', body: form({ key: DEMO, action: 'balance' }) });
+    const pending = fetch(sandbox.url, { method: 'POST', body: form({ key: DEMO_KEY, action: 'balance' }) });
     await expect.poll(() => sandbox.stats().requests.balance).toBe(1);
     const started = performance.now();
     await sandbox.close();

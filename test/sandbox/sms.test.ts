@@ -1,10 +1,8 @@
 import Big from 'big.js';
 import { describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.ts';
+import { DEMO_KEY, EMPTY_KEY, RESELLER_KEY } from '../support/keys.ts';
 import {
-  DEMO,
-  EMPTY,
-  RESELLER,
   balanceOf,
   call,
   errorOf,
@@ -14,9 +12,9 @@ import {
   type SmsOrders,
   type SmsProject,
   type SmsStatus,
-} from './support.ts';
+} from '../support/sandbox.ts';
 
-const projects = (sandbox: Sandbox, fields: Record<string, string> = {}, key = DEMO) =>
+const projects = (sandbox: Sandbox, fields: Record<string, string> = {}, key = DEMO_KEY) =>
   call<SmsProject[]>(sandbox, { key, action: 'sms_projects', ...fields });
 
 async function projectIn(sandbox: Sandbox, country: string): Promise<SmsProject> {
@@ -25,13 +23,13 @@ async function projectIn(sandbox: Sandbox, country: string): Promise<SmsProject>
   return project;
 }
 
-const rent = (sandbox: Sandbox, fields: Record<string, string | number>, key = DEMO) =>
+const rent = (sandbox: Sandbox, fields: Record<string, string | number>, key = DEMO_KEY) =>
   call<SmsOrders>(sandbox, { key, action: 'add_sms', ...fields });
 
-const smsStatus = (sandbox: Sandbox, order: number, key = DEMO) =>
+const smsStatus = (sandbox: Sandbox, order: number, key = DEMO_KEY) =>
   call<SmsStatus>(sandbox, { key, action: 'sms_status', order });
 
-const smsCode = (sandbox: Sandbox, order: number, key = DEMO) =>
+const smsCode = (sandbox: Sandbox, order: number, key = DEMO_KEY) =>
   call<Record<string, string>>(sandbox, { key, action: 'sms_code', order });
 
 const steady = { smsNoCodeShare: 0 };
@@ -40,7 +38,7 @@ describe('SMS catalogue', () => {
   it('lists at least ten countries as a bare array', async () => {
     const sandbox = await startSandbox();
     const countries = await call<{ country_code: string; country_name: string }[]>(sandbox, {
-      key: DEMO,
+      key: DEMO_KEY,
       action: 'sms_countries',
     });
     expect(countries.length).toBeGreaterThanOrEqual(10);
@@ -75,7 +73,7 @@ describe('SMS catalogue', () => {
   it('prices projects for the reseller at its own rate', async () => {
     const sandbox = await startSandbox();
     const [demo] = await projects(sandbox);
-    const [reseller] = await projects(sandbox, {}, RESELLER);
+    const [reseller] = await projects(sandbox, {}, RESELLER_KEY);
     expect(reseller?.price).toBe(new Big(demo?.price ?? 0).times('0.8').toFixed(4));
   });
 });
@@ -104,7 +102,7 @@ describe('add_sms', () => {
     const sandbox = await startSandbox();
     const project = await projectIn(sandbox, 'us');
     const id = project.project_id;
-    const add = (fields: Fields, key = DEMO) => errorOf(sandbox, { key, action: 'add_sms', ...fields });
+    const add = (fields: Fields, key = DEMO_KEY) => errorOf(sandbox, { key, action: 'add_sms', ...fields });
     expect(await add({})).toBe('Project ID is required');
     expect(await add({ project_id: 'ffffffffffffffffffffffff' })).toBe('Project not found');
     for (const quantity of [0, 11, -1, 'two', 1.5]) {
@@ -113,7 +111,7 @@ describe('add_sms', () => {
     expect(await add({ project_id: id, country: 'gb' })).toBe('Country does not match project');
     expect(await add({ project_id: id, country: 'US' })).toBeUndefined();
     expect(await add({ project_id: id, phone: '+15550000000' })).toBe('Phone number not found');
-    expect(await add({ project_id: id }, EMPTY)).toBe('Insufficient balance');
+    expect(await add({ project_id: id }, EMPTY_KEY)).toBe('Insufficient balance');
   });
 
   it('reuses a number this key rented before, for one order on it', async () => {
@@ -124,11 +122,11 @@ describe('add_sms', () => {
     const again = await rent(sandbox, { project_id: project.project_id, phone: phone.slice(1), quantity: 3 });
     expect(again.orders).toEqual([{ order: 700002, phone, country: 'us', status: 'active' }]);
     expect(await balanceOf(sandbox)).toBe(money(new Big(1000).minus(new Big(project.price).times(2))));
-    expect(await errorOf(sandbox, { key: RESELLER, action: 'add_sms', project_id: project.project_id, phone })).toBe(
+    expect(await errorOf(sandbox, { key: RESELLER_KEY, action: 'add_sms', project_id: project.project_id, phone })).toBe(
       'Phone number not found',
     );
     const elsewhere = await projectIn(sandbox, 'gb');
-    expect(await errorOf(sandbox, { key: DEMO, action: 'add_sms', project_id: elsewhere.project_id, phone })).toBe(
+    expect(await errorOf(sandbox, { key: DEMO_KEY, action: 'add_sms', project_id: elsewhere.project_id, phone })).toBe(
       'Country does not match project',
     );
   });
@@ -214,10 +212,10 @@ describe('SMS life cycle', () => {
     const project = await projectIn(sandbox, 'us');
     const [rented] = (await rent(sandbox, { project_id: project.project_id })).orders;
     const order = rented?.order ?? 0;
-    expect(await errorOf(sandbox, { key: RESELLER, action: 'sms_status', order })).toBe('Order not found');
-    expect(await errorOf(sandbox, { key: RESELLER, action: 'sms_code', order })).toBe('Order not found');
-    expect(await errorOf(sandbox, { key: DEMO, action: 'sms_status' })).toBe('Order ID is required');
-    expect(await errorOf(sandbox, { key: DEMO, action: 'sms_code', order: 'x1' })).toBe('Incorrect order ID');
-    expect(await errorOf(sandbox, { key: DEMO, action: 'status', order })).toBe('Order not found');
+    expect(await errorOf(sandbox, { key: RESELLER_KEY, action: 'sms_status', order })).toBe('Order not found');
+    expect(await errorOf(sandbox, { key: RESELLER_KEY, action: 'sms_code', order })).toBe('Order not found');
+    expect(await errorOf(sandbox, { key: DEMO_KEY, action: 'sms_status' })).toBe('Order ID is required');
+    expect(await errorOf(sandbox, { key: DEMO_KEY, action: 'sms_code', order: 'x1' })).toBe('Incorrect order ID');
+    expect(await errorOf(sandbox, { key: DEMO_KEY, action: 'status', order })).toBe('Order not found');
   });
 });

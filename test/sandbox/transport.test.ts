@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEMO, call, form, startSandbox } from './support.ts';
+import { DEMO_KEY } from '../support/keys.ts';
+import { call, form, startSandbox } from '../support/sandbox.ts';
 
 describe('the wire format', () => {
   it('answers a form-encoded POST with JSON and HTTP 200', async () => {
     const sandbox = await startSandbox();
-    const response = await fetch(sandbox.url, { method: 'POST', body: form({ key: DEMO, action: 'balance' }) });
+    const response = await fetch(sandbox.url, { method: 'POST', body: form({ key: DEMO_KEY, action: 'balance' }) });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await response.json()).toEqual({ balance: '1000.00', currency: 'USD' });
@@ -15,14 +16,14 @@ describe('the wire format', () => {
     const response = await fetch(sandbox.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ key: DEMO, action: 'services', limit: 2 }),
+      body: JSON.stringify({ key: DEMO_KEY, action: 'services', limit: 2 }),
     });
     expect(await response.json()).toMatchObject({ limit: 2, page: 1 });
   });
 
   it('reads fields from the query string of a POST and of a GET', async () => {
     const sandbox = await startSandbox();
-    const query = `?${form({ key: DEMO, action: 'balance' })}`;
+    const query = `?${form({ key: DEMO_KEY, action: 'balance' })}`;
     expect(await (await fetch(sandbox.url + query, { method: 'POST' })).json()).toMatchObject({ balance: '1000.00' });
     expect(await (await fetch(sandbox.url + query)).json()).toMatchObject({ balance: '1000.00' });
   });
@@ -30,7 +31,7 @@ describe('the wire format', () => {
   it('reads multipart form data, as curl -F sends it', async () => {
     const sandbox = await startSandbox();
     const body = new FormData();
-    body.set('key', DEMO);
+    body.set('key', DEMO_KEY);
     body.set('action', 'balance');
     expect(await (await fetch(sandbox.url, { method: 'POST', body })).json()).toMatchObject({ currency: 'USD' });
   });
@@ -39,7 +40,7 @@ describe('the wire format', () => {
     const sandbox = await startSandbox();
     const response = await fetch(`${sandbox.url}?action=categories`, {
       method: 'POST',
-      body: form({ key: DEMO, action: 'balance' }),
+      body: form({ key: DEMO_KEY, action: 'balance' }),
     });
     expect(await response.json()).toMatchObject({ balance: '1000.00' });
   });
@@ -49,7 +50,7 @@ describe('the wire format', () => {
     const response = await fetch(sandbox.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: '{"key": "sandbox-demo-key",',
+      body: `{"key": "${DEMO_KEY}",`,
     });
     expect(await response.json()).toEqual({ error: 'Invalid API key' });
   });
@@ -65,14 +66,14 @@ describe('the wire format', () => {
     const sandbox = await startSandbox();
     expect(await call(sandbox, { key: 'nope', action: 'nope' })).toEqual({ error: 'Invalid API key' });
     expect(await call(sandbox, { action: 'balance' })).toEqual({ error: 'Invalid API key' });
-    expect(await call(sandbox, { key: DEMO })).toEqual({ error: 'Invalid action' });
-    expect(await call(sandbox, { key: DEMO, action: 'nope' })).toEqual({ error: 'Invalid action' });
+    expect(await call(sandbox, { key: DEMO_KEY })).toEqual({ error: 'Invalid action' });
+    expect(await call(sandbox, { key: DEMO_KEY, action: 'nope' })).toEqual({ error: 'Invalid action' });
   });
 
   it('knows only the actions on the supplier page, not the wider standard', async () => {
     const sandbox = await startSandbox();
     for (const action of ['refill', 'cancel', 'refill_status', 'toString', '__proto__']) {
-      expect(await call(sandbox, { key: DEMO, action })).toEqual({ error: 'Invalid action' });
+      expect(await call(sandbox, { key: DEMO_KEY, action })).toEqual({ error: 'Invalid action' });
     }
   });
 
@@ -85,7 +86,7 @@ describe('the wire format', () => {
 
   it('answers other methods than GET and POST with 405', async () => {
     const sandbox = await startSandbox();
-    const response = await fetch(`${sandbox.url}?${form({ key: DEMO, action: 'balance' })}`, { method: 'PUT' });
+    const response = await fetch(`${sandbox.url}?${form({ key: DEMO_KEY, action: 'balance' })}`, { method: 'PUT' });
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('GET, POST');
   });
@@ -94,7 +95,7 @@ describe('the wire format', () => {
     const sandbox = await startSandbox();
     const response = await fetch(sandbox.url, {
       method: 'POST',
-      body: form({ key: DEMO, action: 'balance', padding: 'x'.repeat(70 * 1024) }),
+      body: form({ key: DEMO_KEY, action: 'balance', padding: 'x'.repeat(70 * 1024) }),
     });
     expect(response.status).toBe(413);
     expect(await response.json()).toEqual({ error: 'Request body too large' });

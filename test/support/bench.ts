@@ -1,12 +1,11 @@
 /** Shared by the benchmarks: a gateway in its own process in front of an in-process sandbox. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import type { Sandbox } from '../../src/sandbox/index.ts';
-
-export const KEY = 'sandbox-demo-key';
+import { DEMO_KEY } from './keys.ts';
+import { freePort } from './ports.ts';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -16,14 +15,6 @@ export interface GatewayProcess {
   /** Resident memory of the gateway process, in MiB. */
   rssMiB(): number;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 let built: Promise<void> | undefined;
@@ -74,7 +65,7 @@ export async function startGateway(sandbox: Sandbox, env: Record<string, string>
 export async function graphql<T, V>(url: string, document: TypedDocumentNode<T, V>, variables: V): Promise<T> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` },
     body: JSON.stringify({ query: print(document), variables }),
   });
   const body = (await response.json()) as { data?: T; errors?: unknown };

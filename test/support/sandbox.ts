@@ -1,10 +1,8 @@
+/** The sandbox alone, for its own tests: started with a frozen clock, spoken to in the supplier's wire format. */
 import Big from 'big.js';
 import { afterEach } from 'vitest';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
-
-export const DEMO = 'sandbox-demo-key';
-export const EMPTY = 'sandbox-empty-key';
-export const RESELLER = 'sandbox-reseller-key';
+import { DEMO_KEY } from './keys.ts';
 
 export interface ServiceView {
   service: number;
@@ -90,31 +88,31 @@ export async function errorOf(sandbox: Sandbox, fields: Fields): Promise<string 
   return (await call<{ error?: string }>(sandbox, fields)).error;
 }
 
-export async function allServices(sandbox: Sandbox, key = DEMO): Promise<ServiceView[]> {
+export async function allServices(sandbox: Sandbox, key = DEMO_KEY): Promise<ServiceView[]> {
   return (await call<ServicesPage>(sandbox, { key, action: 'services' })).services;
 }
 
 export async function findService(
   sandbox: Sandbox,
   matches: (service: ServiceView) => boolean,
-  key = DEMO,
+  key = DEMO_KEY,
 ): Promise<ServiceView> {
   const service = (await allServices(sandbox, key)).find(matches);
   if (!service) throw new Error('no service in the catalogue matches');
   return service;
 }
 
-export async function placeOrder(sandbox: Sandbox, fields: Fields, key = DEMO): Promise<number> {
+export async function placeOrder(sandbox: Sandbox, fields: Fields, key = DEMO_KEY): Promise<number> {
   const answer = await call<{ order?: number; error?: string }>(sandbox, { key, action: 'add', ...fields });
   if (answer.order === undefined) throw new Error(`add failed: ${answer.error}`);
   return answer.order;
 }
 
-export async function orderStatus(sandbox: Sandbox, order: number, key = DEMO): Promise<OrderStatus> {
+export async function orderStatus(sandbox: Sandbox, order: number, key = DEMO_KEY): Promise<OrderStatus> {
   return call<OrderStatus>(sandbox, { key, action: 'status', order });
 }
 
-export async function balanceOf(sandbox: Sandbox, key = DEMO): Promise<string> {
+export async function balanceOf(sandbox: Sandbox, key = DEMO_KEY): Promise<string> {
   return (await call<{ balance: string }>(sandbox, { key, action: 'balance' })).balance;
 }
 

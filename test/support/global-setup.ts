@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 export default function setup(): void {
   try {
-    execFileSync(process.execPath, ['scripts/build-if-stale.mjs'], { cwd: join(import.meta.dirname, '..'), stdio: 'inherit' });
+    execFileSync(process.execPath, ['scripts/build-if-stale.mjs'], { cwd: join(import.meta.dirname, '../..'), stdio: 'inherit' });
   } catch {
     console.warn('\n  dist/ was built with type errors (see above): `npm run typecheck` names them.\n');
   }

@@ -5,11 +5,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as written } from 'node:timers/promises';
 import { createClient } from '@redis/client';
+import { freePort } from './ports.ts';
 
 const REDIS_SERVER = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
 
@@ -20,14 +20,6 @@ if (!redisPresent && ['1', 'true'].includes((process.env.CI ?? '').toLowerCase()
 }
 if (!redisPresent) {
   console.warn(`\n  Redis tests skipped: no redis-server at ${REDIS_SERVER}. Install it with "apt-get install redis-server" or set REDIS_SERVER_PATH.\n`);
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 export interface RedisServer {

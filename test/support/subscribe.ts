@@ -4,7 +4,7 @@ import { type ExecutionResult, print } from 'graphql';
 import { createClient as createSseClient } from 'graphql-sse';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { DEMO_KEY } from './harness.ts';
+import { DEMO_KEY } from './keys.ts';
 
 export function wsClient(httpUrl: string, connectionParams: Record<string, unknown> = { apiKey: DEMO_KEY }): Client {
   return createClient({ url: httpUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });

@@ -2,17 +2,15 @@
  * Real servers on loopback for tests: a sandbox as the upstream and the gateway in front of it,
  * both on ephemeral ports. Requests go over HTTP exactly as a frontend's would.
  */
+import { Writable } from 'node:stream';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type ExecutionResult, print } from 'graphql';
-import { type Config, loadConfig } from '../src/config.ts';
-import { type Gateway, createGateway } from '../src/gateway.ts';
-import { type Sandbox, type SandboxOptions, createSandbox } from '../src/sandbox/index.ts';
-import { type Logger, createLogger } from '../src/observability/logger.ts';
-import { AddOrderDocument, ServicesPageDocument } from './generated/graphql.ts';
-
-export const DEMO_KEY = 'sandbox-demo-key';
-export const EMPTY_KEY = 'sandbox-empty-key';
-export const RESELLER_KEY = 'sandbox-reseller-key';
+import { type Config, loadConfig } from '../../src/config.ts';
+import { type Gateway, createGateway } from '../../src/gateway.ts';
+import { type Sandbox, type SandboxOptions, createSandbox } from '../../src/sandbox/index.ts';
+import { type Logger, createLogger } from '../../src/observability/logger.ts';
+import { AddOrderDocument, ServicesPageDocument } from '../generated/graphql.ts';
+import { DEMO_KEY } from './keys.ts';
 
 export interface GraphQLResponse<T> extends ExecutionResult<T> {
   errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }> & ExecutionResult['errors'];
@@ -97,3 +95,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
 /** The error codes of a response, in order. */
 export const codes = (response: GraphQLResponse<unknown>) => (response.errors ?? []).map((error) => error.extensions?.code);
+
+/** A logger whose JSON lines a test can read. */
+export function captureLogs() {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, logger: createLogger('info', stream) };
+}
