@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -14,4 +15,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // Layout is Prettier's (npm run format); no lint rule argues with it.
+  prettier,
 );

@@ -2,10 +2,9 @@
  * Environment -> typed, validated configuration. Every setting has a default; a bad value stops
  * start-up with one line naming the variable (see ConfigError), never a stack trace.
  */
-import { type PersistedDocuments, loadPersistedDocuments } from './graphql/persisted-documents.ts';
-import { type SandboxConfig, loadSandboxConfig } from './sandbox/config.ts';
-import { ConfigError, type Env, PORT_MAX, fail, integer, positiveNumber, read } from './settings.ts';
-
+import { loadPersistedDocuments, type PersistedDocuments } from './graphql/persisted-documents.ts';
+import { loadSandboxConfig, type SandboxConfig } from './sandbox/config.ts';
+import { ConfigError, fail, integer, PORT_MAX, positiveNumber, read, type Env } from './settings.ts';
 
 export interface CacheTtls {
   categories: number;
@@ -141,7 +140,8 @@ function redisUrl(env: Env, name: string): string | undefined {
 function traces(env: Env): TracesConfig | undefined {
   const example = 'http://127.0.0.1:4318';
   const endpoint = httpUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', example);
-  const url = httpUrl(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', `${example}/v1/traces`) ?? (endpoint && `${endpoint.replace(/\/?$/, '/')}v1/traces`);
+  const url =
+    httpUrl(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', `${example}/v1/traces`) ?? (endpoint && `${endpoint.replace(/\/?$/, '/')}v1/traces`);
   return url ? { url, serviceName: read(env, 'OTEL_SERVICE_NAME') ?? 'hstock-gateway' } : undefined;
 }
 
@@ -165,7 +165,6 @@ function logLevel(env: Env): LogLevel {
   if (!(LOG_LEVELS as readonly string[]).includes(raw)) fail('LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, raw);
   return raw as LogLevel;
 }
-
 
 /** For start-up: the configuration, or one line naming the bad variable and exit code 1. */
 export function loadConfigOrExit(): Config {
@@ -199,7 +198,13 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamConnections,
     upstreamGuard: {
       // One tenant may hold half the pool in pass-through mode; in server-key mode there is one tenant.
-      concurrencyPerKey: integer(env, 'HSTOCK_CONCURRENCY_PER_TENANT', serverKey ? upstreamConnections : Math.max(1, Math.floor(upstreamConnections / 2)), 1, 1024),
+      concurrencyPerKey: integer(
+        env,
+        'HSTOCK_CONCURRENCY_PER_TENANT',
+        serverKey ? upstreamConnections : Math.max(1, Math.floor(upstreamConnections / 2)),
+        1,
+        1024,
+      ),
       queuePerKey: integer(env, 'HSTOCK_QUEUE_PER_TENANT', 64, 0, 100_000),
       circuitFailures: integer(env, 'HSTOCK_CIRCUIT_FAILURES', 5, 1, 1000),
       circuitHalfOpenMs: integer(env, 'HSTOCK_CIRCUIT_HALF_OPEN_MS', 10_000, 10),
@@ -256,7 +261,8 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel(env),
     sandbox: loadSandboxConfig(env),
   };
-  if (config.graphiql && !config.introspection) fail('GRAPHIQL', 'false when INTROSPECTION is false (GraphiQL reads the schema by introspection)', 'true');
+  if (config.graphiql && !config.introspection)
+    fail('GRAPHIQL', 'false when INTROSPECTION is false (GraphiQL reads the schema by introspection)', 'true');
   if (config.persistedDocumentsOnly && config.persistedDocuments.size === 0) {
     fail('PERSISTED_DOCUMENTS_ONLY', 'false when PERSISTED_DOCUMENTS names no documents', 'true');
   }

@@ -54,14 +54,18 @@ const SUPPLIER_ERRORS: ReadonlyArray<[RegExp, ErrorCode]> = [
 ];
 
 /** How panels of the family say they have no such action (HstockPlus: "Invalid action"). */
-const UNSUPPORTED_ACTION = /unknown action|invalid action|unsupported action|incorrect action|no such action|action (is )?not (supported|found|allowed|available)/i;
+const UNSUPPORTED_ACTION =
+  /unknown action|invalid action|unsupported action|incorrect action|no such action|action (is )?not (supported|found|allowed|available)/i;
 
 /** The supplier has no such action: the gateway falls back where it can (supplier.ts). */
 export const isUnsupportedAction = (error: unknown): error is GatewayError =>
   error instanceof GatewayError && error.extensions.reason === 'UNSUPPORTED_ACTION';
 
 export function unsupportedAction(action: string, upstreamMessage?: string): GatewayError {
-  return new GatewayError('UPSTREAM_ERROR', `The supplier does not offer the ${action} action.`, { upstreamMessage, extensions: { action, reason: 'UNSUPPORTED_ACTION' } });
+  return new GatewayError('UPSTREAM_ERROR', `The supplier does not offer the ${action} action.`, {
+    upstreamMessage,
+    extensions: { action, reason: 'UNSUPPORTED_ACTION' },
+  });
 }
 
 /** One place turns a supplier's `{"error": "..."}` into a GatewayError. */

@@ -6,12 +6,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from './config.ts';
-import { ConfigError } from './settings.ts';
 import { createGatewayYoga } from './graphql/yoga.ts';
 import { createHttp } from './http/server.ts';
 import { attachWebSocket } from './http/websocket.ts';
-import { type Logger, createLogger } from './observability/logger.ts';
-import { type GatewayServices, createServices } from './services.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { createServices, type GatewayServices } from './services.ts';
+import { ConfigError } from './settings.ts';
 
 export interface Gateway {
   yoga: ReturnType<typeof createGatewayYoga>;

@@ -22,8 +22,10 @@ async function main(): Promise<void> {
     config = { ...config, upstreamUrl: sandbox.url, serverKey: 'sandbox-demo-key', allowAnonymous: true };
     logger.info(`HSTOCK_API_URL is not set: using the built-in sandbox at ${sandbox.url} with its demo key`);
   } else {
-    if (config.serverKey && config.allowAnonymous) logger.warn('GATEWAY_ALLOW_ANONYMOUS=true: anyone who can reach this port can spend the supplier key');
-    if (!config.redisUrl) logger.warn('REDIS_URL is not set: idempotency records and the ledger live in this process and do not survive a restart');
+    if (config.serverKey && config.allowAnonymous)
+      logger.warn('GATEWAY_ALLOW_ANONYMOUS=true: anyone who can reach this port can spend the supplier key');
+    if (!config.redisUrl)
+      logger.warn('REDIS_URL is not set: idempotency records and the ledger live in this process and do not survive a restart');
   }
   const gateway = createGateway(config, logger);
   const url = await gateway.start().catch((error: unknown) => exitOnListenError(error, { host: 'HOST', port: 'PORT' }, config));

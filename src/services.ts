@@ -5,27 +5,27 @@
  */
 import { Authenticator, KeyVerdicts } from './auth/authenticator.ts';
 import type { Config } from './config.ts';
-import { LruReadCache } from './supplier/cache.ts';
-import { HstockClient } from './supplier/client.ts';
-import { Reservations } from './placement/reservations.ts';
-import { RedisSharedCache, listen } from './supplier/shared-cache.ts';
-import type { SupplierDeps } from './supplier/supplier.ts';
-import { InFlight } from './placement/in-flight.ts';
-import { SupplierHealth } from './observability/health.ts';
+import { createResponseCache, type Cache } from './graphql/response-cache.ts';
 import { AuthFailures } from './limits/requests.ts';
-import type { Logger } from './observability/logger.ts';
-import { TokenBuckets, tenantRate } from './limits/token-buckets.ts';
-import { Metrics } from './observability/metrics.ts';
-import { type Cache, createResponseCache } from './graphql/response-cache.ts';
-import type { IdempotencyPolicy } from './placement/idempotency.ts';
-import { createMemoryStore } from './state/memory.ts';
-import { RedisConnection } from './state/connection.ts';
 import { SharedLimits } from './limits/shared.ts';
+import { tenantRate, TokenBuckets } from './limits/token-buckets.ts';
+import { SupplierHealth } from './observability/health.ts';
+import type { Logger } from './observability/logger.ts';
+import { Metrics } from './observability/metrics.ts';
+import { Tracing } from './observability/tracing.ts';
+import type { IdempotencyPolicy } from './placement/idempotency.ts';
+import { InFlight } from './placement/in-flight.ts';
+import { Reservations } from './placement/reservations.ts';
+import { RedisConnection } from './state/connection.ts';
+import { createMemoryStore } from './state/memory.ts';
 import { createRedisStore } from './state/redis.ts';
 import type { StateStore } from './state/store.ts';
 import { RedisCoordination } from './subscriptions/coordination.ts';
 import { PollHub } from './subscriptions/poll-hub.ts';
-import { Tracing } from './observability/tracing.ts';
+import { LruReadCache } from './supplier/cache.ts';
+import { HstockClient } from './supplier/client.ts';
+import { listen, RedisSharedCache } from './supplier/shared-cache.ts';
+import type { SupplierDeps } from './supplier/supplier.ts';
 
 /** Long-lived pieces that every request shares. */
 export interface GatewayServices extends SupplierDeps {
@@ -75,7 +75,9 @@ function createStateStore(config: Config, redis: RedisConnection | undefined): S
 }
 
 export function createServices(config: Config & { upstreamUrl: string }, logger: Logger): GatewayServices {
-  const redis = config.redisUrl ? new RedisConnection(config.redisUrl, config.redisKeyPrefix, logger, config.redisCommandTimeoutMs) : undefined;
+  const redis = config.redisUrl
+    ? new RedisConnection(config.redisUrl, config.redisKeyPrefix, logger, config.redisCommandTimeoutMs)
+    : undefined;
   const sharedLimits = redis && new SharedLimits(redis);
   const hub = new PollHub({
     failureLimitMs: config.pollFailureLimitMs,
@@ -102,7 +104,10 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
         // The supplier's answer (or part of it) could not be read: said once per call, with what and where.
         const lost = event.outcome === 'parse_error' ? 'answer' : 'entry';
         metrics.upstreamParseFailures.inc({ action: event.action, lost }, event.problems.length);
-        logger.warn({ action: event.action, lost, problems: event.problems.slice(0, 10), count: event.problems.length }, 'supplier answer not readable');
+        logger.warn(
+          { action: event.action, lost, problems: event.problems.slice(0, 10), count: event.problems.length },
+          'supplier answer not readable',
+        );
       }
     },
     onUnsupported: (action, upstreamMessage) => {

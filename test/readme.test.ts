@@ -13,13 +13,13 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { Kind, type OperationDefinitionNode, parse, print } from 'graphql';
+import { Kind, parse, print, type OperationDefinitionNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, createSandbox } from '../src/sandbox/index.ts';
-import { type Harness, startHarness } from './support/harness.ts';
+import { createSandbox, type Sandbox } from '../src/sandbox/index.ts';
+import { startHarness, type Harness } from './support/harness.ts';
 import { DEMO_KEY } from './support/keys.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -67,7 +67,10 @@ export function anchors(markdown: string): Set<string> {
   for (const { text } of prose(markdown)) {
     const heading = /^#{1,6}\s+(.+?)\s*$/.exec(text)?.[1];
     if (!heading) continue;
-    const slug = heading.toLowerCase().replace(/[^\p{L}\p{M}\p{N}_ -]/gu, '').replaceAll(' ', '-');
+    const slug = heading
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}_ -]/gu, '')
+      .replaceAll(' ', '-');
     const before = times.get(slug) ?? 0;
     times.set(slug, before + 1);
     found.add(before ? `${slug}-${before}` : slug);
@@ -79,7 +82,10 @@ export function anchors(markdown: string): Set<string> {
 export function links(markdown: string): Array<{ line: number; target: string }> {
   const relative = (target: string) => !/^[a-z][a-z0-9+.-]*:/i.test(target);
   return prose(markdown).flatMap(({ line, text }) =>
-    [...text.replace(/`[^`]*`/g, '').matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]!).filter(relative).map((target) => ({ line, target })),
+    [...text.replace(/`[^`]*`/g, '').matchAll(/\]\(([^)\s]+)\)/g)]
+      .map((match) => match[1]!)
+      .filter(relative)
+      .map((target) => ({ line, target })),
   );
 }
 
@@ -105,7 +111,10 @@ describe('the examples of the README and docs/', () => {
     const fast = { orderPollMs: 50, orderPollMaxMs: 200, smsPollMs: 50 };
     gateways.default = await startHarness({ upstream: sandbox, config: { serverKey: DEMO_KEY, allowAnonymous: true, ...fast } });
     gateways['pass-through'] = await startHarness({ upstream: sandbox, config: fast });
-    gateways['server-key'] = await startHarness({ upstream: sandbox, config: { serverKey: DEMO_KEY, gatewayTokens: ['shop:s3cret-1', 'app:s3cret-2'], ...fast } });
+    gateways['server-key'] = await startHarness({
+      upstream: sandbox,
+      config: { serverKey: DEMO_KEY, gatewayTokens: ['shop:s3cret-1', 'app:s3cret-2'], ...fast },
+    });
     // Scripts live under node_modules so that their imports resolve to the project's packages.
     await mkdir(join(ROOT, 'node_modules/.cache'), { recursive: true });
     work = await mkdtemp(join(ROOT, 'node_modules/.cache/readme-'));
@@ -120,7 +129,10 @@ describe('the examples of the README and docs/', () => {
   /** The documents' addresses, moved to the test's gateway and sandbox. */
   function localize(code: string, gateway: Harness) {
     const origin = new URL(gateway.url).origin;
-    return code.replaceAll('http://127.0.0.1:4000', origin).replaceAll('ws://127.0.0.1:4000', origin.replace(/^http/, 'ws')).replaceAll('http://127.0.0.1:4010/api/v2', sandbox.url);
+    return code
+      .replaceAll('http://127.0.0.1:4000', origin)
+      .replaceAll('ws://127.0.0.1:4000', origin.replace(/^http/, 'ws'))
+      .replaceAll('http://127.0.0.1:4010/api/v2', sandbox.url);
   }
 
   /**
@@ -149,11 +161,18 @@ describe('the examples of the README and docs/', () => {
       expect(example.marker, example.at).toMatch(/^(pass-through|server-key|codegen|typed|file \S+|not run, .{10,})$/);
     }
     const ts = documented.filter((each) => each.lang === 'ts');
-    expect(ts.every((each) => each.marker), 'every ts block is a file of the repository or the quick start').toBe(true);
+    expect(
+      ts.every((each) => each.marker),
+      'every ts block is a file of the repository or the quick start',
+    ).toBe(true);
     expect(documented.filter((each) => each.lang === 'graphql').length).toBeGreaterThanOrEqual(7);
   });
 
-  it.each(documented.filter((each) => each.lang === 'graphql' || each.lang === 'js' || (each.lang === 'sh' && (!each.marker || MODES.has(each.marker)))).map((each) => [`${each.lang} at ${each.at}`, each] as const))(
+  it.each(
+    documented
+      .filter((each) => each.lang === 'graphql' || each.lang === 'js' || (each.lang === 'sh' && (!each.marker || MODES.has(each.marker))))
+      .map((each) => [`${each.lang} at ${each.at}`, each] as const),
+  )(
     'runs the %s',
     async (_name, example) => {
       const gateway = gateways[example.marker ?? 'default']!;
@@ -189,9 +208,12 @@ describe('the examples of the README and docs/', () => {
     60_000,
   );
 
-  it.each(documented.filter((each) => each.marker?.startsWith('file ')).map((each) => [each.marker!.slice(5), each] as const))('shows %s as it is in the repository', async (path, example) => {
-    expect(example.code).toBe(await readFile(join(ROOT, path), 'utf8'));
-  });
+  it.each(documented.filter((each) => each.marker?.startsWith('file ')).map((each) => [each.marker!.slice(5), each] as const))(
+    'shows %s as it is in the repository',
+    async (path, example) => {
+      expect(example.code).toBe(await readFile(join(ROOT, path), 'utf8'));
+    },
+  );
 
   const storefrontInstalled = existsSync(join(STOREFRONT, 'node_modules/.package-lock.json'));
   it.skipIf(!storefrontInstalled)(
@@ -205,7 +227,18 @@ describe('the examples of the README and docs/', () => {
         await mkdir(join(app, 'src'));
         await writeFile(join(app, 'codegen.ts'), localize(codegen.code, gateways.default!));
         await writeFile(join(app, 'src/catalogue.ts'), localize(typed.code, gateways.default!));
-        const tsconfig = { compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'bundler', strict: true, skipLibCheck: true, noEmit: true, lib: ['ES2022', 'DOM'] }, include: ['src'] };
+        const tsconfig = {
+          compilerOptions: {
+            target: 'ES2022',
+            module: 'ESNext',
+            moduleResolution: 'bundler',
+            strict: true,
+            skipLibCheck: true,
+            noEmit: true,
+            lib: ['ES2022', 'DOM'],
+          },
+          include: ['src'],
+        };
         await writeFile(join(app, 'tsconfig.json'), JSON.stringify(tsconfig));
         await writeFile(join(app, 'package.json'), JSON.stringify({ type: 'module' }));
         const bin = (name: string) => join(STOREFRONT, 'node_modules/.bin', name);
@@ -214,7 +247,10 @@ describe('the examples of the README and docs/', () => {
         // The scalars mapping: money is a string, not unknown.
         expect(types).toMatch(/export type CatalogueQuery = .*rate: string,/);
         await run(bin('tsc'), ['--noEmit', '-p', '.'], { cwd: app, timeout: 60_000 });
-        const { stdout } = await run(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/catalogue.ts'], { cwd: app, timeout: 30_000 });
+        const { stdout } = await run(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/catalogue.ts'], {
+          cwd: app,
+          timeout: 30_000,
+        });
         expect(stdout).toMatch(/^1001 Instagram Followers .* \d+\.\d+ per 1000 \d+$/m);
       } finally {
         await rm(app, { recursive: true, force: true });
@@ -226,7 +262,9 @@ describe('the examples of the README and docs/', () => {
 
 describe('the links between the documents', () => {
   it('reads anchors as GitHub makes them', () => {
-    const found = anchors('# Title\n## Quick start (Node.js 20.18 or newer)\n```sh\n# not a heading\n```\n### Live updates\n## Live updates\n');
+    const found = anchors(
+      '# Title\n## Quick start (Node.js 20.18 or newer)\n```sh\n# not a heading\n```\n### Live updates\n## Live updates\n',
+    );
     expect([...found]).toEqual(['title', 'quick-start-nodejs-2018-or-newer', 'live-updates', 'live-updates-1']);
   });
 

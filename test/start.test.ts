@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,7 +20,11 @@ function run(command: string, args: string[], env: Record<string, string>, { det
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const lines = () => stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = () =>
+    stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   return { child, output: () => ({ stdout, stderr }), lines, started: () => lines().find((line) => line.msg === 'gateway started') };
 }
 
@@ -39,11 +43,21 @@ afterEach(() => {
 const bearer = { authorization: `Bearer ${DEMO_KEY}`, 'content-type': 'application/json' };
 
 async function placeSlowOrders(url: string, count: number) {
-  const page = await fetch(url, { method: 'POST', headers: bearer, body: JSON.stringify({ query: '{ services(first: 1, category: "Instagram") { edges { node { id min } } } }' }) });
-  const service = ((await page.json()) as { data: { services: { edges: { node: { id: string; min: number } }[] } } }).data.services.edges[0]!.node;
+  const page = await fetch(url, {
+    method: 'POST',
+    headers: bearer,
+    body: JSON.stringify({ query: '{ services(first: 1, category: "Instagram") { edges { node { id min } } } }' }),
+  });
+  const service = ((await page.json()) as { data: { services: { edges: { node: { id: string; min: number } }[] } } }).data.services
+    .edges[0]!.node;
   const query = 'mutation($input: AddOrderInput!) { addOrder(input: $input) { id } }';
   return Array.from({ length: count }, (_, index) => {
-    const input = { serviceId: service.id, quantity: service.min, link: `https://instagram.com/p/group-${index}`, idempotencyKey: `group-${index}` };
+    const input = {
+      serviceId: service.id,
+      quantity: service.min,
+      link: `https://instagram.com/p/group-${index}`,
+      idempotencyKey: `group-${index}`,
+    };
     return fetch(url, { method: 'POST', headers: bearer, body: JSON.stringify({ query, variables: { input } }) }).then(
       async (response) => (await response.json()) as { data?: { addOrder: { id: string } }; errors?: unknown[] },
       (error: unknown) => ({ lost: String(error) }),
@@ -52,38 +66,44 @@ async function placeSlowOrders(url: string, count: number) {
 }
 
 describe('npm start', () => {
-  it(
-    'runs the compiled gateway under npm start on the built-in sandbox, and stops it with SIGTERM to that process',
-    async () => {
-      const { child, started, lines } = run('npm', ['start'], { PORT: '0', SANDBOX_PORT: '0', LOG_LEVEL: 'info' });
-      await expect.poll(started, { timeout: 45_000 }).toBeTruthy();
-      expect(started()).toMatchObject({ mode: 'sandbox', stateStore: 'memory', graphiql: true, url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/) });
-      const url = String(started()!.url);
-      expect(lines().every((line) => typeof line.level === 'number')).toBe(true);
+  it('runs the compiled gateway under npm start on the built-in sandbox, and stops it with SIGTERM to that process', async () => {
+    const { child, started, lines } = run('npm', ['start'], { PORT: '0', SANDBOX_PORT: '0', LOG_LEVEL: 'info' });
+    await expect.poll(started, { timeout: 45_000 }).toBeTruthy();
+    expect(started()).toMatchObject({
+      mode: 'sandbox',
+      stateStore: 'memory',
+      graphiql: true,
+      url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/),
+    });
+    const url = String(started()!.url);
+    expect(lines().every((line) => typeof line.level === 'number')).toBe(true);
 
-      const page = await fetch(url, { headers: { accept: 'text/html' } });
-      expect(await page.text()).toContain('graphiql');
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ balance { amount currency } }' }),
-      });
-      expect(await response.json()).toEqual({ data: { balance: { amount: '1000.00', currency: 'USD' } } });
+    const page = await fetch(url, { headers: { accept: 'text/html' } });
+    expect(await page.text()).toContain('graphiql');
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ balance { amount currency } }' }),
+    });
+    expect(await response.json()).toEqual({ data: { balance: { amount: '1000.00', currency: 'USD' } } });
 
-      child.kill('SIGTERM');
-      const [code] = await once(child, 'exit');
-      expect(code).toBe(0);
-      await expect(fetch(url)).rejects.toThrow();
-    },
-    60_000,
-  );
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    await expect(fetch(url)).rejects.toThrow();
+  }, 60_000);
 
   it.each(['SIGTERM', 'SIGINT'] as const)(
     'answers every placement in flight with its order id and exits 0 when %s reaches the whole process group of npm start',
     async (signal) => {
       const sandbox = await createSandbox({ port: 0 });
       try {
-        const { child, started, lines } = run('npm', ['start'], { PORT: '0', HSTOCK_API_URL: sandbox.url, LOG_LEVEL: 'info' }, { detached: true });
+        const { child, started, lines } = run(
+          'npm',
+          ['start'],
+          { PORT: '0', HSTOCK_API_URL: sandbox.url, LOG_LEVEL: 'info' },
+          { detached: true },
+        );
         await expect.poll(started, { timeout: 45_000 }).toBeTruthy();
         const url = String(started()!.url);
         sandbox.setFaults({ latencyMs: 1500, actions: ['add'] });
@@ -95,7 +115,9 @@ describe('npm start', () => {
         process.kill(-child.pid!, signal);
         const [code] = await once(child, 'exit');
         const answers = await Promise.all(placements);
-        expect(answers.map((answer) => ('data' in answer ? answer.data?.addOrder.id : answer))).toEqual(answers.map(() => expect.stringMatching(/^\d+$/)));
+        expect(answers.map((answer) => ('data' in answer ? answer.data?.addOrder.id : answer))).toEqual(
+          answers.map(() => expect.stringMatching(/^\d+$/)),
+        );
         expect(code).toBe(0);
         expect(lines().filter((line) => line.msg === `${signal}: shutting down`)).toHaveLength(1);
       } finally {
@@ -116,7 +138,10 @@ describe('npm start', () => {
       child.kill('SIGQUIT');
       const [code] = await once(child, 'exit');
       expect(code).toBe(1);
-      expect(lines().find((line) => line.level === 50)).toMatchObject({ msg: expect.stringContaining('SIGQUIT: exiting before the drain ended; 2 placements'), unresolvedPlacements: 2 });
+      expect(lines().find((line) => line.level === 50)).toMatchObject({
+        msg: expect.stringContaining('SIGQUIT: exiting before the drain ended; 2 placements'),
+        unresolvedPlacements: 2,
+      });
       expect(await Promise.all(placements)).toEqual([{ lost: expect.any(String) }, { lost: expect.any(String) }]);
     } finally {
       await sandbox.close();
@@ -132,7 +157,12 @@ describe('npm start', () => {
   });
 
   it('does not warn about the state store when REDIS_URL is set', async () => {
-    const { output, started } = start({ PORT: '0', HSTOCK_API_URL: 'http://127.0.0.1:9/api/v2', REDIS_URL: 'redis://127.0.0.1:9', LOG_LEVEL: 'info' });
+    const { output, started } = start({
+      PORT: '0',
+      HSTOCK_API_URL: 'http://127.0.0.1:9/api/v2',
+      REDIS_URL: 'redis://127.0.0.1:9',
+      LOG_LEVEL: 'info',
+    });
     await expect.poll(started, { timeout: 15_000 }).toBeTruthy();
     expect(started()).toMatchObject({ mode: 'pass-through', supplier: 'http://127.0.0.1:9', stateStore: 'redis://127.0.0.1:9' });
     expect(output().stdout).not.toContain('REDIS_URL is not set');

@@ -19,9 +19,7 @@ export interface Credentials {
  * Who is calling: a supplier key to spend (and its tenant), the caller that owns what it places,
  * and whether it reads every order of the key; or why there is none.
  */
-export type Identity =
-  | { ok: true; key: string; tenant: string; caller: string; readsAll: boolean }
-  | { ok: false; reason: string };
+export type Identity = { ok: true; key: string; tenant: string; caller: string; readsAll: boolean } | { ok: false; reason: string };
 
 /**
  * Headers a cross-site "simple" request cannot carry without a CORS preflight: credentials, or one
@@ -125,7 +123,9 @@ export class Authenticator {
     }
     if (credentials.apiKey?.trim()) {
       // A supplier key sent to a gateway that spends its own would otherwise be silently ignored.
-      const instead = this.config.allowAnonymous ? 'send a gateway token as "Authorization: Bearer <token>", or no credentials at all' : 'send a gateway token as "Authorization: Bearer <token>"';
+      const instead = this.config.allowAnonymous
+        ? 'send a gateway token as "Authorization: Bearer <token>", or no credentials at all'
+        : 'send a gateway token as "Authorization: Bearer <token>"';
       return { ok: false, reason: `This gateway spends its own supplier key and takes no X-Api-Key: ${instead}.` };
     }
     const token = bearer(credentials.authorization);

@@ -11,7 +11,7 @@ import { Supplier } from '../supplier/supplier.ts';
 /** What Node gives Yoga: the HTTP pair, or for graphql-ws the upgrade request and connection_init payload. */
 export type ServerContext = { req: IncomingMessage; res?: ServerResponse; connectionParams?: Record<string, unknown> };
 
-export interface StaleRead {
+interface StaleRead {
   action: string;
   staleSeconds: number;
 }

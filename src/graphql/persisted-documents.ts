@@ -7,10 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { GraphQLError } from 'graphql';
-import type { GraphQLParams } from 'graphql-yoga';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
-import type { Plugin } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import type { GraphQLParams, Plugin } from 'graphql-yoga';
 
 export type PersistedDocuments = ReadonlyMap<string, string>;
 
@@ -28,7 +27,8 @@ export function loadPersistedDocuments(paths: string[]): PersistedDocuments {
     } catch (error) {
       throw new Error(`${path} is not a readable JSON manifest (${(error as NodeJS.ErrnoException).code ?? 'invalid JSON'})`);
     }
-    if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) throw new Error(`${path} is not an object of hashes to documents`);
+    if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest))
+      throw new Error(`${path} is not an object of hashes to documents`);
     for (const [key, document] of Object.entries(manifest)) {
       // The client preset writes `sha256:<hex>`; other tools write the bare hex.
       const hash = withoutPrefix(key);
@@ -65,7 +65,11 @@ const refusal = ({ message, reason }: { message: string; reason: string }) => ({
  * The text a WebSocket operation runs, by the same rules as over HTTP (where Yoga's plugin applies
  * them): its own query unless only persisted documents run, else the document its id names.
  */
-export function documentOfOperation(payload: { query?: unknown; documentId?: unknown; extensions?: unknown }, documents: PersistedDocuments, only: boolean): string | GraphQLError {
+export function documentOfOperation(
+  payload: { query?: unknown; documentId?: unknown; extensions?: unknown },
+  documents: PersistedDocuments,
+  only: boolean,
+): string | GraphQLError {
   if (typeof payload.query === 'string' && payload.query !== '') {
     return only ? new GraphQLError(REFUSALS.persistedQueryOnly.message, refusal(REFUSALS.persistedQueryOnly)) : payload.query;
   }
@@ -85,6 +89,10 @@ export function usePersistedDocuments(documents: PersistedDocuments, only: boole
     extractPersistedOperationId: (params, request) =>
       documentIdOf(params as GraphQLParams & { documentId?: unknown }, request.method === 'GET' ? new URL(request.url) : undefined) ?? null,
     // notFound's message is the one Apollo's persisted-query link looks for, so such a client falls back to the full query.
-    customErrors: { notFound: refusal(REFUSALS.notFound), keyNotFound: refusal(REFUSALS.keyNotFound), persistedQueryOnly: refusal(REFUSALS.persistedQueryOnly) },
+    customErrors: {
+      notFound: refusal(REFUSALS.notFound),
+      keyNotFound: refusal(REFUSALS.keyNotFound),
+      persistedQueryOnly: refusal(REFUSALS.persistedQueryOnly),
+    },
   }) as Plugin;
 }

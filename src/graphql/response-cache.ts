@@ -6,9 +6,9 @@
  * orders, SMS orders, the ledger) is never kept: any query that selects it is not cached.
  */
 import { createHash } from 'node:crypto';
-import { type Cache, useResponseCache } from '@graphql-yoga/plugin-response-cache';
-import { type ExecutionResult, getOperationAST, parse } from 'graphql';
-import { type Plugin, isAsyncIterable } from 'graphql-yoga';
+import { useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cache';
+import { getOperationAST, parse, type ExecutionResult } from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { Authenticator, Identity } from '../auth/authenticator.ts';
 import type { CacheTtls } from '../config.ts';
@@ -37,7 +37,7 @@ const NEVER: Record<string, number> = Object.fromEntries(
 );
 
 /** Why an answer left the cache, or never entered it: `hstock_response_cache_evictions_total`'s `reason`. */
-export type EvictionReason = 'space' | 'too_large' | 'expired' | 'invalidated';
+type EvictionReason = 'space' | 'too_large' | 'expired' | 'invalidated';
 
 export interface ResponseCacheBounds {
   /** All answers together, each counted as its JSON text twice (the text sent, and the data it was made from). */
@@ -50,7 +50,7 @@ export interface ResponseCacheBounds {
 }
 
 /** One message per invalidation, to every instance; a lost one costs an answer its TTL, as before. */
-export interface Peers {
+interface Peers {
   publish(message: string): Promise<unknown>;
   listen(listener: (message: string) => void): void;
 }
@@ -160,7 +160,7 @@ export function createResponseCache(bounds: ResponseCacheBounds): ResponseCache 
 export type CacheOutcome = 'hit' | 'not_modified' | 'miss' | 'not_stored' | 'bypass';
 
 /** Where the answer was decided: by the HTTP server before Yoga, or in GraphQL's pipeline. */
-export type CachePath = 'http' | 'graphql';
+type CachePath = 'http' | 'graphql';
 
 export type CacheCounter = (path: CachePath, outcome: CacheOutcome) => void;
 
@@ -202,10 +202,17 @@ function declaredVariables(documentString: string, operationName: string | null 
  * variables the operation declares are part of it: GraphQL ignores the others, and one that changed
  * at each request made each a new entry of the same answer.
  */
-export function answerKey(sessionId: string | null | undefined, operationName: string | null | undefined, documentString: string, variables: unknown): string {
+export function answerKey(
+  sessionId: string | null | undefined,
+  operationName: string | null | undefined,
+  documentString: string,
+  variables: unknown,
+): string {
   const names = declaredVariables(documentString, operationName);
   const used =
-    names && typeof variables === 'object' && variables !== null ? Object.fromEntries(Object.entries(variables).filter(([name]) => names.has(name))) : (variables ?? {});
+    names && typeof variables === 'object' && variables !== null
+      ? Object.fromEntries(Object.entries(variables).filter(([name]) => names.has(name)))
+      : (variables ?? {});
   return createHash('sha256')
     .update(`${sessionId ?? ''}\u0000${operationName ?? ''}\u0000${documentString}\u0000${JSON.stringify(used)}`)
     .digest('base64url');
@@ -267,7 +274,8 @@ export function useCatalogueResponseCache(seconds: CacheTtls, auth: Authenticato
     // What the cache did, for its counter: read and removed from the result before it is sent.
     includeExtensionMetadata: true,
     // The default's WebCrypto digest cost a tenth of a cached answer's time.
-    buildResponseCacheKey: ({ documentString, variableValues, operationName, sessionId }) => answerKey(sessionId, operationName, documentString, variableValues),
+    buildResponseCacheKey: ({ documentString, variableValues, operationName, sessionId }) =>
+      answerKey(sessionId, operationName, documentString, variableValues),
     // Inventory is known by its service: an order invalidates the answers that show that stock.
     idFields: ['id', 'serviceId'],
   });
@@ -282,7 +290,10 @@ export function useCatalogueResponseCache(seconds: CacheTtls, auth: Authenticato
     },
     onResultProcess: ({ request, result, setResult, resultProcessor, setResultProcessor }) => {
       if (Array.isArray(result) || isAsyncIterable(result) || result.extensions?.responseCache === undefined) return;
-      const { responseCache, ...extensions } = result.extensions as { responseCache: CacheMetadata; http?: { headers?: Record<string, string> } };
+      const { responseCache, ...extensions } = result.extensions as {
+        responseCache: CacheMetadata;
+        http?: { headers?: Record<string, string> };
+      };
       const answer = { ...result, extensions: Object.keys(extensions).length > 0 ? extensions : undefined };
       if (responseCache.hit) {
         // The ETag of a cached answer is its key, which names the caller: a match is the caller's own copy.

@@ -1,12 +1,12 @@
 import { createYoga } from 'graphql-yoga';
 import { credentialsOf } from '../auth/authenticator.ts';
-import { type GatewayServices } from '../services.ts';
-import { type OperationContext, type ServerContext, createContext } from './context.ts';
-import { renderGraphiQL } from './graphiql.ts';
-import { graphiqlOptions } from './graphiql-tour.ts';
-import { type Logger, yogaLogging } from '../observability/logger.ts';
-import { gatewayPlugins } from './plugins/index.ts';
+import { yogaLogging, type Logger } from '../observability/logger.ts';
 import { schema } from '../schema/index.ts';
+import { type GatewayServices } from '../services.ts';
+import { createContext, type OperationContext, type ServerContext } from './context.ts';
+import { graphiqlOptions } from './graphiql-tour.ts';
+import { renderGraphiQL } from './graphiql.ts';
+import { gatewayPlugins } from './plugins/index.ts';
 
 /** The GraphQL server: schema, context, plugins, GraphiQL and CORS, from the configuration. */
 export function createGatewayYoga(services: GatewayServices, logger: Logger) {
@@ -24,7 +24,10 @@ export function createGatewayYoga(services: GatewayServices, logger: Logger) {
     renderGraphiQL,
     logging: yogaLogging(logger),
     context: (initial) =>
-      createContext(services, initial.request ? services.auth.identifyRequest(initial.request) : services.auth.identify(credentialsOf(initial))),
+      createContext(
+        services,
+        initial.request ? services.auth.identifyRequest(initial.request) : services.auth.identify(credentialsOf(initial)),
+      ),
     plugins: gatewayPlugins(services, logger),
   });
 }

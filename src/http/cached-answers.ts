@@ -4,9 +4,17 @@
  * holds (graphql/response-cache.ts), with the same key, text, ETag and 304.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Authenticator, PREFLIGHT_HEADERS } from '../auth/authenticator.ts';
-import { type PersistedDocuments, documentIdOf, documentOfOperation } from '../graphql/persisted-documents.ts';
-import { type Cache, type CacheCounter, type CacheOutcome, PRIVATE_ANSWER, answerKey, sessionOf, textOf } from '../graphql/response-cache.ts';
+import { PREFLIGHT_HEADERS, type Authenticator } from '../auth/authenticator.ts';
+import { documentIdOf, documentOfOperation, type PersistedDocuments } from '../graphql/persisted-documents.ts';
+import {
+  answerKey,
+  PRIVATE_ANSWER,
+  sessionOf,
+  textOf,
+  type Cache,
+  type CacheCounter,
+  type CacheOutcome,
+} from '../graphql/response-cache.ts';
 import type { AccessLog } from '../observability/access-log.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
 
@@ -47,7 +55,8 @@ function resolve(named: Named, documents: PersistedDocuments, only: boolean): Pa
   // Parameters GraphQL would refuse are left to it to refuse.
   if (named.query !== undefined && named.query !== null && typeof named.query !== 'string') return undefined;
   if (named.operationName !== undefined && named.operationName !== null && typeof named.operationName !== 'string') return undefined;
-  if (named.variables !== undefined && named.variables !== null && (typeof named.variables !== 'object' || Array.isArray(named.variables))) return undefined;
+  if (named.variables !== undefined && named.variables !== null && (typeof named.variables !== 'object' || Array.isArray(named.variables)))
+    return undefined;
   const extensions = named.extensions ?? {};
   if (typeof extensions !== 'object' || extensions === null) return undefined;
   const { persistedQuery, ...other } = extensions as { persistedQuery?: unknown };
@@ -55,7 +64,11 @@ function resolve(named: Named, documents: PersistedDocuments, only: boolean): Pa
   // The same rules as every other transport; what they refuse is GraphQL's to refuse.
   const query = documentOfOperation(named, documents, only);
   if (typeof query !== 'string' || (persistedQuery !== undefined && documentIdOf(named) === undefined)) return undefined;
-  return { query, variables: named.variables ?? undefined, operationName: typeof named.operationName === 'string' ? named.operationName : null };
+  return {
+    query,
+    variables: named.variables ?? undefined,
+    operationName: typeof named.operationName === 'string' ? named.operationName : null,
+  };
 }
 
 /** A GET's operation, from its query string. */
@@ -63,7 +76,13 @@ function namedInUrl(url: URL): Named | undefined {
   try {
     const json = (name: string) => JSON.parse(url.searchParams.get(name) ?? 'null') ?? undefined;
     const text = (name: string) => url.searchParams.get(name) ?? undefined;
-    return { query: text('query'), documentId: text('documentId'), variables: json('variables'), operationName: text('operationName'), extensions: json('extensions') };
+    return {
+      query: text('query'),
+      documentId: text('documentId'),
+      variables: json('variables'),
+      operationName: text('operationName'),
+      extensions: json('extensions'),
+    };
   } catch {
     return undefined;
   }
@@ -76,7 +95,8 @@ function namedInUrl(url: URL): Named | undefined {
  */
 async function namedInBody(req: IncomingMessage, maxBytes: number): Promise<Named | undefined | typeof GONE> {
   const length = Number(req.headers['content-length']);
-  if (!JSON_BODY.test(req.headers['content-type'] ?? '') || !(length > 0 && length <= Math.min(maxBytes, MAX_PEEKED_BODY))) return undefined;
+  if (!JSON_BODY.test(req.headers['content-type'] ?? '') || !(length > 0 && length <= Math.min(maxBytes, MAX_PEEKED_BODY)))
+    return undefined;
   const chunks: Buffer[] = [];
   try {
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -111,7 +131,12 @@ export function answerFromCache(
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const started = performance.now();
-    if ((req.method !== 'GET' && req.method !== 'POST') || req.headers.origin !== undefined || !PREFLIGHT_HEADERS.some((name) => req.headers[name] !== undefined)) return false;
+    if (
+      (req.method !== 'GET' && req.method !== 'POST') ||
+      req.headers.origin !== undefined ||
+      !PREFLIGHT_HEADERS.some((name) => req.headers[name] !== undefined)
+    )
+      return false;
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname !== '/graphql' || !acceptsJson(req.headers.accept)) return false;
     const identity = auth.identify({ authorization: req.headers.authorization, apiKey: req.headers['x-api-key'] as string | undefined });
@@ -126,7 +151,9 @@ export function answerFromCache(
     const key = answerKey(sessionOf(identity), params.operationName, params.query, params.variables);
     const cached = await cache.get(key);
     if (!cached?.data || (await take(identity.tenant)) > 0) return false;
-    const lastModified = (cached.extensions as { http?: { headers?: Record<string, string> } } | undefined)?.http?.headers?.['Last-Modified'];
+    const lastModified = (cached.extensions as { http?: { headers?: Record<string, string> } } | undefined)?.http?.headers?.[
+      'Last-Modified'
+    ];
     const headers: Record<string, string> = {
       ...PRIVATE_ANSWER,
       etag: key,
@@ -137,13 +164,28 @@ export function answerFromCache(
     if (outcome === 'not_modified') {
       res.writeHead(304, headers).end();
     } else {
-      const accepted = String(req.headers.accept ?? '').includes('application/graphql-response+json') ? 'application/graphql-response+json' : 'application/json';
+      const accepted = String(req.headers.accept ?? '').includes('application/graphql-response+json')
+        ? 'application/graphql-response+json'
+        : 'application/json';
       const text = textOf(cached.data, { data: cached.data });
-      res.writeHead(200, { ...headers, 'content-type': `${accepted}; charset=utf-8`, 'content-length': String(Buffer.byteLength(text)) }).end(text);
+      res
+        .writeHead(200, { ...headers, 'content-type': `${accepted}; charset=utf-8`, 'content-length': String(Buffer.byteLength(text)) })
+        .end(text);
     }
-    log({ requestId: headers[REQUEST_ID_HEADER], method: req.method, path: '/graphql', operation: params.operationName ?? undefined, type: 'query', status: res.statusCode, durationMs: performance.now() - started, supplierCalls: 0, tenant: identity.tenant, cache: outcome, cachePath: 'http' });
+    log({
+      requestId: headers[REQUEST_ID_HEADER],
+      method: req.method,
+      path: '/graphql',
+      operation: params.operationName ?? undefined,
+      type: 'query',
+      status: res.statusCode,
+      durationMs: performance.now() - started,
+      supplierCalls: 0,
+      tenant: identity.tenant,
+      cache: outcome,
+      cachePath: 'http',
+    });
     count('http', outcome);
     return true;
   };
 }
-

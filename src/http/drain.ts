@@ -24,7 +24,12 @@ export interface Drain {
 
 function refuse(res: ServerResponse): void {
   const body = JSON.stringify({
-    errors: [{ message: 'The gateway is restarting: try again in a moment.', extensions: { code: 'UPSTREAM_UNAVAILABLE', reason: 'SHUTTING_DOWN' } }],
+    errors: [
+      {
+        message: 'The gateway is restarting: try again in a moment.',
+        extensions: { code: 'UPSTREAM_UNAVAILABLE', reason: 'SHUTTING_DOWN' },
+      },
+    ],
   });
   res.writeHead(503, { 'content-type': 'application/json', 'retry-after': String(RETRY_AFTER_S), connection: 'close' });
   res.end(body);

@@ -3,16 +3,16 @@
  * before Yoga (and on METRICS_PORT when set), and draining.
  */
 import { once } from 'node:events';
-import { type IncomingMessage, type RequestListener, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { accessLog, type AccessLog } from '../observability/access-log.ts';
+import type { Logger } from '../observability/logger.ts';
+import { tracedRequests } from '../observability/tracing.ts';
 import type { GatewayServices } from '../services.ts';
+import { answerFromCache } from './cached-answers.ts';
 import { trackConnections } from './drain.ts';
 import { operationalRoutes } from './operational.ts';
-import { type AccessLog, accessLog } from '../observability/access-log.ts';
-import type { Logger } from '../observability/logger.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
-import { answerFromCache } from './cached-answers.ts';
-import { tracedRequests } from '../observability/tracing.ts';
 
 /**
  * Slow clients hold a socket only so long: for their headers, and for the whole request with its
@@ -39,7 +39,12 @@ const LINGER_MS = 3000;
 function refuseAnnouncedBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, log: AccessLog): void {
   const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER] as string | undefined);
   const body = JSON.stringify({ errors: [{ message: `Request body over ${maxBytes} bytes.`, extensions: { code: 'BAD_USER_INPUT' } }] });
-  res.writeHead(413, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close', [REQUEST_ID_HEADER]: requestId });
+  res.writeHead(413, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+    [REQUEST_ID_HEADER]: requestId,
+  });
   res.write(body);
   const end = () => {
     clearTimeout(deadline);
@@ -53,22 +58,32 @@ function refuseAnnouncedBody(req: IncomingMessage, res: ServerResponse, maxBytes
 export function createHttp(services: GatewayServices, yoga: RequestListener, logger: Logger) {
   const { config, health, state } = services;
   const log = accessLog(logger);
-  const cached = answerFromCache(services.auth, services.responseCache, services.tenantRate, log, {
-    maxBodyBytes: config.maxBodyBytes,
-    documents: config.persistedDocuments,
-    only: config.persistedDocumentsOnly,
-  }, services.metrics.countCacheAnswer);
+  const cached = answerFromCache(
+    services.auth,
+    services.responseCache,
+    services.tenantRate,
+    log,
+    {
+      maxBodyBytes: config.maxBodyBytes,
+      documents: config.persistedDocuments,
+      only: config.persistedDocumentsOnly,
+    },
+    services.metrics.countCacheAnswer,
+  );
   const handler: RequestListener = (req, res) =>
     Number(req.headers['content-length']) > config.maxBodyBytes
       ? refuseAnnouncedBody(req, res, config.maxBodyBytes, log)
       : void cached(req, res)
-      .then((answered) => answered || yoga(req, res))
-      .catch((error: unknown) => {
-        // Never an unhandled rejection: that would end the process for every caller.
-        logger.error({ err: error }, 'request failed outside GraphQL');
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
-        else res.destroy();
-      });
+          .then((answered) => answered || yoga(req, res))
+          .catch((error: unknown) => {
+            // Never an unhandled rejection: that would end the process for every caller.
+            logger.error({ err: error }, 'request failed outside GraphQL');
+            if (!res.headersSent)
+              res
+                .writeHead(500, { 'content-type': 'application/json' })
+                .end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
+            else res.destroy();
+          });
   const server = createHttpServer(config);
   const connections = trackConnections(server);
   const draining = () => connections.draining;

@@ -20,17 +20,28 @@ export interface Stoppable {
 /** Signals that start a drain; SIGQUIT ends the process at once. */
 const DRAIN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
-export function stopOnSignals(target: Stoppable, logger: Logger, deadlineMs: number, exit: (code: number) => void = process.exit): () => void {
+export function stopOnSignals(
+  target: Stoppable,
+  logger: Logger,
+  deadlineMs: number,
+  exit: (code: number) => void = process.exit,
+): () => void {
   let stopping: string | undefined;
   const forced = (why: string) => {
     const unresolved = target.unresolvedSpends();
     const level = unresolved > 0 ? 'error' : 'warn';
-    logger[level]({ unresolvedPlacements: unresolved }, `${why}: exiting before the drain ended${unresolved > 0 ? `; ${unresolved} placements may have been spent without a recorded outcome (see placedOrders)` : ''}`);
+    logger[level](
+      { unresolvedPlacements: unresolved },
+      `${why}: exiting before the drain ended${unresolved > 0 ? `; ${unresolved} placements may have been spent without a recorded outcome (see placedOrders)` : ''}`,
+    );
     exit(1);
   };
   const drain = (signal: string) => {
     if (stopping) {
-      logger.info({ unresolvedPlacements: target.unresolvedSpends() }, `${signal} while draining (first ${stopping}): the drain goes on; SIGQUIT exits at once`);
+      logger.info(
+        { unresolvedPlacements: target.unresolvedSpends() },
+        `${signal} while draining (first ${stopping}): the drain goes on; SIGQUIT exits at once`,
+      );
       return;
     }
     stopping = signal;

@@ -14,19 +14,19 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type ExecutionArgs, GraphQLError, type GraphQLFormattedError, type execute, getOperationAST, type subscribe } from 'graphql';
+import { getOperationAST, GraphQLError, type execute, type ExecutionArgs, type GraphQLFormattedError, type subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { type YogaServerInstance, isAsyncIterable } from 'graphql-yoga';
+import { isAsyncIterable, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { admitConnection, credentialsFrom, presents } from '../auth/authenticator.ts';
-import type { GatewayServices } from '../services.ts';
 import type { OperationContext, ServerContext } from '../graphql/context.ts';
-import { clientAddress } from '../limits/requests.ts';
-import type { Line } from '../limits/line.ts';
 import { documentOfOperation } from '../graphql/persisted-documents.ts';
 import { clientError, countLimits } from '../graphql/plugins/use-client-errors.ts';
+import type { Line } from '../limits/line.ts';
+import { clientAddress } from '../limits/requests.ts';
+import { boundedSocket, queryLine, Unidentified, type BoundedSocket } from '../limits/websocket.ts';
+import type { GatewayServices } from '../services.ts';
 import { WrappedIterator } from '../subscriptions/wrapped-iterator.ts';
-import { type BoundedSocket, Unidentified, boundedSocket, queryLine } from '../limits/websocket.ts';
 
 /** What one socket holds: operations being set up, the live subscriptions they became, and the line its queries wait in. */
 interface SocketOperations {
@@ -155,7 +155,9 @@ export function attachWebSocket(
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
         if (!getOperationAST(document, payload.operationName)) {
-          return [new GraphQLError('Unable to identify the operation: name it with operationName.', { extensions: { code: 'BAD_USER_INPUT' } })];
+          return [
+            new GraphQLError('Unable to identify the operation: name it with operationName.', { extensions: { code: 'BAD_USER_INPUT' } }),
+          ];
         }
         const contextValue = await contextFactory();
         // From here to the operation's start nothing awaits, so the count cannot be raced.
@@ -243,7 +245,10 @@ async function run(args: ExecutionArgs, kind: 'execute' | 'subscribe') {
   const root = args.rootValue as Root;
   const { socket, queries, live } = root.operations;
   try {
-    const result = kind === 'subscribe' ? await root.subscribe(args) : await queries.run(async () => (socket.notReading() ? closing() : root.execute(args)));
+    const result =
+      kind === 'subscribe'
+        ? await root.subscribe(args)
+        : await queries.run(async () => (socket.notReading() ? closing() : root.execute(args)));
     return isAsyncIterable(result) ? new Tracked(result[Symbol.asyncIterator](), live) : result;
   } finally {
     root.operations.starting -= 1;

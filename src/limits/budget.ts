@@ -7,19 +7,19 @@
  * filter) are counted once.
  */
 import {
+  getArgumentValues,
+  getNamedType,
+  getOperationAST,
+  isObjectType,
+  Kind,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
   type GraphQLObjectType,
   type GraphQLSchema,
-  Kind,
   type OperationDefinitionNode,
   type SelectionSetNode,
-  getArgumentValues,
-  getNamedType,
-  getOperationAST,
-  isObjectType,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { badInput } from '../errors.ts';
@@ -44,7 +44,17 @@ interface FieldCost {
   onDemand?: { calls: number; fields: ReadonlySet<string> };
 }
 
-const ORDER_STATE = new Set(['status', 'rawStatus', 'charge', 'startCount', 'remains', 'autoDelivery', 'entityType', 'accounts', 'isFinal']);
+const ORDER_STATE = new Set([
+  'status',
+  'rawStatus',
+  'charge',
+  'startCount',
+  'remains',
+  'autoDelivery',
+  'entityType',
+  'accounts',
+  'isFinal',
+]);
 const SMS_STATE = new Set(['phone', 'country', 'status', 'rawStatus', 'code', 'smsContent', 'charge', 'expiresAt', 'isFinal']);
 
 const page = (args: Args) => (typeof args.first === 'number' ? args.first : DEFAULT_PAGE);
@@ -131,12 +141,19 @@ function cost(type: GraphQLObjectType, selections: SelectionSetNode, times: numb
   return total;
 }
 
-export function upstreamCalls(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown>): number {
+export function upstreamCalls(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown>,
+): number {
   const operation: OperationDefinitionNode | null | undefined = getOperationAST(document, operationName);
   const root = operation && schema.getRootType(operation.operation);
   if (!operation || !root) return 0;
   const fragments = new Map(
-    document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]),
+    document.definitions
+      .filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION)
+      .map((fragment) => [fragment.name.value, fragment]),
   );
   const walk: Walk = { schema, fragments, variables, once: new Set() };
   return cost(root, operation.selectionSet, 1, walk) + walk.once.size;
@@ -144,7 +161,12 @@ export function upstreamCalls(schema: GraphQLSchema, document: DocumentNode, ope
 
 /** Refuses, before any supplier call, an operation whose worst case is over `max` calls. */
 export function useUpstreamBudget(max: number): Plugin {
-  const check = (args: { schema: GraphQLSchema; document: DocumentNode; operationName?: string | null; variableValues?: Record<string, unknown> | null }) => {
+  const check = (args: {
+    schema: GraphQLSchema;
+    document: DocumentNode;
+    operationName?: string | null;
+    variableValues?: Record<string, unknown> | null;
+  }) => {
     const calls = upstreamCalls(args.schema, args.document, args.operationName, args.variableValues ?? {});
     if (calls <= max) return undefined;
     return badInput(

@@ -4,13 +4,12 @@
  * keys or tokens from one address stops long before it costs the supplier anything.
  */
 import type { IncomingMessage } from 'node:http';
-import type { GraphQLError } from 'graphql';
-import { type ExecutionResult } from 'graphql';
-import { type Plugin, isAsyncIterable } from 'graphql-yoga';
+import { type ExecutionResult, type GraphQLError } from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Authenticator, Identity } from '../auth/authenticator.ts';
 import type { Config } from '../config.ts';
 import { TokenBuckets } from './token-buckets.ts';
-import { type UpstreamGuard, rateLimited } from './upstream-guard.ts';
+import { rateLimited, type UpstreamGuard } from './upstream-guard.ts';
 
 /** The client's address: the socket's, or with TRUST_PROXY set the one that many proxies saw. */
 export function clientAddress(req: IncomingMessage | undefined, trustProxy: number): string {

@@ -117,7 +117,11 @@ export class SharedLimits {
 
   async #takeBatch(tenant: string, perSecond: number, capacity: number, wanted: number): Promise<[number, number]> {
     const [taken, wait] = (await this.redis.run(
-      (client) => client.eval(TAKE, { keys: [`${this.redis.prefix}rate:${tenant}`], arguments: [String(perSecond), String(capacity), String(Date.now()), String(wanted)] }),
+      (client) =>
+        client.eval(TAKE, {
+          keys: [`${this.redis.prefix}rate:${tenant}`],
+          arguments: [String(perSecond), String(capacity), String(Date.now()), String(wanted)],
+        }),
       { skipWhileSlow: true },
     )) as [number, number];
     if (this.#held.size > MAX_HELD) this.#held.clear(); // a flood of tenants: batches lapse early, never unbounded

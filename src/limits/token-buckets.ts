@@ -50,7 +50,10 @@ export class TokenBuckets {
  * A token from the tenant's bucket (0, or the ms until there is one): shared by all instances
  * when Redis is there, this instance's own otherwise.
  */
-export function tenantRate(rate: { perSecond: number; burst: number }, shared: SharedLimits | undefined): (tenant: string) => Promise<number> {
+export function tenantRate(
+  rate: { perSecond: number; burst: number },
+  shared: SharedLimits | undefined,
+): (tenant: string) => Promise<number> {
   const tenants = new TokenBuckets(rate.perSecond, rate.burst);
   return async (tenant) => {
     if (shared) {
@@ -63,4 +66,3 @@ export function tenantRate(rate: { perSecond: number; burst: number }, shared: S
     return tenants.take(tenant);
   };
 }
-

@@ -15,11 +15,11 @@ import {
   BrokenCircuitError,
   BulkheadPolicy,
   BulkheadRejectedError,
-  ConsecutiveBreaker,
-  type CircuitBreakerPolicy,
-  CircuitState,
   circuitBreaker,
+  CircuitState,
+  ConsecutiveBreaker,
   handleWhen,
+  type CircuitBreakerPolicy,
 } from 'cockatiel';
 import { LRUCache } from 'lru-cache';
 import { GatewayError, isGatewayError } from '../errors.ts';
@@ -116,9 +116,11 @@ export class UpstreamGuard {
   async #run<T>(id: string, action: string, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
     // Checked again as a call leaves the key's line: what the calls before it learned counts.
     const permitted = () => {
-      if (this.#rejected.has(id)) throw new GatewayError('UNAUTHENTICATED', 'The supplier rejected the API key.', { extensions: { action } });
+      if (this.#rejected.has(id))
+        throw new GatewayError('UNAUTHENTICATED', 'The supplier rejected the API key.', { extensions: { action } });
       const until = this.#throttled.get(id) ?? 0;
-      if (until > Date.now()) throw rateLimited(until - Date.now(), 'The supplier is rate limiting requests of this key.', { reason: 'SUPPLIER' });
+      if (until > Date.now())
+        throw rateLimited(until - Date.now(), 'The supplier is rate limiting requests of this key.', { reason: 'SUPPLIER' });
     };
     permitted();
     try {
@@ -169,7 +171,8 @@ export class SupplierRateLimit extends GatewayError {
   }
 }
 
-const tooManyAtOnce = () => rateLimited(RETRY_AFTER_MS.fallback, 'Too many supplier calls of this key at once.', { reason: 'SUPPLIER_CONCURRENCY' });
+const tooManyAtOnce = () =>
+  rateLimited(RETRY_AFTER_MS.fallback, 'Too many supplier calls of this key at once.', { reason: 'SUPPLIER_CONCURRENCY' });
 
 /** A Retry-After header (seconds or an HTTP date) as milliseconds from now, within reason. */
 export function retryAfterMs(header: string | string[] | undefined): number {
@@ -179,7 +182,9 @@ export function retryAfterMs(header: string | string[] | undefined): number {
 }
 
 export function rateLimited(retryMs: number, message: string, extensions: Record<string, unknown> = {}): GatewayError {
-  return new GatewayError('RATE_LIMITED', message, { extensions: { retryAfterSeconds: Math.max(1, Math.ceil(retryMs / 1000)), ...extensions } });
+  return new GatewayError('RATE_LIMITED', message, {
+    extensions: { retryAfterSeconds: Math.max(1, Math.ceil(retryMs / 1000)), ...extensions },
+  });
 }
 
 /**

@@ -90,4 +90,3 @@ export class Unidentified {
     else this.#byAddress.delete(address);
   }
 }
-

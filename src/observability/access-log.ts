@@ -4,7 +4,7 @@
  */
 import type { Logger } from './logger.ts';
 
-export interface RequestLine {
+interface RequestLine {
   /** The caller's `X-Request-Id`, or the one the gateway gave the request. */
   requestId: string | null | undefined;
   method: string | undefined;

@@ -22,7 +22,10 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
 
 /** Yoga's own log lines, into the same JSON stream. */
 export function yogaLogging(logger: Logger) {
-  const line = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => logger[level](args.map(String).join(' '));
+  const line =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) =>
+      logger[level](args.map(String).join(' '));
   return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
 }
 

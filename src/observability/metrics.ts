@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** What the gauges read when scraped. */
 export interface Observed {
@@ -89,12 +89,27 @@ export class Metrics {
 
   constructor(observed: Observed) {
     const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({ name, help, registers: [this.registry], collect: function (this: Gauge) { this.set(read()); } });
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect: function (this: Gauge) {
+          this.set(read());
+        },
+      });
     gauge('hstock_subscriptions', 'Active subscriptions, both transports', observed.subscriptions);
     gauge('hstock_poll_loops', 'Running poll loops (one per watched order)', observed.pollLoops);
-    gauge('hstock_poll_loops_leading', 'Poll loops this instance polls for every instance (REDIS_URL set)', () => observed.pollRoles().leading);
+    gauge(
+      'hstock_poll_loops_leading',
+      'Poll loops this instance polls for every instance (REDIS_URL set)',
+      () => observed.pollRoles().leading,
+    );
     gauge('hstock_poll_loops_local', 'Poll loops polling by themselves because Redis is away', () => observed.pollRoles().local);
-    gauge('hstock_response_cache_bytes', 'What the cached whole answers count for against RESPONSE_CACHE_MAX_BYTES', observed.responseCacheBytes);
+    gauge(
+      'hstock_response_cache_bytes',
+      'What the cached whole answers count for against RESPONSE_CACHE_MAX_BYTES',
+      observed.responseCacheBytes,
+    );
     gauge('hstock_circuit_open', '1 while the circuit to the supplier is open', () => (observed.circuitOpen() ? 1 : 0));
     collectDefaultMetrics({ register: this.registry });
   }

@@ -5,7 +5,7 @@
  * supplier and sends `traceparent` with it. The exporter reads the other standard OTEL_EXPORTER_OTLP_*
  * settings (headers, timeout, compression) itself.
  */
-import { DiagLogLevel, context, diag, propagation, trace } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';

@@ -7,8 +7,8 @@
  * No span carries a key, a token, a tenant, a request body or GraphQL variables.
  */
 import type { RequestListener } from 'node:http';
-import { ROOT_CONTEXT, type Span, type SpanOptions, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
-import { type DocumentNode, getOperationAST } from 'graphql';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type SpanOptions } from '@opentelemetry/api';
+import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { TracesConfig } from '../config.ts';
 import type { Logger } from './logger.ts';
@@ -53,7 +53,11 @@ export class Tracing {
   async shutdown(): Promise<void> {
     const registered = this.#registered;
     this.#registered = undefined;
-    await (await registered)?.shutdown().catch((error: unknown) => this.logger.warn({ err: error }, 'traces: the last spans could not be sent'));
+    await (
+      await registered
+    )
+      ?.shutdown()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'traces: the last spans could not be sent'));
   }
 }
 
@@ -123,8 +127,10 @@ function operationSpan<T>(document: DocumentNode, operationName: string | null |
  */
 export function useTracing(): Plugin {
   return {
-    onExecute: ({ executeFn, setExecuteFn }) => setExecuteFn((args) => operationSpan(args.document, args.operationName, () => executeFn(args))),
-    onSubscribe: ({ subscribeFn, setSubscribeFn }) => setSubscribeFn((args) => operationSpan(args.document, args.operationName, () => subscribeFn(args))),
+    onExecute: ({ executeFn, setExecuteFn }) =>
+      setExecuteFn((args) => operationSpan(args.document, args.operationName, () => executeFn(args))),
+    onSubscribe: ({ subscribeFn, setSubscribeFn }) =>
+      setSubscribeFn((args) => operationSpan(args.document, args.operationName, () => subscribeFn(args))),
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GatewayError, type ErrorCode, badInput } from '../errors.ts';
+import { badInput, GatewayError, type ErrorCode } from '../errors.ts';
 import type { IdempotencyScope, IdempotencyStore, Outcome } from '../state/store.ts';
 
 const MAX_KEY_LENGTH = 255;

@@ -4,17 +4,17 @@
  * the one call that spends, then what the spend made stale and its outcome recorded.
  */
 import { randomUUID } from 'node:crypto';
-import type { InFlight } from './in-flight.ts';
+import { badInput, GatewayError } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { type IdempotencyPolicy, idempotent, mayHavePlaced } from './idempotency.ts';
-import type { Placement, StateStore } from '../state/store.ts';
 import { placementSpan } from '../observability/tracing.ts';
-import { GatewayError, badInput } from '../errors.ts';
+import type { Placement, StateStore } from '../state/store.ts';
 import type { Loaders } from '../supplier/loaders.ts';
-import { estimateCharge, times } from './money.ts';
-import type { Hold, Reservations } from './reservations.ts';
 import type { Supplier } from '../supplier/supplier.ts';
 import type { NewOrder, NewSmsOrder, SmsOrderState } from '../supplier/types.ts';
+import { idempotent, mayHavePlaced, type IdempotencyPolicy } from './idempotency.ts';
+import type { InFlight } from './in-flight.ts';
+import { estimateCharge, times } from './money.ts';
+import type { Hold, Reservations } from './reservations.ts';
 
 export interface Spender {
   supplier: Supplier;
@@ -39,7 +39,12 @@ const owner = (supplier: Supplier) => ({ tenant: supplier.caller.tenant, caller:
 function once<T>(ctx: Spender, mutation: string, key: string | null | undefined, input: object, work: () => Promise<T>): Promise<T> {
   const { state, spends, idempotencyPolicy, onUnrecorded } = ctx.services;
   const { tenant, caller } = ctx.supplier.caller;
-  const options = { store: state.idempotency, policy: idempotencyPolicy, onUnrecorded, onReplay: () => ctx.services.metrics.idempotentReplays.inc() };
+  const options = {
+    store: state.idempotency,
+    policy: idempotencyPolicy,
+    onUnrecorded,
+    onReplay: () => ctx.services.metrics.idempotentReplays.inc(),
+  };
   return spends.track(placementSpan(mutation, () => idempotent(options, { tenant, caller, mutation, key }, input, work)));
 }
 
@@ -90,7 +95,9 @@ export function addOrder(ctx: Spender, order: NewOrder, idempotencyKey?: string 
     const service = await loaders.service.load(order.serviceId);
     if (!service) throw new GatewayError('NOT_FOUND', `Service ${order.serviceId} not found.`, { extensions: { field: 'serviceId' } });
     if (order.quantity < service.min || order.quantity > service.max) {
-      throw badInput(`quantity must be from ${service.min} to ${service.max} for service ${service.id}, got ${order.quantity}.`, { field: 'quantity' });
+      throw badInput(`quantity must be from ${service.min} to ${service.max} for service ${service.id}, got ${order.quantity}.`, {
+        field: 'quantity',
+      });
     }
     if (service.entityType === 'SMM' && !order.link) throw badInput(`link is required for SMM service ${service.id}.`, { field: 'link' });
     const [inventory, { balance, readAt }] = await Promise.all([
@@ -104,9 +111,21 @@ export function addOrder(ctx: Spender, order: NewOrder, idempotencyKey?: string 
     }
     const estimate = estimateCharge(service, order.quantity);
     const hold = ctx.services.reservations.hold(supplier.caller.tenant, balance, readAt, estimate, 'The order costs');
-    const draft: Draft = { kind: 'order', ...owner(supplier), input: order, estimate: { amount: estimate, currency: balance.currency }, idempotencyKey: idempotencyKey?.trim() ?? null };
+    const draft: Draft = {
+      kind: 'order',
+      ...owner(supplier),
+      input: order,
+      estimate: { amount: estimate, currency: balance.currency },
+      idempotencyKey: idempotencyKey?.trim() ?? null,
+    };
     try {
-      return await spend(ctx, draft, hold, () => supplier.addOrder(order), (id) => [id]);
+      return await spend(
+        ctx,
+        draft,
+        hold,
+        () => supplier.addOrder(order),
+        (id) => [id],
+      );
     } finally {
       // Cached answers that show this stock are dropped once every instance's stock figure is: an
       // instance told of the answers first could cache them again from its old figure.
@@ -127,10 +146,22 @@ export function addSmsOrder(ctx: Spender, order: NewSmsOrder, idempotencyKey?: s
     }
     const estimate = times(project.price, order.quantity);
     const hold = ctx.services.reservations.hold(supplier.caller.tenant, balance, readAt, estimate, 'The numbers cost');
-    const draft: Draft = { kind: 'sms', ...owner(supplier), input: order, estimate: { amount: estimate, currency: balance.currency }, idempotencyKey: idempotencyKey?.trim() ?? null };
+    const draft: Draft = {
+      kind: 'sms',
+      ...owner(supplier),
+      input: order,
+      estimate: { amount: estimate, currency: balance.currency },
+      idempotencyKey: idempotencyKey?.trim() ?? null,
+    };
     const price = { amount: project.price, currency: balance.currency };
     try {
-      return await spend(ctx, draft, hold, () => supplier.addSms(order, price), (placed) => placed.map((number) => number.id));
+      return await spend(
+        ctx,
+        draft,
+        hold,
+        () => supplier.addSms(order, price),
+        (placed) => placed.map((number) => number.id),
+      );
     } finally {
       void loaders.spent();
     }

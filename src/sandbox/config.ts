@@ -1,5 +1,5 @@
 /** The sandbox's own settings (SANDBOX_*), read for `npm run sandbox` and for the gateway's built-in sandbox. */
-import { type Env, PORT_MAX, fail, integer, positiveNumber, read } from '../settings.ts';
+import { fail, integer, PORT_MAX, positiveNumber, read, type Env } from '../settings.ts';
 import { FLAVOUR_NAMES, type FlavourName } from './flavours.ts';
 
 export interface SandboxConfig {

@@ -14,7 +14,7 @@ import { formatGrouped, formatMoney, formatPrice, type Decimal } from './world/m
 export const FLAVOUR_NAMES = ['hstock', 'panel'] as const;
 export type FlavourName = (typeof FLAVOUR_NAMES)[number];
 
-export interface Refusal {
+interface Refusal {
   status: number;
   error: string;
 }

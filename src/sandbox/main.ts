@@ -1,5 +1,5 @@
 import { ConfigError } from '../settings.ts';
-import { type SandboxConfig, loadSandboxConfig } from './config.ts';
+import { loadSandboxConfig, type SandboxConfig } from './config.ts';
 import { flavourNamed } from './flavours.ts';
 import { createSandbox } from './index.ts';
 

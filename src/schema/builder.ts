@@ -26,7 +26,9 @@ export const builder = new SchemaBuilder<{
     hasNextPageFieldOptions: { description: 'True when more items follow: ask again with `after: endCursor`.' },
     hasPreviousPageFieldOptions: { description: 'True when this page was asked for with `after` and items precede it.' },
     startCursorFieldOptions: { description: 'The cursor of the first item of this page; null when the page is empty.' },
-    endCursorFieldOptions: { description: 'The cursor of the last item of this page, to pass as `after` for the next one; null when the page is empty.' },
+    endCursorFieldOptions: {
+      description: 'The cursor of the last item of this page, to pass as `after` for the next one; null when the page is empty.',
+    },
   },
 });
 

@@ -1,20 +1,22 @@
 import type { Category as CategoryShape } from '../supplier/types.ts';
 import { builder } from './builder.ts';
-import { MAX_NAME, optionalText } from './validate.ts';
 import { ServiceConnection, serviceConnectionArgs, servicePage } from './service.ts';
+import { MAX_NAME, optionalText } from './validate.ts';
 
 interface SubcategoryShape {
   name: string;
   category: CategoryShape;
 }
 
-export const Category = builder.objectRef<CategoryShape>('Category');
+const Category = builder.objectRef<CategoryShape>('Category');
 const Subcategory = builder.objectRef<SubcategoryShape>('Subcategory');
 
 Category.implement({
   description: 'A top-level group of the catalogue, such as "Instagram" or "Email Accounts", as the supplier lists it.',
   fields: (t) => ({
-    name: t.exposeString('name', { description: 'The name, as the supplier spells it; `category(name:)` and `services(category:)` take it.' }),
+    name: t.exposeString('name', {
+      description: 'The name, as the supplier spells it; `category(name:)` and `services(category:)` take it.',
+    }),
     subcategories: t.field({
       type: [Subcategory],
       description: 'The subcategories the supplier lists under it, in its order; empty when it has none.',
@@ -22,7 +24,8 @@ Category.implement({
     }),
     services: t.field({
       type: ServiceConnection,
-      description: 'The services of this category, a page at a time (one cached supplier read per category). Errors: BAD_USER_INPUT (bad `first` or `after`).',
+      description:
+        'The services of this category, a page at a time (one cached supplier read per category). Errors: BAD_USER_INPUT (bad `first` or `after`).',
       args: serviceConnectionArgs,
       resolve: (category, args, ctx) => servicePage(ctx, { category: category.name }, args),
     }),
@@ -36,10 +39,10 @@ Subcategory.implement({
     category: t.field({ type: Category, description: 'The category it belongs to.', resolve: (subcategory) => subcategory.category }),
     services: t.field({
       type: ServiceConnection,
-      description: 'The services of this subcategory, a page at a time (one cached supplier read per subcategory). Errors: BAD_USER_INPUT (bad `first` or `after`).',
+      description:
+        'The services of this subcategory, a page at a time (one cached supplier read per subcategory). Errors: BAD_USER_INPUT (bad `first` or `after`).',
       args: serviceConnectionArgs,
-      resolve: (subcategory, args, ctx) =>
-        servicePage(ctx, { category: subcategory.category.name, subcategory: subcategory.name }, args),
+      resolve: (subcategory, args, ctx) => servicePage(ctx, { category: subcategory.category.name, subcategory: subcategory.name }, args),
     }),
   }),
 });

@@ -1,10 +1,10 @@
-import type { Context } from '../graphql/context.ts';
 import { badInput } from '../errors.ts';
+import type { Context } from '../graphql/context.ts';
 import { InvalidCursorError, type Placement, type PlacementKind } from '../state/store.ts';
 import { Money } from './balance.ts';
 import { builder } from './builder.ts';
 import { Order } from './order.ts';
-import { type Page, type PageArgs, storedPage, storedPageArgs } from './pagination.ts';
+import { storedPage, storedPageArgs, type Page, type PageArgs } from './pagination.ts';
 import { SmsOrder } from './sms.ts';
 
 type OrderPlacement = Extract<Placement, { kind: 'order' }>;
@@ -34,15 +34,27 @@ const PlacedOrder = builder.objectRef<OrderPlacement>('PlacedOrder').implement({
     outcome: t.field({ type: PlacementOutcome, description: 'How the placement ended.', resolve: (placement) => placement.outcome }),
     serviceId: t.id({ description: 'The service ordered.', resolve: (placement) => placement.input.serviceId }),
     quantity: t.int({ description: 'The quantity ordered.', resolve: (placement) => placement.input.quantity }),
-    link: t.string({ nullable: true, description: 'The link sent with the order; null when none was.', resolve: (placement) => placement.input.link ?? null }),
-    idempotencyKey: t.exposeString('idempotencyKey', { nullable: true, description: 'The idempotency key the client sent; null when it sent none.' }),
+    link: t.string({
+      nullable: true,
+      description: 'The link sent with the order; null when none was.',
+      resolve: (placement) => placement.input.link ?? null,
+    }),
+    idempotencyKey: t.exposeString('idempotencyKey', {
+      nullable: true,
+      description: 'The idempotency key the client sent; null when it sent none.',
+    }),
     estimatedCharge: t.field({
       type: Money,
       nullable: true,
-      description: "The gateway's estimate of the charge (rate times quantity), made before placing; `order.charge` is what the supplier charged. Null when no estimate could be made.",
+      description:
+        "The gateway's estimate of the charge (rate times quantity), made before placing; `order.charge` is what the supplier charged. Null when no estimate could be made.",
       resolve: (placement) => placement.estimate,
     }),
-    placedAt: t.field({ type: 'DateTime', description: 'When the gateway sent the order to the supplier.', resolve: (placement) => placement.placedAt }),
+    placedAt: t.field({
+      type: 'DateTime',
+      description: 'When the gateway sent the order to the supplier.',
+      resolve: (placement) => placement.placedAt,
+    }),
   }),
 });
 
@@ -58,21 +70,45 @@ const PlacedSmsOrder = builder.objectRef<SmsPlacement>('PlacedSmsOrder').impleme
     outcome: t.field({ type: PlacementOutcome, description: 'How the placement ended.', resolve: (placement) => placement.outcome }),
     projectId: t.id({ description: 'The SMS project the numbers were rented for.', resolve: (placement) => placement.input.projectId }),
     quantity: t.int({ description: 'How many numbers were asked for.', resolve: (placement) => placement.input.quantity }),
-    country: t.string({ nullable: true, description: 'The country asked for; null when none was.', resolve: (placement) => placement.input.country ?? null }),
-    idempotencyKey: t.exposeString('idempotencyKey', { nullable: true, description: 'The idempotency key the client sent; null when it sent none.' }),
-    placedAt: t.field({ type: 'DateTime', description: 'When the gateway sent the rental to the supplier.', resolve: (placement) => placement.placedAt }),
+    country: t.string({
+      nullable: true,
+      description: 'The country asked for; null when none was.',
+      resolve: (placement) => placement.input.country ?? null,
+    }),
+    idempotencyKey: t.exposeString('idempotencyKey', {
+      nullable: true,
+      description: 'The idempotency key the client sent; null when it sent none.',
+    }),
+    placedAt: t.field({
+      type: 'DateTime',
+      description: 'When the gateway sent the rental to the supplier.',
+      resolve: (placement) => placement.placedAt,
+    }),
   }),
 });
 
-const totalCount = { description: 'How many placements the ledger lists in all, across every page.', resolve: (page: unknown) => (page as Page<Placement>).totalCount };
+const totalCount = {
+  description: 'How many placements the ledger lists in all, across every page.',
+  resolve: (page: unknown) => (page as Page<Placement>).totalCount,
+};
 
 const PlacedOrderConnection = builder.connectionObject(
-  { type: PlacedOrder, name: 'PlacedOrderConnection', description: 'A page of placed orders, newest first.', fields: (t) => ({ totalCount: t.int(totalCount) }) },
+  {
+    type: PlacedOrder,
+    name: 'PlacedOrderConnection',
+    description: 'A page of placed orders, newest first.',
+    fields: (t) => ({ totalCount: t.int(totalCount) }),
+  },
   { name: 'PlacedOrderEdge', description: 'A placed order with its position in the list.' },
 );
 
 const PlacedSmsOrderConnection = builder.connectionObject(
-  { type: PlacedSmsOrder, name: 'PlacedSmsOrderConnection', description: 'A page of SMS rentals, newest first.', fields: (t) => ({ totalCount: t.int(totalCount) }) },
+  {
+    type: PlacedSmsOrder,
+    name: 'PlacedSmsOrderConnection',
+    description: 'A page of SMS rentals, newest first.',
+    fields: (t) => ({ totalCount: t.int(totalCount) }),
+  },
   { name: 'PlacedSmsOrderEdge', description: 'An SMS rental with its position in the list.' },
 );
 
@@ -87,7 +123,11 @@ async function placements<K extends PlacementKind>(ctx: Context, kind: K, args: 
   const { tenant, caller } = ctx.supplier.caller;
   try {
     const page = await ctx.services.state.ledger.page({ tenant, caller }, kind, first, after);
-    return storedPage(page.placements as Array<Extract<Placement, { kind: K }>>, { hasNextPage: page.hasNextPage, totalCount: page.totalCount, after });
+    return storedPage(page.placements as Array<Extract<Placement, { kind: K }>>, {
+      hasNextPage: page.hasNextPage,
+      totalCount: page.totalCount,
+      after,
+    });
   } catch (error) {
     if (error instanceof InvalidCursorError) throw badInput('after names a placement that is no longer listed.', { field: 'after' });
     throw error;

@@ -1,9 +1,9 @@
-import type { Context } from '../graphql/context.ts';
 import { badInput } from '../errors.ts';
+import type { Context } from '../graphql/context.ts';
 import { addOrder } from '../placement/placement.ts';
-import { type StateRef, current, isFinalOrder } from '../supplier/states.ts';
+import { watchOrders, watchOrderStatus } from '../subscriptions/watch.ts';
+import { current, isFinalOrder, type StateRef } from '../supplier/states.ts';
 import type { NewOrder, OrderState } from '../supplier/types.ts';
-import { watchOrderStatus, watchOrders } from '../subscriptions/watch.ts';
 import { Money } from './balance.ts';
 import { builder } from './builder.ts';
 import { EntityType } from './service.ts';
@@ -33,7 +33,11 @@ export const Order = builder.objectRef<StateRef<OrderState>>('Order').implement(
     "An order of a service, with the supplier's live status: read once per request when a status field is selected, never cached across requests.",
   fields: (t) => ({
     id: t.exposeID('id', { description: "The supplier's order id." }),
-    status: t.field({ type: OrderStatus, description: 'Where the order stands.', resolve: (order, _args, ctx) => field(order, ctx, 'status') }),
+    status: t.field({
+      type: OrderStatus,
+      description: 'Where the order stands.',
+      resolve: (order, _args, ctx) => field(order, ctx, 'status'),
+    }),
     rawStatus: t.string({
       description: 'The status string exactly as the supplier sent it.',
       resolve: (order, _args, ctx) => field(order, ctx, 'rawStatus'),
@@ -46,7 +50,8 @@ export const Order = builder.objectRef<StateRef<OrderState>>('Order').implement(
     }),
     startCount: t.int({
       nullable: true,
-      description: 'The count (followers, likes…) at the link when delivery started; null before it starts or when the supplier does not say.',
+      description:
+        'The count (followers, likes…) at the link when delivery started; null before it starts or when the supplier does not say.',
       resolve: (order, _args, ctx) => field(order, ctx, 'startCount'),
     }),
     remains: t.int({
@@ -81,7 +86,10 @@ const AddOrderInput = builder.inputType('AddOrderInput', {
   fields: (t) => ({
     serviceId: t.id({ required: true, description: 'The service to order (`Service.id`).' }),
     link: t.string({ description: 'Required for SMM services; optional delivery e-mail or reference for products.' }),
-    quantity: t.int({ required: true, description: "Units to order, from the service's `min` to its `max` (and at most its stock for products)." }),
+    quantity: t.int({
+      required: true,
+      description: "Units to order, from the service's `min` to its `max` (and at most its stock for products).",
+    }),
     idempotencyKey: t.string({
       description:
         'Repeating a mutation with the same key returns the first result and places nothing new. Per caller, kept `IDEMPOTENCY_TTL_S` (24 h); up to 255 characters. Reusing it with different input is BAD_USER_INPUT.',
@@ -106,8 +114,7 @@ builder.queryFields((t) => ({
     description:
       'Several orders by id, one supplier call per distinct id: one entry per id, in the same order; null with a NOT_FOUND error at that path for an id the supplier does not know. Errors: BAD_USER_INPUT (no ids, more than 100, or a malformed one), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
     args: { ids: t.arg.idList({ required: true, description: '1 to 100 order ids.' }) },
-    resolve: (_root, args, ctx) =>
-      orderIdList(args.ids, 'ids').map(async (id) => known(await ctx.loaders.orderStatus.load(id))),
+    resolve: (_root, args, ctx) => orderIdList(args.ids, 'ids').map(async (id) => known(await ctx.loaders.orderStatus.load(id))),
   }),
 }));
 

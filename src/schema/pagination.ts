@@ -71,7 +71,10 @@ export function storedPageArgs(args: PageArgs): { first: number; after?: string 
   return { first: args.first ?? DEFAULT_PAGE_SIZE, after: raw.slice(3) };
 }
 
-export function storedPage<T extends { id: string }>(items: readonly T[], more: { hasNextPage: boolean; totalCount: number; after?: string }): Page<T> {
+export function storedPage<T extends { id: string }>(
+  items: readonly T[],
+  more: { hasNextPage: boolean; totalCount: number; after?: string },
+): Page<T> {
   const edges = items.map((node) => ({ cursor: encodeId(node.id), node }));
   return {
     edges,

@@ -1,7 +1,7 @@
 import type { Context } from '../graphql/context.ts';
-import type { Inventory as InventoryShape, Service as ServiceShape, ServiceFilter } from '../supplier/types.ts';
+import type { Inventory as InventoryShape, ServiceFilter, Service as ServiceShape } from '../supplier/types.ts';
 import { builder } from './builder.ts';
-import { MAX_PAGE_SIZE, type Page, checkPageArgs, paginate } from './pagination.ts';
+import { checkPageArgs, MAX_PAGE_SIZE, paginate, type Page } from './pagination.ts';
 import { MAX_NAME, optionalText, supplierId } from './validate.ts';
 
 export const EntityType = builder.enumType('EntityType', {
@@ -19,11 +19,13 @@ const Inventory = builder.objectRef<InventoryShape>('Inventory').implement({
     stock: t.exposeInt('stock', { description: 'Units that can be ordered now.' }),
     available: t.exposeBoolean('available', { description: 'Whether the service can be ordered now.' }),
     entityType: t.field({ type: EntityType, description: 'What the service sells.', resolve: (inventory) => inventory.entityType }),
-    autoDelivery: t.exposeBoolean('autoDelivery', { description: 'True when orders are fulfilled automatically; false when the supplier fulfils them by hand, which may take time.' }),
+    autoDelivery: t.exposeBoolean('autoDelivery', {
+      description: 'True when orders are fulfilled automatically; false when the supplier fulfils them by hand, which may take time.',
+    }),
   }),
 });
 
-export const Service = builder.objectRef<ServiceShape>('Service').implement({
+const Service = builder.objectRef<ServiceShape>('Service').implement({
   description: 'Something the supplier sells, as its catalogue lists it (cached for `CACHE_TTL_SERVICES_S`).',
   fields: (t) => ({
     id: t.exposeID('id', { description: "The supplier's service id." }),
@@ -39,7 +41,9 @@ export const Service = builder.objectRef<ServiceShape>('Service').implement({
     }),
     min: t.exposeInt('min', { description: 'The smallest `quantity` `addOrder` accepts for it.' }),
     max: t.exposeInt('max', { description: 'The largest `quantity` `addOrder` accepts for it.' }),
-    refill: t.exposeBoolean('refill', { description: 'Whether the supplier refills drops (lost followers, say) during its refill period.' }),
+    refill: t.exposeBoolean('refill', {
+      description: 'Whether the supplier refills drops (lost followers, say) during its refill period.',
+    }),
     cancel: t.exposeBoolean('cancel', { description: 'Whether the supplier lets its orders be canceled.' }),
     stock: t.exposeInt('stock', {
       nullable: true,
@@ -52,7 +56,8 @@ export const Service = builder.objectRef<ServiceShape>('Service').implement({
     }),
     autoDelivery: t.exposeBoolean('autoDelivery', {
       nullable: true,
-      description: 'True when orders are fulfilled automatically; false when the supplier fulfils them by hand, which may take time. Null when the supplier does not say.',
+      description:
+        'True when orders are fulfilled automatically; false when the supplier fulfils them by hand, which may take time. Null when the supplier does not say.',
     }),
     inventory: t.field({
       type: Inventory,
@@ -98,16 +103,27 @@ builder.queryFields((t) => ({
       'The catalogue a page at a time, optionally filtered; one supplier read per filter per `CACHE_TTL_SERVICES_S`, served stale (flagged in `extensions.stale`) while the supplier fails. Errors: BAD_USER_INPUT (bad `first`, `after` or filter), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
     args: {
       ...serviceConnectionArgs,
-      category: t.arg.string({ description: 'Only services of this category (a `Category.name`); the supplier filters, or the gateway when the supplier ignores the filter.' }),
+      category: t.arg.string({
+        description:
+          'Only services of this category (a `Category.name`); the supplier filters, or the gateway when the supplier ignores the filter.',
+      }),
       subcategory: t.arg.string({ description: 'Only services of this subcategory (a `Subcategory.name`), usually with `category`.' }),
     },
     resolve: (_root, args, ctx) =>
-      servicePage(ctx, { category: optionalText(args.category, 'category', MAX_NAME), subcategory: optionalText(args.subcategory, 'subcategory', MAX_NAME) }, args),
+      servicePage(
+        ctx,
+        {
+          category: optionalText(args.category, 'category', MAX_NAME),
+          subcategory: optionalText(args.subcategory, 'subcategory', MAX_NAME),
+        },
+        args,
+      ),
   }),
   service: t.field({
     type: Service,
     nullable: true,
-    description: 'One service by id, from the cached catalogue; null when the catalogue has no such id. Errors: BAD_USER_INPUT (malformed id), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
+    description:
+      'One service by id, from the cached catalogue; null when the catalogue has no such id. Errors: BAD_USER_INPUT (malformed id), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
     args: { id: t.arg.id({ required: true, description: 'The service id (`Service.id`).' }) },
     resolve: (_root, args, ctx) => ctx.loaders.service.load(supplierId(args.id, 'id')),
   }),

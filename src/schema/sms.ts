@@ -1,9 +1,9 @@
-import type { Context } from '../graphql/context.ts';
 import { badInput } from '../errors.ts';
+import type { Context } from '../graphql/context.ts';
 import { addSmsOrder } from '../placement/placement.ts';
-import { type StateRef, current, isFinalSms, smsMessage } from '../supplier/states.ts';
-import type { NewSmsOrder, SmsCountry as SmsCountryShape, SmsOrderState, SmsProject as SmsProjectShape } from '../supplier/types.ts';
 import { watchSms } from '../subscriptions/watch.ts';
+import { current, isFinalSms, smsMessage, type StateRef } from '../supplier/states.ts';
+import type { NewSmsOrder, SmsCountry as SmsCountryShape, SmsOrderState, SmsProject as SmsProjectShape } from '../supplier/types.ts';
 import { Money } from './balance.ts';
 import { builder } from './builder.ts';
 import { optionalText, orderId, supplierId } from './validate.ts';
@@ -26,22 +26,32 @@ const SmsProject = builder.objectRef<SmsProjectShape>('SmsProject').implement({
   fields: (t) => ({
     id: t.exposeID('id', { description: 'The project id `addSmsOrder` takes as `projectId`.' }),
     name: t.exposeString('name', { description: 'The site or app, as the supplier names it.' }),
-    price: t.field({ type: 'Decimal', description: 'The price of one number, in the account currency.', resolve: (project) => project.price }),
-    countryCode: t.exposeString('countryCode', { description: 'The country of the numbers, a lower-case code such as "us" (`SmsCountry.code`).' }),
-    countryName: t.exposeString('countryName', { nullable: true, description: 'The country name; null when the supplier does not give it.' }),
+    price: t.field({
+      type: 'Decimal',
+      description: 'The price of one number, in the account currency.',
+      resolve: (project) => project.price,
+    }),
+    countryCode: t.exposeString('countryCode', {
+      description: 'The country of the numbers, a lower-case code such as "us" (`SmsCountry.code`).',
+    }),
+    countryName: t.exposeString('countryName', {
+      nullable: true,
+      description: 'The country name; null when the supplier does not give it.',
+    }),
   }),
 });
 
 const SmsCountry = builder.objectRef<SmsCountryShape>('SmsCountry').implement({
   description: 'A country the supplier rents numbers in.',
   fields: (t) => ({
-    code: t.exposeString('code', { description: 'A lower-case country code such as "us", as `smsProjects(country:)` and `addSmsOrder` take it.' }),
+    code: t.exposeString('code', {
+      description: 'A lower-case country code such as "us", as `smsProjects(country:)` and `addSmsOrder` take it.',
+    }),
     name: t.exposeString('name', { description: 'The country name, such as "United States".' }),
     projects: t.field({
       type: [SmsProject],
       description: 'The projects with numbers in this country (one cached `sms_projects` read shared by every country).',
-      resolve: async (country, _args, ctx) =>
-        (await ctx.supplier.smsProjects()).filter((project) => project.countryCode === country.code),
+      resolve: async (country, _args, ctx) => (await ctx.supplier.smsProjects()).filter((project) => project.countryCode === country.code),
     }),
   }),
 });
@@ -66,8 +76,15 @@ export const SmsOrder = builder.objectRef<StateRef<SmsOrderState>>('SmsOrder').i
       description: 'The country code of the number, such as "us"; null when the supplier does not say.',
       resolve: (order, _args, ctx) => field(order, ctx, 'country'),
     }),
-    status: t.field({ type: SmsOrderStatus, description: 'Where the rental stands.', resolve: (order, _args, ctx) => field(order, ctx, 'status') }),
-    rawStatus: t.string({ description: 'The status string exactly as the supplier sent it.', resolve: (order, _args, ctx) => field(order, ctx, 'rawStatus') }),
+    status: t.field({
+      type: SmsOrderStatus,
+      description: 'Where the rental stands.',
+      resolve: (order, _args, ctx) => field(order, ctx, 'status'),
+    }),
+    rawStatus: t.string({
+      description: 'The status string exactly as the supplier sent it.',
+      resolve: (order, _args, ctx) => field(order, ctx, 'rawStatus'),
+    }),
     code: t.string({
       nullable: true,
       description: 'The verification code from the SMS; null until one arrives.',
@@ -128,7 +145,9 @@ builder.queryFields((t) => ({
     type: [SmsProject],
     description:
       'The projects numbers can be rented for, with their prices, cached for `CACHE_TTL_SMS_PROJECTS_S`. Errors: BAD_USER_INPUT (country over 8 characters), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
-    args: { country: t.arg.string({ description: 'Only projects in this country (`SmsCountry.code`, any case); every country when omitted.' }) },
+    args: {
+      country: t.arg.string({ description: 'Only projects in this country (`SmsCountry.code`, any case); every country when omitted.' }),
+    },
     resolve: (_root, args, ctx) => ctx.supplier.smsProjects(optionalText(args.country, 'country', 8)?.toLowerCase()),
   }),
   smsOrder: t.field({

@@ -3,12 +3,13 @@ import { badInput } from '../errors.ts';
 const SUPPLIER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** What an error message shows of a caller's input: enough to recognise it, never all of it. */
-export const echo = (value: string) => JSON.stringify(value.length > 32 ? `${value.slice(0, 32)}…` : value);
+const echo = (value: string) => JSON.stringify(value.length > 32 ? `${value.slice(0, 32)}…` : value);
 
 /** Ids go to the supplier as form fields: reject what no supplier id can look like, before any call. */
 export function supplierId(value: string | number, field: string): string {
   const id = String(value).trim();
-  if (!SUPPLIER_ID.test(id)) throw badInput(`${field} must be a supplier id (letters, digits, - or _), got ${echo(String(value))}.`, { field });
+  if (!SUPPLIER_ID.test(id))
+    throw badInput(`${field} must be a supplier id (letters, digits, - or _), got ${echo(String(value))}.`, { field });
   return id;
 }
 
@@ -28,7 +29,7 @@ export function orderIdList(values: ReadonlyArray<string | number>, field: strin
 }
 
 /** Longest free text the gateway passes on: a link or delivery reference. */
-export const MAX_TEXT = 2048;
+const MAX_TEXT = 2048;
 /** Longest catalogue name (category, subcategory) the gateway looks up. */
 export const MAX_NAME = 128;
 

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ErrorReply, type RedisClientType, createClient } from '@redis/client';
+import { createClient, ErrorReply, type RedisClientType } from '@redis/client';
 import type { Logger } from '../observability/logger.ts';
 import { InvalidCursorError, stateStoreUnavailable } from './store.ts';
 
@@ -183,7 +183,10 @@ export class RedisConnection {
   #missedDeadline(): void {
     if (this.#slow) return;
     this.#slow = true;
-    this.logger.warn({ deadlineMs: this.timeoutMs }, 'Redis is slow: a command missed its deadline; limits and the catalogue do without it until it answers quickly');
+    this.logger.warn(
+      { deadlineMs: this.timeoutMs },
+      'Redis is slow: a command missed its deadline; limits and the catalogue do without it until it answers quickly',
+    );
     void this.#probe();
   }
 

@@ -5,14 +5,14 @@
 import { LRUCache } from 'lru-cache';
 import { bounded } from '../limits/lru.ts';
 import {
+  InvalidCursorError,
+  OutcomeNotRecordedError,
   type IdempotencyRecord,
   type IdempotencyScope,
   type IdempotencyStore,
-  InvalidCursorError,
   type Ledger,
   type LedgerPage,
   type Outcome,
-  OutcomeNotRecordedError,
   type Placement,
   type PlacementKind,
   type StatePolicy,
@@ -144,5 +144,12 @@ class MemoryLedger implements Ledger {
 }
 
 export function createMemoryStore(policy: StatePolicy): StateStore {
-  return { kind: 'memory', ready: true, slow: false, idempotency: new MemoryIdempotency(policy), ledger: new MemoryLedger(policy), close: async () => {} };
+  return {
+    kind: 'memory',
+    ready: true,
+    slow: false,
+    idempotency: new MemoryIdempotency(policy),
+    ledger: new MemoryLedger(policy),
+    close: async () => {},
+  };
 }

@@ -10,14 +10,14 @@
  */
 import type { RedisClient, RedisConnection } from './connection.ts';
 import {
+  InvalidCursorError,
+  OutcomeNotRecordedError,
   type IdempotencyRecord,
   type IdempotencyScope,
   type IdempotencyStore,
-  InvalidCursorError,
   type Ledger,
   type LedgerPage,
   type Outcome,
-  OutcomeNotRecordedError,
   type Placement,
   type PlacementKind,
   type StatePolicy,
@@ -89,10 +89,20 @@ class RedisIdempotency implements IdempotencyStore {
 
   async claim(scope: IdempotencyScope, fingerprint: string, claim: string, leaseMs: number) {
     const record: IdempotencyRecord = { state: 'pending', fingerprint, claim, leaseUntil: Date.now() + leaseMs };
-    const args = [JSON.stringify(record), String(this.#ttlMs), String(Date.now()), String(this.policy.idempotencyMaxPerCaller), this.#member(scope), this.#callerPrefix(scope)];
-    const claimed = await this.redis.run((client) => client.eval(CLAIM, { keys: [this.#key(scope), this.#index(scope)], arguments: args }), {
-      undo: (client) => this.#release(client, scope, claim),
-    });
+    const args = [
+      JSON.stringify(record),
+      String(this.#ttlMs),
+      String(Date.now()),
+      String(this.policy.idempotencyMaxPerCaller),
+      this.#member(scope),
+      this.#callerPrefix(scope),
+    ];
+    const claimed = await this.redis.run(
+      (client) => client.eval(CLAIM, { keys: [this.#key(scope), this.#index(scope)], arguments: args }),
+      {
+        undo: (client) => this.#release(client, scope, claim),
+      },
+    );
     return parse(claimed);
   }
 

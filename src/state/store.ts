@@ -18,8 +18,7 @@ export interface IdempotencyScope {
 export type Outcome = { ok: true; value: unknown } | { ok: false; message: string; extensions: Record<string, unknown> };
 
 export type IdempotencyRecord =
-  | { state: 'pending'; fingerprint: string; claim: string; leaseUntil: number }
-  | { state: 'done'; fingerprint: string; outcome: Outcome };
+  { state: 'pending'; fingerprint: string; claim: string; leaseUntil: number } | { state: 'done'; fingerprint: string; outcome: Outcome };
 
 export interface IdempotencyStore {
   /**
@@ -51,7 +50,7 @@ export class OutcomeNotRecordedError extends Error {
   }
 }
 
-export type PlacementOutcome = 'PLACED' | 'UNCONFIRMED';
+type PlacementOutcome = 'PLACED' | 'UNCONFIRMED';
 
 interface PlacementBase {
   id: string;

@@ -98,7 +98,9 @@ export class RedisCoordination implements Coordination {
   }
 
   async renew(id: string, token: string, ttlMs: number): Promise<boolean> {
-    const kept = await this.redis.run((client) => client.eval(RENEW, { keys: [this.#key(id, 'lease')], arguments: [token, String(Math.ceil(ttlMs))] }));
+    const kept = await this.redis.run((client) =>
+      client.eval(RENEW, { keys: [this.#key(id, 'lease')], arguments: [token, String(Math.ceil(ttlMs))] }),
+    );
     return kept === 1;
   }
 
@@ -110,7 +112,9 @@ export class RedisCoordination implements Coordination {
   }
 
   async resign(id: string, token: string): Promise<void> {
-    await this.redis.run((client) => client.eval(RESIGN, { keys: [this.#key(id, 'lease')], arguments: [token, this.redis.prefix + this.#channel(id)] }));
+    await this.redis.run((client) =>
+      client.eval(RESIGN, { keys: [this.#key(id, 'lease')], arguments: [token, this.redis.prefix + this.#channel(id)] }),
+    );
   }
 
   async read<T>(id: string): Promise<LoopEvent<T> | undefined> {

@@ -74,7 +74,9 @@ const NOT_FOUND_ENTRIES = 10_000;
 export class PollHub {
   readonly #loops = new Map<string, Loop<unknown>>();
   readonly #perTenant = new Map<string, number>();
-  readonly #notFound = new LRUCache<string, { message: string; extensions: Record<string, unknown>; until: number }>(bounded(NOT_FOUND_ENTRIES));
+  readonly #notFound = new LRUCache<string, { message: string; extensions: Record<string, unknown>; until: number }>(
+    bounded(NOT_FOUND_ENTRIES),
+  );
   readonly #random: () => number;
   readonly #now: () => number;
   readonly #coordination?: Coordination;
@@ -122,7 +124,8 @@ export class PollHub {
     }
     const id = `${tenant}:${key}`;
     const notFound = this.#notFound.get(id);
-    if (notFound && notFound.until > this.#now()) throw new GatewayError('NOT_FOUND', notFound.message, { extensions: notFound.extensions });
+    if (notFound && notFound.until > this.#now())
+      throw new GatewayError('NOT_FOUND', notFound.message, { extensions: notFound.extensions });
     const held = this.#perTenant.get(tenant) ?? 0;
     if (held >= this.options.perTenant) {
       throw new GatewayError('RATE_LIMITED', `At most ${this.options.perTenant} subscriptions per tenant are allowed.`, {
@@ -365,7 +368,8 @@ export class PollHub {
     const fatal = !isGatewayError(error) || isGatewayError(error, ...FATAL);
     loop.failingSince ??= this.#now();
     if (fatal || this.#now() - loop.failingSince > this.options.failureLimitMs) {
-      if (isGatewayError(error)) await this.#share(loop, { error: { message: error.message, extensions: { ...error.extensions } }, final: true });
+      if (isGatewayError(error))
+        await this.#share(loop, { error: { message: error.message, extensions: { ...error.extensions } }, final: true });
       this.#remember(loop, error);
       for (const channel of loop.subscribers) channel.fail(error);
       return void this.#stop(loop);

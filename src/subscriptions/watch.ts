@@ -3,13 +3,13 @@
  * watch it. Each poll reads through fresh loaders, so a long-lived subscription never sees a
  * stale per-request cache.
  */
+import { errorFromSupplier, GatewayError, isGatewayError } from '../errors.ts';
 import type { OperationContext } from '../graphql/context.ts';
-import { GatewayError, errorFromSupplier, isGatewayError } from '../errors.ts';
+import { rateLimited } from '../limits/upstream-guard.ts';
+import type { PlacementKind } from '../state/store.ts';
 import { Loaders } from '../supplier/loaders.ts';
 import { isFinalOrder, isFinalSms, smsMessage } from '../supplier/states.ts';
 import type { OrderState, SmsOrderState } from '../supplier/types.ts';
-import { rateLimited } from '../limits/upstream-guard.ts';
-import type { PlacementKind } from '../state/store.ts';
 import { merge } from './merge.ts';
 
 /**
@@ -19,7 +19,9 @@ import { merge } from './merge.ts';
 function start({ supplier, services }: OperationContext, count: number): void {
   const wait = services.subscriptionStarts.take(supplier.tenant, count);
   if (wait > 0) {
-    throw rateLimited(wait, `More than ${services.config.subscriptionStarts.perSecond} subscription starts a second for this key.`, { reason: 'SUBSCRIPTION_RATE' });
+    throw rateLimited(wait, `More than ${services.config.subscriptionStarts.perSecond} subscription starts a second for this key.`, {
+      reason: 'SUBSCRIPTION_RATE',
+    });
   }
 }
 
@@ -32,7 +34,9 @@ async function ensureVisible(ctx: OperationContext, kind: PlacementKind, ids: re
 const same = (a: object, b: object) => JSON.stringify(a) === JSON.stringify(b);
 
 const tooMany = (limit: number) =>
-  new GatewayError('RATE_LIMITED', `At most ${limit} subscriptions per tenant are allowed.`, { extensions: { reason: 'SUBSCRIPTIONS_PER_TENANT' } });
+  new GatewayError('RATE_LIMITED', `At most ${limit} subscriptions per tenant are allowed.`, {
+    extensions: { reason: 'SUBSCRIPTIONS_PER_TENANT' },
+  });
 
 /**
  * With Redis, `count` places under the tenant's limit counted across all instances; each place is

@@ -4,7 +4,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { isGatewayError } from '../errors.ts';
-import { type SharedCache, loadShared } from './shared-cache.ts';
+import { loadShared, type SharedCache } from './shared-cache.ts';
 
 export interface CacheRead<T> {
   value: T;
@@ -67,7 +67,12 @@ export class LruReadCache implements ReadCache {
       allowStaleOnFetchRejection: false,
       fetchMethod: async (key, _old, { context }) => {
         const loaded = options.shared
-          ? await loadShared(options.shared, key, { ttlMs: context.ttlMs, keepMs: context.ttlMs + this.#staleMaxMs, waitMs: options.sharedWaitMs ?? 10_000, now: this.#now }, context.load)
+          ? await loadShared(
+              options.shared,
+              key,
+              { ttlMs: context.ttlMs, keepMs: context.ttlMs + this.#staleMaxMs, waitMs: options.sharedWaitMs ?? 10_000, now: this.#now },
+              context.load,
+            )
           : { value: await context.load(), fetchedAt: this.#now(), fromShared: false };
         return { ...loaded, bytes: Math.max(1, JSON.stringify(loaded.value).length) };
       },

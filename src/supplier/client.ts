@@ -4,15 +4,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
+import { errorFromSupplier, GatewayError, isUnsupportedAction, unsupportedAction, upstreamUnavailable } from '../errors.ts';
+import { retryAfterMs, SupplierRateLimit, UpstreamGuard, type GuardPolicy, type SharedVerdicts } from '../limits/upstream-guard.ts';
 import { supplierCallSpan } from '../observability/tracing.ts';
-import { GatewayError, errorFromSupplier, isUnsupportedAction, unsupportedAction, upstreamUnavailable } from '../errors.ts';
-import { type GuardPolicy, type SharedVerdicts, SupplierRateLimit, UpstreamGuard, retryAfterMs } from '../limits/upstream-guard.ts';
 import {
-  ParseError,
-  type Skipped,
   isRecord,
   parseBalance,
   parseCategories,
+  ParseError,
   parseInventory,
   parseOrderId,
   parseOrderState,
@@ -23,6 +22,7 @@ import {
   parseSmsProjects,
   parseSmsStatus,
   text,
+  type Skipped,
 } from './parse.ts';
 import type { Money, NewOrder, NewSmsOrder, ServiceFilter } from './types.ts';
 
@@ -58,7 +58,7 @@ const RETRYABLE: Record<Action, boolean> = {
 };
 
 /** `parse_error`: the supplier answered, and the answer could not be read. */
-export type CallOutcome = 'ok' | 'supplier_error' | 'unavailable' | 'rate_limited' | 'parse_error';
+type CallOutcome = 'ok' | 'supplier_error' | 'unavailable' | 'rate_limited' | 'parse_error';
 
 export interface CallEvent {
   action: Action;
@@ -108,7 +108,8 @@ const UNSUPPORTED_FOR_MS = 10 * 60_000;
 export class HstockClient {
   readonly #pool: Pool;
   readonly #path: string;
-  readonly #options: Required<Omit<HstockClientOptions, 'onCall' | 'sharedVerdicts' | 'onUnsupported'>> & Pick<HstockClientOptions, 'onCall' | 'onUnsupported'>;
+  readonly #options: Required<Omit<HstockClientOptions, 'onCall' | 'sharedVerdicts' | 'onUnsupported'>> &
+    Pick<HstockClientOptions, 'onCall' | 'onUnsupported'>;
   /** Actions this supplier (this client's origin) answered as unknown, until when they are not asked again. */
   readonly #unsupported = new Map<Action, number>();
   readonly guard: UpstreamGuard;
@@ -141,8 +142,7 @@ export class HstockClient {
   addOrder = (key: string, order: NewOrder) =>
     this.#read(key, 'add', { service: order.serviceId, quantity: order.quantity, link: order.link }, parseOrderId);
 
-  orderStatus = (key: string, id: string) =>
-    this.#read(key, 'status', { order: id }, (body) => parseOrderState(body, id));
+  orderStatus = (key: string, id: string) => this.#read(key, 'status', { order: id }, (body) => parseOrderState(body, id));
 
   balance = (key: string) => this.#read(key, 'balance', {}, parseBalance);
 
@@ -158,8 +158,7 @@ export class HstockClient {
       (body) => parseSmsOrdersPlaced(body, price),
     );
 
-  smsStatus = (key: string, id: string) =>
-    this.#read(key, 'sms_status', { order: id }, (body) => parseSmsStatus(body, id));
+  smsStatus = (key: string, id: string) => this.#read(key, 'sms_status', { order: id }, (body) => parseSmsStatus(body, id));
 
   smsCode = (key: string, id: string) => this.#read(key, 'sms_code', { order: id }, (body) => parseSmsCode(body, id));
 
@@ -192,7 +191,12 @@ export class HstockClient {
    * One supplier call: a deadline over all attempts, retries for reads only (never after a 429,
    * which would add to the flood), errors mapped, everything under the upstream guard.
    */
-  async call<T = unknown>(key: string, action: Action, params: Params = {}, parse: (body: unknown, skipped: Skipped) => T = (body) => body as T): Promise<T> {
+  async call<T = unknown>(
+    key: string,
+    action: Action,
+    params: Params = {},
+    parse: (body: unknown, skipped: Skipped) => T = (body) => body as T,
+  ): Promise<T> {
     if (this.lacks(action)) throw unsupportedAction(action);
     const started = performance.now();
     const problems: string[] = [];
@@ -201,7 +205,12 @@ export class HstockClient {
     let outcome = 'unavailable' as CallOutcome;
     const span = supplierCallSpan(action);
     try {
-      const body = await this.guard.run(key, action, deadline, span.bind(() => this.#attempts(key, action, params, deadline, started, () => (attempts += 1))));
+      const body = await this.guard.run(
+        key,
+        action,
+        deadline,
+        span.bind(() => this.#attempts(key, action, params, deadline, started, () => (attempts += 1))),
+      );
       try {
         const parsed = parse(body, (problem) => problems.push(problem));
         outcome = 'ok';
@@ -224,11 +233,24 @@ export class HstockClient {
       throw error;
     } finally {
       span.end(attempts, outcome);
-      this.#options.onCall?.({ action, outcome, attempts, durationMs: performance.now() - started, ...(problems.length > 0 ? { problems } : {}) });
+      this.#options.onCall?.({
+        action,
+        outcome,
+        attempts,
+        durationMs: performance.now() - started,
+        ...(problems.length > 0 ? { problems } : {}),
+      });
     }
   }
 
-  async #attempts(key: string, action: Action, params: Params, deadline: AbortSignal, started: number, count: () => number): Promise<unknown> {
+  async #attempts(
+    key: string,
+    action: Action,
+    params: Params,
+    deadline: AbortSignal,
+    started: number,
+    count: () => number,
+  ): Promise<unknown> {
     const maxAttempts = RETRYABLE[action] ? this.#options.retries + 1 : 1;
     for (;;) {
       const attempts = count();

@@ -13,7 +13,10 @@ const GROUPING = /[ \u00a0\u202f'\u2019_]/;
 
 /** Digits in groups of three after a first group of one to three, joined by the separator, one pattern per separator. */
 const GROUPED: Record<string, RegExp> = Object.fromEntries(
-  [',', '.', ' ', '\u00a0', '\u202f', "'", '\u2019', '_'].map((separator) => [separator, new RegExp(`^\\d{1,3}(${separator === '.' ? '\\.' : separator}\\d{3})+$`)]),
+  [',', '.', ' ', '\u00a0', '\u202f', "'", '\u2019', '_'].map((separator) => [
+    separator,
+    new RegExp(`^\\d{1,3}(${separator === '.' ? '\\.' : separator}\\d{3})+$`),
+  ]),
 );
 const grouped = (digits: string, separator: string) => GROUPED[separator]!.test(digits);
 

@@ -3,8 +3,8 @@
  * document naming the same order twice makes one `status` call. Never kept across requests.
  */
 import DataLoader from 'dataloader';
-import type { Ledger, PlacementKind } from '../state/store.ts';
 import { errorFromSupplier } from '../errors.ts';
+import type { Ledger, PlacementKind } from '../state/store.ts';
 import type { Supplier } from './supplier.ts';
 import type { Balance, Inventory, OrderState, Service, SmsCodeState, SmsOrderState } from './types.ts';
 

@@ -54,7 +54,7 @@ function requiredText(value: unknown, what: string): string {
 }
 
 /** A count, spelled as any number of the family (`1,500`, `"20"`, `3.0`); null unless whole. */
-export function int(value: unknown): number | null {
+function int(value: unknown): number | null {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? value : null;
   if (typeof value === 'string' && DIGITS.test(value)) return safe(Number(value));
   const read = readDecimal(value);
@@ -71,7 +71,7 @@ function requiredInt(value: unknown, what: string): number {
   return result;
 }
 
-export function bool(value: unknown): boolean | null {
+function bool(value: unknown): boolean | null {
   if (typeof value === 'boolean') return value;
   if (value === 1 || value === 0) return value === 1;
   if (typeof value === 'string') {
@@ -83,7 +83,7 @@ export function bool(value: unknown): boolean | null {
 }
 
 /** Decimals stay strings, as the supplier wrote them less their grouping (decimal.ts). */
-export const decimal = readDecimal;
+const decimal = readDecimal;
 
 function requiredDecimal(value: unknown, what: string): string {
   const result = decimal(value);
@@ -112,7 +112,11 @@ function money(amount: unknown, currency: unknown, fallbackCurrency: string): Mo
   return value === null ? null : { amount: value, currency: text(currency) ?? fallbackCurrency };
 }
 
-const squash = (status: string) => status.toLowerCase().replace(/[\s_-]+/g, ' ').trim();
+const squash = (status: string) =>
+  status
+    .toLowerCase()
+    .replace(/[\s_-]+/g, ' ')
+    .trim();
 
 /**
  * The family's order statuses. A refunded, failed, errored or rejected order has ended without
@@ -179,14 +183,18 @@ const ignore: Skipped = () => {};
 
 export function parseCategories(body: unknown, skipped: Skipped = ignore): Category[] {
   const list = array(record(body, 'categories').categories, 'categories');
-  return readable(list, (item) => {
-    const entry = record(item, 'category');
-    const subcategories = Array.isArray(entry.subcategories) ? entry.subcategories : [];
-    return {
-      name: requiredText(entry.category ?? entry.name, 'category name'),
-      subcategories: subcategories.map(text).filter((name): name is string => name !== null),
-    };
-  }, skipped);
+  return readable(
+    list,
+    (item) => {
+      const entry = record(item, 'category');
+      const subcategories = Array.isArray(entry.subcategories) ? entry.subcategories : [];
+      return {
+        name: requiredText(entry.category ?? entry.name, 'category name'),
+        subcategories: subcategories.map(text).filter((name): name is string => name !== null),
+      };
+    },
+    skipped,
+  );
 }
 
 export function parseService(item: unknown): Service {
@@ -254,26 +262,34 @@ export function parseBalance(body: unknown): Balance {
 
 export function parseSmsCountries(body: unknown, skipped: Skipped = ignore): SmsCountry[] {
   const list = Array.isArray(body) ? body : array(record(body, 'sms_countries').countries, 'sms_countries');
-  return readable(list, (item) => {
-    const entry = record(item, 'country');
-    const code = requiredText(entry.country_code ?? entry.code, 'country code').toLowerCase();
-    return { code, name: text(entry.country_name ?? entry.name) ?? code.toUpperCase() };
-  }, skipped);
+  return readable(
+    list,
+    (item) => {
+      const entry = record(item, 'country');
+      const code = requiredText(entry.country_code ?? entry.code, 'country code').toLowerCase();
+      return { code, name: text(entry.country_name ?? entry.name) ?? code.toUpperCase() };
+    },
+    skipped,
+  );
 }
 
 export function parseSmsProjects(body: unknown, skipped: Skipped = ignore): SmsProject[] {
   const list = Array.isArray(body) ? body : array(record(body, 'sms_projects').projects, 'sms_projects');
-  return readable(list, (item) => {
-    const entry = record(item, 'project');
-    const id = requiredText(entry.project_id ?? entry.id, 'project id');
-    return {
-      id,
-      name: requiredText(entry.name, `project ${id} name`),
-      price: requiredDecimal(entry.price, `project ${id} price`),
-      countryCode: requiredText(entry.country_id ?? entry.country, `project ${id} country`).toLowerCase(),
-      countryName: text(entry.country_title ?? entry.country_name),
-    };
-  }, skipped);
+  return readable(
+    list,
+    (item) => {
+      const entry = record(item, 'project');
+      const id = requiredText(entry.project_id ?? entry.id, 'project id');
+      return {
+        id,
+        name: requiredText(entry.name, `project ${id} name`),
+        price: requiredDecimal(entry.price, `project ${id} price`),
+        countryCode: requiredText(entry.country_id ?? entry.country, `project ${id} country`).toLowerCase(),
+        countryName: text(entry.country_title ?? entry.country_name),
+      };
+    },
+    skipped,
+  );
 }
 
 export function parseSmsOrdersPlaced(body: unknown, price: Money | null): SmsOrderState[] {

@@ -56,11 +56,15 @@ export class RedisSharedCache implements SharedCache {
   }
 
   async set(key: string, entry: SharedEntry, keepMs: number): Promise<void> {
-    await this.redis.run((client) => client.set(this.#key(key), JSON.stringify(entry), { PX: Math.max(1, Math.ceil(keepMs)) }), { skipWhileSlow: true });
+    await this.redis.run((client) => client.set(this.#key(key), JSON.stringify(entry), { PX: Math.max(1, Math.ceil(keepMs)) }), {
+      skipWhileSlow: true,
+    });
   }
 
   async lock(key: string, ms: number): Promise<boolean> {
-    const taken = await this.redis.run((client) => client.set(this.#lock(key), this.redis.instance, { NX: true, PX: Math.ceil(ms) }), { skipWhileSlow: true });
+    const taken = await this.redis.run((client) => client.set(this.#lock(key), this.redis.instance, { NX: true, PX: Math.ceil(ms) }), {
+      skipWhileSlow: true,
+    });
     return taken === 'OK';
   }
 
@@ -132,7 +136,7 @@ export async function loadShared(
     }
   }
   try {
-    for (const giveUp = now() + waitMs; now() < giveUp; ) {
+    for (const giveUp = now() + waitMs; now() < giveUp;) {
       await sleep(WAIT_STEP_MS);
       // The lock is looked at before the entry: a loader writes its entry before unlocking, so
       // a lock seen released means the read after it sees the entry, if there is one.

@@ -14,8 +14,7 @@ const FINAL_SMS_STATUSES: ReadonlySet<SmsOrderStatus> = new Set(['CODE_RECEIVED'
 export const isFinalOrder = (state: Pick<OrderState, 'status'>) => FINAL_ORDER_STATUSES.has(state.status);
 
 /** An SMS order is done once a code has arrived, whatever its status says, or once it ended. */
-export const isFinalSms = (state: Pick<SmsOrderState, 'status' | 'code'>) =>
-  FINAL_SMS_STATUSES.has(state.status) || state.code !== null;
+export const isFinalSms = (state: Pick<SmsOrderState, 'status' | 'code'>) => FINAL_SMS_STATUSES.has(state.status) || state.code !== null;
 
 /**
  * The text of the SMS. `sms_status` may carry the code without the message; then `sms_code` has
@@ -38,7 +37,11 @@ export interface StateRef<S extends object> {
 }
 
 /** One field of the state, read from the status action only when the reference does not know it. */
-export async function current<S extends object, K extends keyof S>(ref: StateRef<S>, field: K, status: DataLoader<string, S>): Promise<S[K]> {
+export async function current<S extends object, K extends keyof S>(
+  ref: StateRef<S>,
+  field: K,
+  status: DataLoader<string, S>,
+): Promise<S[K]> {
   const known = ref.known;
   if (known !== undefined && (known[field] !== null || !ref.partial)) return known[field];
   return (await status.load(ref.id))[field];

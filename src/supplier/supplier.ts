@@ -3,10 +3,10 @@
  * writes straight through the client. Built per request; cheap.
  */
 import type { Identity } from '../auth/authenticator.ts';
-import { Line } from '../limits/line.ts';
 import type { CacheTtls } from '../config.ts';
-import type { ReadCache } from './cache.ts';
 import { GatewayError, isUnsupportedAction } from '../errors.ts';
+import { Line } from '../limits/line.ts';
+import type { ReadCache } from './cache.ts';
 import type { HstockClient } from './client.ts';
 import type { Category, Inventory, Money, NewOrder, NewSmsOrder, Service, ServiceFilter } from './types.ts';
 
@@ -71,7 +71,11 @@ function filtered(services: Service[], filter: ServiceFilter): Service[] {
   if (!kept) {
     kept = services;
     const { category, subcategory } = filter;
-    if (category && new Set(services.map((service) => service.category)).size > 1 && services.some((service) => same(service.category, category))) {
+    if (
+      category &&
+      new Set(services.map((service) => service.category)).size > 1 &&
+      services.some((service) => same(service.category, category))
+    ) {
       kept = kept.filter((service) => same(service.category, category));
     }
     if (subcategory) kept = kept.filter((service) => service.subcategory === null || same(service.subcategory, subcategory));
@@ -134,7 +138,9 @@ export class Supplier {
 
   /** One `services` call per filter per TTL, however many pages or ids are read from it. */
   async catalogue(filter: ServiceFilter = {}): Promise<Catalogue> {
-    const answer = await this.#cached('services', { ...filter }, this.deps.ttl.services, () => this.deps.client.services(this.#key, filter));
+    const answer = await this.#cached('services', { ...filter }, this.deps.ttl.services, () =>
+      this.deps.client.services(this.#key, filter),
+    );
     const services = filtered(answer, filter);
     return { services, byId: indexOf(services) };
   }
@@ -142,7 +148,9 @@ export class Supplier {
   /** Live stock; null when the supplier has no `inventory` action. */
   async inventory(serviceId: string): Promise<Inventory | null> {
     try {
-      return await this.#cached('inventory', { serviceId }, this.deps.ttl.inventory, () => this.deps.client.inventory(this.#key, serviceId));
+      return await this.#cached('inventory', { serviceId }, this.deps.ttl.inventory, () =>
+        this.deps.client.inventory(this.#key, serviceId),
+      );
     } catch (error) {
       if (isUnsupportedAction(error)) return null;
       throw error;
@@ -154,9 +162,7 @@ export class Supplier {
   }
 
   smsProjects(country?: string) {
-    return this.#cached('sms_projects', { country }, this.deps.ttl.smsProjects, () =>
-      this.deps.client.smsProjects(this.#key, country),
-    );
+    return this.#cached('sms_projects', { country }, this.deps.ttl.smsProjects, () => this.deps.client.smsProjects(this.#key, country));
   }
 
   balance() {

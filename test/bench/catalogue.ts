@@ -34,13 +34,29 @@ interface Row {
 
 export const catalogueBody = JSON.stringify({ query: print(ServicesPageDocument), variables: { first: 50, category: 'Instagram' } });
 
-export async function load(url: string, body?: string, extraHeaders: Record<string, string> = {}): Promise<Omit<Row, 'name' | 'upstreamCalls'>> {
+export async function load(
+  url: string,
+  body?: string,
+  extraHeaders: Record<string, string> = {},
+): Promise<Omit<Row, 'name' | 'upstreamCalls'>> {
   const options = body
-    ? { url, method: 'POST' as const, headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}`, ...extraHeaders }, body, connections: CONNECTIONS }
+    ? {
+        url,
+        method: 'POST' as const,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}`, ...extraHeaders },
+        body,
+        connections: CONNECTIONS,
+      }
     : { url, method: 'GET' as const, headers: { authorization: `Bearer ${DEMO_KEY}` }, connections: CONNECTIONS };
   await autocannon({ ...options, duration: 1 }); // warm-up
   const result = await autocannon({ ...options, duration: DURATION_S });
-  return { requests: result.requests.total, errors: result.errors + result.non2xx, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+  return {
+    requests: result.requests.total,
+    errors: result.errors + result.non2xx,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
 }
 
 /** A bare node:http server, in its own process, answering every request with `bytes`. */
@@ -52,7 +68,13 @@ async function bareServer(bytes: string): Promise<{ url: string; stop(): void }>
 require('http').createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, { 'content-type': 'application/graphql-response+json; charset=utf-8', 'content-length': body.length }); res.end(body); }); }).listen(${port}, '127.0.0.1');`;
   const child = spawn(process.execPath, ['-e', script], { stdio: 'inherit' });
   const url = `http://127.0.0.1:${port}/graphql`;
-  while (!(await fetch(url, { method: 'POST', body: '{}' }).then(() => true, () => false))) await sleep(20);
+  while (
+    !(await fetch(url, { method: 'POST', body: '{}' }).then(
+      () => true,
+      () => false,
+    ))
+  )
+    await sleep(20);
   return { url, stop: () => void child.kill() };
 }
 
@@ -69,10 +91,19 @@ export async function benchCatalogue(): Promise<void> {
     const cached = await startGateway(sandbox);
     let bytes: string;
     try {
-      bytes = await (await fetch(cached.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` }, body: catalogueBody })).text();
+      bytes = await (
+        await fetch(cached.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` },
+          body: catalogueBody,
+        })
+      ).text();
       await run('catalogue, cached (defaults)', cached.url, catalogueBody);
       const { query, variables } = JSON.parse(catalogueBody) as { query: string; variables: unknown };
-      await run('catalogue as a GET, cached answer', `${cached.url}?${new URLSearchParams({ query, variables: JSON.stringify(variables) })}`);
+      await run(
+        'catalogue as a GET, cached answer',
+        `${cached.url}?${new URLSearchParams({ query, variables: JSON.stringify(variables) })}`,
+      );
       await run('{ __typename }, same gateway', cached.url, JSON.stringify({ query: '{ __typename }' }));
       // A browser page's request carries an Origin: CORS is Yoga's, so its cached answer comes through Yoga.
       await run('catalogue, cached, from a browser page', cached.url, catalogueBody, { origin: 'https://shop.example' });
@@ -95,7 +126,9 @@ export async function benchCatalogue(): Promise<void> {
     await sandbox.close();
   }
   const [catalogue, get, typename, browser, bare, uncached] = rows as [Row, Row, Row, Row, Row, Row];
-  console.log(`\nCatalogue: services(first: 50), ${CONNECTIONS} connections for ${DURATION_S} s each, upstream latency ${UPSTREAM_LATENCY_MS} ms`);
+  console.log(
+    `\nCatalogue: services(first: 50), ${CONNECTIONS} connections for ${DURATION_S} s each, upstream latency ${UPSTREAM_LATENCY_MS} ms`,
+  );
   console.table(
     rows.map((row) => ({
       variant: row.name,

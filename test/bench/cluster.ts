@@ -7,11 +7,11 @@
  */
 import autocannon from 'autocannon';
 import { print } from 'graphql';
-import { type Client, createClient } from 'graphql-ws';
+import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createSandbox } from '../../src/sandbox/index.ts';
 import { AddOrderDocument, OrderStatusDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { type GatewayProcess, graphql, sleep, startGateway } from '../support/bench.ts';
+import { graphql, sleep, startGateway, type GatewayProcess } from '../support/bench.ts';
 import { DEMO_KEY } from '../support/keys.ts';
 import { redisPresent, startRedis } from '../support/redis.ts';
 
@@ -27,7 +27,14 @@ async function watchAll(gateways: GatewayProcess[], ids: string[]): Promise<{ cl
   const clients: Client[] = [];
   for (const gateway of gateways) {
     for (let n = 0; n < Math.ceil(total / gateways.length / PER_CONNECTION); n += 1) {
-      clients.push(createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { apiKey: DEMO_KEY }, retryAttempts: 0 }));
+      clients.push(
+        createClient({
+          url: gateway.url.replace(/^http/, 'ws'),
+          webSocketImpl: WebSocket,
+          connectionParams: { apiKey: DEMO_KEY },
+          retryAttempts: 0,
+        }),
+      );
     }
   }
   const started = performance.now();
@@ -66,7 +73,12 @@ export async function benchCluster(): Promise<void> {
   if (!redisPresent) throw new Error('npm run bench -- cluster needs redis-server (apt-get install redis-server)');
   const redis = await startRedis();
   const sandbox = await createSandbox({ port: 0, timeScale: 0 });
-  const env = { REDIS_URL: redis.url, ORDER_POLL_MS: String(POLL_MS), ORDER_POLL_MAX_MS: String(POLL_MS), SUBSCRIPTIONS_PER_CONNECTION: String(PER_CONNECTION) };
+  const env = {
+    REDIS_URL: redis.url,
+    ORDER_POLL_MS: String(POLL_MS),
+    ORDER_POLL_MAX_MS: String(POLL_MS),
+    SUBSCRIPTIONS_PER_CONNECTION: String(PER_CONNECTION),
+  };
   const gateways = await Promise.all([startGateway(sandbox, env), startGateway(sandbox, env), startGateway(sandbox, env)]);
   try {
     const { services } = await graphql(gateways[0]!.url, ServicesPageDocument, { first: 1, category: 'Instagram' });
@@ -84,7 +96,9 @@ export async function benchCluster(): Promise<void> {
     const perOrderPerInterval = calls / ORDERS / (WINDOW_MS / POLL_MS);
     await Promise.all(clients.map((client) => client.dispose()));
 
-    console.log(`\nCluster: 3 instances, ${ORDERS * WATCHERS_PER_ORDER} watchers over ${ORDERS} orders, poll every ${POLL_MS} ms, ${WINDOW_MS} ms window`);
+    console.log(
+      `\nCluster: 3 instances, ${ORDERS * WATCHERS_PER_ORDER} watchers over ${ORDERS} orders, poll every ${POLL_MS} ms, ${WINDOW_MS} ms window`,
+    );
     console.table([
       {
         'status calls': calls,

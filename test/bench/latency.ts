@@ -5,10 +5,9 @@
  */
 import { print } from 'graphql';
 import { createSandbox } from '../../src/sandbox/index.ts';
-import { OrderDocument } from '../generated/graphql.ts';
+import { AddOrderDocument, OrderDocument, ServicesPageDocument } from '../generated/graphql.ts';
 import { graphql, startGateway } from '../support/bench.ts';
 import { DEMO_KEY } from '../support/keys.ts';
-import { AddOrderDocument, ServicesPageDocument } from '../generated/graphql.ts';
 
 const ROUNDS = Number(process.env.BENCH_LATENCY_ROUNDS ?? 3000);
 
@@ -20,13 +19,28 @@ export async function benchLatency(): Promise<void> {
   try {
     const { services } = await graphql(gateway.url, ServicesPageDocument, { first: 1, category: 'Instagram' });
     const service = services.edges[0]!.node;
-    const id = (await graphql(gateway.url, AddOrderDocument, { input: { serviceId: service.id, quantity: service.min, link: 'https://instagram.com/p/latency' } })).addOrder.id;
-    const direct = () => fetch(sandbox.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `key=${DEMO_KEY}&action=status&order=${id}` });
+    const id = (
+      await graphql(gateway.url, AddOrderDocument, {
+        input: { serviceId: service.id, quantity: service.min, link: 'https://instagram.com/p/latency' },
+      })
+    ).addOrder.id;
+    const direct = () =>
+      fetch(sandbox.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `key=${DEMO_KEY}&action=status&order=${id}`,
+      });
     const body = JSON.stringify({ query: print(OrderDocument), variables: { id } });
-    const viaGateway = () => fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` }, body });
+    const viaGateway = () =>
+      fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` }, body });
     // The framework's own floor: the same gateway answering `{ __typename }`, with no supplier call.
     const floorBody = JSON.stringify({ query: '{ __typename }' });
-    const floor = () => fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` }, body: floorBody });
+    const floor = () =>
+      fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` },
+        body: floorBody,
+      });
     const calls = { direct, gateway: viaGateway, floor } as const;
     const timings: Record<keyof typeof calls, number[]> = { direct: [], gateway: [], floor: [] };
     for (let round = -200; round < ROUNDS; round += 1) {

@@ -39,7 +39,13 @@ const before = (() => {
     return value;
   };
   const text = (value: unknown): string | null =>
-    typeof value === 'string' ? (value.trim() === '' ? null : value.trim()) : typeof value === 'number' && Number.isFinite(value) ? String(value) : null;
+    typeof value === 'string'
+      ? value.trim() === ''
+        ? null
+        : value.trim()
+      : typeof value === 'number' && Number.isFinite(value)
+        ? String(value)
+        : null;
   const requiredText = (value: unknown, what: string) => text(value) ?? fail(what);
   const int = (value: unknown): number | null => {
     const raw = typeof value === 'string' && value.trim() !== '' ? Number(value.trim()) : value;
@@ -124,5 +130,7 @@ export function benchParse(): void {
   console.log(`\n== parse: services of ${ENTRIES} entries, ms per answer (mean of ${ROUNDS})`);
   console.log(`before, HstockPlus's numbers   ${baseline.toFixed(3)}`);
   console.log(`today,  HstockPlus's numbers   ${today.toFixed(3)}  (${((today / baseline - 1) * 100).toFixed(1)} % against before)`);
-  console.log(`today,  a panel's (2,500.00000) ${panelToday.toFixed(3)}  (before: ${before.parse(panel).length} of ${ENTRIES} entries read)`);
+  console.log(
+    `today,  a panel's (2,500.00000) ${panelToday.toFixed(3)}  (before: ${before.parse(panel).length} of ${ENTRIES} entries read)`,
+  );
 }

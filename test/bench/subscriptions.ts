@@ -6,11 +6,11 @@
  * watcher once the first has it.
  */
 import { print } from 'graphql';
-import { type Client, createClient } from 'graphql-ws';
+import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
+import { createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 import { AddOrderDocument, OrderStatusDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { type GatewayProcess, graphql, sleep, startGateway } from '../support/bench.ts';
+import { graphql, sleep, startGateway, type GatewayProcess } from '../support/bench.ts';
 import { DEMO_KEY } from '../support/keys.ts';
 
 const POLL_MS = 200;
@@ -41,7 +41,12 @@ async function measure(sandbox: Sandbox, gateway: GatewayProcess, watchers: numb
 
   const connections = Math.ceil(watchers / PER_CONNECTION);
   const clients: Client[] = Array.from({ length: connections }, () =>
-    createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { apiKey: DEMO_KEY }, retryAttempts: 0 }),
+    createClient({
+      url: gateway.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { apiKey: DEMO_KEY },
+      retryAttempts: 0,
+    }),
   );
   const seen: string[][] = Array.from({ length: watchers }, () => []);
   const arrivals = new Map<string, number[]>();
@@ -143,14 +148,23 @@ export async function benchSubscriptionMemory(watchers: number, orders: number):
     await sleep(500);
     const before = gateway.rssMiB();
     const clients: Client[] = Array.from({ length: Math.ceil(watchers / PER_CONNECTION) }, () =>
-      createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { apiKey: DEMO_KEY }, retryAttempts: 0 }),
+      createClient({
+        url: gateway.url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams: { apiKey: DEMO_KEY },
+        retryAttempts: 0,
+      }),
     );
     let first = 0;
     await new Promise<void>((resolve) => {
       for (let n = 0; n < watchers; n += 1) {
         clients[n % clients.length]!.subscribe(
           { query: print(OrderStatusDocument), variables: { id: ids[n % orders]! } },
-          { next: () => void (++first === watchers && resolve()), error: (error) => console.error('subscription error', error), complete: () => {} },
+          {
+            next: () => void (++first === watchers && resolve()),
+            error: (error) => console.error('subscription error', error),
+            complete: () => {},
+          },
         );
       }
     });

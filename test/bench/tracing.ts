@@ -4,15 +4,15 @@
  * them to a collector on loopback that takes every export and keeps nothing. The catalogue runs
  * alternate (off, on, on, off) so that neither variant always meets a warmer machine.
  */
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { print } from 'graphql';
 import { createSandbox } from '../../src/sandbox/index.ts';
 import { AddOrderDocument, OrderDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { catalogueBody, load } from './catalogue.ts';
-import { percentile } from './latency.ts';
-import { type GatewayProcess, graphql, startGateway } from '../support/bench.ts';
+import { graphql, startGateway, type GatewayProcess } from '../support/bench.ts';
 import { DEMO_KEY } from '../support/keys.ts';
 import { listen } from '../support/ports.ts';
+import { catalogueBody, load } from './catalogue.ts';
+import { percentile } from './latency.ts';
 
 const ROUNDS = Number(process.env.BENCH_LATENCY_ROUNDS ?? 3000);
 
@@ -30,7 +30,11 @@ async function collector(): Promise<{ url: string; exports: number; bytes: numbe
 
 async function placeOrder(gateway: GatewayProcess): Promise<string> {
   const service = (await graphql(gateway.url, ServicesPageDocument, { first: 1, category: 'Instagram' })).services.edges[0]!.node;
-  return (await graphql(gateway.url, AddOrderDocument, { input: { serviceId: service.id, quantity: service.min, link: 'https://instagram.com/p/tracing' } })).addOrder.id;
+  return (
+    await graphql(gateway.url, AddOrderDocument, {
+      input: { serviceId: service.id, quantity: service.min, link: 'https://instagram.com/p/tracing' },
+    })
+  ).addOrder.id;
 }
 
 export async function benchTracing(): Promise<void> {
@@ -44,12 +48,17 @@ export async function benchTracing(): Promise<void> {
 
     // Each gateway lists only the orders placed through it.
     const bodies = { off: '', on: '' };
-    for (const name of variants) bodies[name] = JSON.stringify({ query: print(OrderDocument), variables: { id: await placeOrder(gateways[name]) } });
+    for (const name of variants)
+      bodies[name] = JSON.stringify({ query: print(OrderDocument), variables: { id: await placeOrder(gateways[name]) } });
     const timings = { off: [] as number[], on: [] as number[] };
     for (let round = -200; round < ROUNDS; round += 1) {
       for (const name of variants) {
         const started = performance.now();
-        const response = await fetch(gateways[name].url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` }, body: bodies[name] });
+        const response = await fetch(gateways[name].url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` },
+          body: bodies[name],
+        });
         await response.arrayBuffer();
         if (round >= 0) timings[name].push(performance.now() - started);
       }
@@ -71,7 +80,11 @@ export async function benchTracing(): Promise<void> {
     });
     const [off, on] = rows as [(typeof rows)[number], (typeof rows)[number]];
     console.log(`\nTraces off vs on: the cached catalogue (2 runs each, alternating), order(id) over ${ROUNDS} interleaved rounds`);
-    console.table(rows.map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === 'number' ? Number(value.toFixed(2)) : value]))));
+    console.table(
+      rows.map((row) =>
+        Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === 'number' ? Number(value.toFixed(2)) : value])),
+      ),
+    );
     console.log(
       `traces on vs off: cached catalogue ${(on['catalogue req/s'] / off['catalogue req/s']).toFixed(2)} of the rate; ` +
         `order(id) +${(on['order(id) p50 ms'] - off['order(id) p50 ms']).toFixed(2)} ms at p50, +${(on['order(id) p99 ms'] - off['order(id) p99 ms']).toFixed(2)} ms at p99; ` +

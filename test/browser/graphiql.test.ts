@@ -5,8 +5,8 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, chromiumPresent, openBrowser, warnIfMissing } from '../support/chromium.ts';
-import { type Harness, startHarness } from '../support/harness.ts';
+import { chromiumPresent, openBrowser, warnIfMissing, type Browser } from '../support/chromium.ts';
+import { startHarness, type Harness } from '../support/harness.ts';
 import { DEMO_KEY } from '../support/keys.ts';
 
 warnIfMissing('GraphiQL browser test');
@@ -45,9 +45,14 @@ describe.skipIf(!chromiumPresent)('GraphiQL in Chromium', () => {
     const editor = async () => (await page.locator('.graphiql-query-editor .view-lines').innerText()).replace(/\u00a0/g, ' ');
     await expect.poll(editor, { timeout: 15_000 }).toContain('Welcome to the HstockPlus gateway');
     // The response pane draws only its first lines: read the whole answer off the wire.
-    const answer = page.waitForResponse((response) => response.request().method() === 'POST' && (response.request().postData() ?? '').includes('query Tour'));
+    const answer = page.waitForResponse(
+      (response) => response.request().method() === 'POST' && (response.request().postData() ?? '').includes('query Tour'),
+    );
     await page.locator('.graphiql-execute-button').click();
-    const body = (await (await answer).json()) as { data?: { services: { totalCount: number }; smsCountries: unknown[] }; errors?: unknown };
+    const body = (await (await answer).json()) as {
+      data?: { services: { totalCount: number }; smsCountries: unknown[] };
+      errors?: unknown;
+    };
     expect(body.errors).toBeUndefined();
     expect(body.data!.services.totalCount).toBeGreaterThan(0);
     expect(body.data!.smsCountries.length).toBeGreaterThan(0);

@@ -6,19 +6,23 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, chromiumPresent, ci, openBrowser, warnIfMissing } from '../support/chromium.ts';
-import { type Harness, startHarness } from '../support/harness.ts';
+import { chromiumPresent, ci, openBrowser, warnIfMissing, type Browser } from '../support/chromium.ts';
+import { startHarness, type Harness } from '../support/harness.ts';
 import { DEMO_KEY } from '../support/keys.ts';
 import { listen } from '../support/ports.ts';
 
 const STOREFRONT = join(import.meta.dirname, '../../examples/storefront');
 const installed = existsSync(join(STOREFRONT, 'node_modules/.package-lock.json'));
-if (!installed && ci) throw new Error('examples/storefront has no node_modules: `npm test` installs them first (scripts/storefront-deps.mjs).');
-if (!installed) console.warn('\n  Storefront browser test skipped: run `node scripts/storefront-deps.mjs` (npm test does) to install its dependencies.\n');
+if (!installed && ci)
+  throw new Error('examples/storefront has no node_modules: `npm test` installs them first (scripts/storefront-deps.mjs).');
+if (!installed)
+  console.warn(
+    '\n  Storefront browser test skipped: run `node scripts/storefront-deps.mjs` (npm test does) to install its dependencies.\n',
+  );
 warnIfMissing('Storefront browser test');
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
@@ -82,7 +86,9 @@ describe.skipIf(!chromiumPresent || !installed)('the storefront in Chromium', ()
     await expect.poll(() => status.innerText(), { timeout: 15_000 }).toBe('COMPLETED');
 
     const placed = page.locator('#placed tbody tr');
-    await expect.poll(() => placed.allInnerTexts(), { timeout: 15_000 }).toEqual([expect.stringMatching(new RegExp(`^${id}\\s+1001\\s+50\\s+COMPLETED`))]);
+    await expect
+      .poll(() => placed.allInnerTexts(), { timeout: 15_000 })
+      .toEqual([expect.stringMatching(new RegExp(`^${id}\\s+1001\\s+50\\s+COMPLETED`))]);
     expect(await placed.first().getAttribute('data-key')).toMatch(/^[0-9a-f-]{36}$/);
     expect(h.calls('add')).toBe(1);
     expect(browser.outside).toEqual([]);

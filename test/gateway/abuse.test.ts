@@ -8,7 +8,7 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_KEYS } from '../../src/sandbox/world/accounts.ts';
 import { AddOrderDocument, BalanceDocument, OrderDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { codes, startHarness, type Harness } from '../support/harness.ts';
 import { DEMO_KEY, RESELLER_KEY } from '../support/keys.ts';
 import { wsClient } from '../support/subscribe.ts';
 
@@ -19,7 +19,10 @@ async function post(h: Harness, body: unknown, key: string | null = DEMO_KEY) {
     headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { data?: unknown; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> },
+  };
 }
 
 const ids = (count: number, from: number) => Array.from({ length: count }, (_, i) => String(from + i));
@@ -47,13 +50,20 @@ describe('one request fanning out to thousands of supplier calls', () => {
     const { status, body } = await post(h, fanOut(100, 100), 'made-up-key');
     expect(status).toBe(200);
     expect(body.data).toBeUndefined();
-    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'MAX_UPSTREAM_CALLS_PER_OPERATION', max: 1000, calls: 10_000 });
+    expect(body.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      limit: 'MAX_UPSTREAM_CALLS_PER_OPERATION',
+      max: 1000,
+      calls: 10_000,
+    });
     expect(h.calls()).toBe(0);
   });
 
   it("keeps another tenant's balance fast while one tenant floods the supplier within its budget", async () => {
     h.sandbox.setFaults({ latencyMs: 100, actions: ['status'] });
-    const flood = Array.from({ length: 10 }, (_, n) => post(h, { query: fanOut(1, 100).query, variables: { v0: ids(100, 300_000 + n * 100) } }));
+    const flood = Array.from({ length: 10 }, (_, n) =>
+      post(h, { query: fanOut(1, 100).query, variables: { v0: ids(100, 300_000 + n * 100) } }),
+    );
     await expect.poll(() => h.calls('status')).toBeGreaterThan(20);
     const started = performance.now();
     const other = await h.request(BalanceDocument, {}, { key: RESELLER_KEY });
@@ -82,7 +92,8 @@ describe('made-up keys', () => {
   beforeEach(() => h.sandbox.resetStats());
 
   it('costs one supplier call for a wide query with a made-up key', async () => {
-    const wide = '{ balance { amount } categories { name } services(first: 1) { totalCount } smsCountries { code } smsProjects { id } order(id: "1") { id } smsOrder(id: "1") { id } }';
+    const wide =
+      '{ balance { amount } categories { name } services(first: 1) { totalCount } smsCountries { code } smsProjects { id } order(id: "1") { id } smsOrder(id: "1") { id } }';
     const { body } = await post(h, { query: wide }, 'made-up-wide-key');
     expect(body.errors?.map((error) => error.extensions?.code)).toContain('UNAUTHENTICATED');
     expect(h.calls()).toBe(1);
@@ -109,7 +120,6 @@ describe('made-up keys', () => {
     await client.dispose();
     expect(h.calls()).toBe(1);
   });
-
 });
 
 describe('an address guessing keys', () => {
@@ -175,7 +185,9 @@ describe('slow clients', () => {
     let answer = '';
     socket.on('data', (chunk) => (answer += chunk.toString()));
     socket.on('connect', () => socket.write(head));
-    return new Promise<{ answer: string; ms: number }>((resolve) => socket.on('close', () => resolve({ answer, ms: performance.now() - started })));
+    return new Promise<{ answer: string; ms: number }>((resolve) =>
+      socket.on('close', () => resolve({ answer, ms: performance.now() - started })),
+    );
   }
 
   it('closes a socket whose headers never end within the headers timeout', async () => {
@@ -184,7 +196,9 @@ describe('slow clients', () => {
   });
 
   it('answers 408 to a body that never ends within the request timeout', async () => {
-    const { answer, ms } = await linger('POST /graphql HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"query":');
+    const { answer, ms } = await linger(
+      'POST /graphql HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"query":',
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
     expect(ms).toBeLessThan(3500);
   });
@@ -205,7 +219,8 @@ describe('limit errors and echoes', () => {
   });
 
   it('serves services(first: 500) with every field, as documented', async () => {
-    const everything = '{ services(first: 500) { totalCount edges { cursor node { id name type category rate min max refill cancel stock entityType autoDelivery } } pageInfo { hasNextPage endCursor } } }';
+    const everything =
+      '{ services(first: 500) { totalCount edges { cursor node { id name type category rate min max refill cancel stock entityType autoDelivery } } pageInfo { hasNextPage endCursor } } }';
     const { body } = await post(h, { query: everything });
     expect(body.errors).toBeUndefined();
   });
@@ -267,7 +282,6 @@ describe('a request rate per tenant', () => {
     expect(answers[5]!.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'TENANT_RATE', retryAfterSeconds: 1 });
     expect((await post(h, { query: '{ __typename }' }, RESELLER_KEY)).status).toBe(200);
   });
-
 });
 
 describe('a circuit breaker for the supplier', () => {
@@ -285,7 +299,8 @@ describe('a circuit breaker for the supplier', () => {
   it('opens the circuit after repeated failures: calls fail fast, the catalogue is served stale, a probe closes it', async () => {
     const fresh = await h.request(ServicesPageDocument, { first: 2 }, { key: RESELLER_KEY });
     h.sandbox.setFaults({ serverErrorRate: 1 });
-    for (let n = 0; n < 3; n += 1) expect(codes(await h.request(BalanceDocument, {}, { key: RESELLER_KEY }))).toEqual(['UPSTREAM_UNAVAILABLE']);
+    for (let n = 0; n < 3; n += 1)
+      expect(codes(await h.request(BalanceDocument, {}, { key: RESELLER_KEY }))).toEqual(['UPSTREAM_UNAVAILABLE']);
     h.sandbox.resetStats();
     const fast = await h.request(BalanceDocument, {}, { key: RESELLER_KEY });
     expect(fast.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', reason: 'CIRCUIT_OPEN' });

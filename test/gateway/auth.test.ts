@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { BalanceDocument } from '../generated/graphql.ts';
-import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { codes, startHarness, type Harness } from '../support/harness.ts';
 import { DEMO_KEY } from '../support/keys.ts';
 
 describe('pass-through mode', () => {

@@ -7,7 +7,7 @@ import {
   ServiceInventoryDocument,
   ServicesPageDocument,
 } from '../generated/graphql.ts';
-import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { codes, startHarness, type Harness } from '../support/harness.ts';
 import { DEMO_KEY, EMPTY_KEY, RESELLER_KEY } from '../support/keys.ts';
 
 let h: Harness;
@@ -146,7 +146,12 @@ describe('catalogue', () => {
   it('rejects malformed pagination arguments before any upstream call', async () => {
     const fresh = await startHarness();
     try {
-      for (const variables of [{ first: -1 }, { first: 501 }, { after: 'not-a-cursor' }, { after: '' + Buffer.from('v1:x:1').toString('base64url') }]) {
+      for (const variables of [
+        { first: -1 },
+        { first: 501 },
+        { after: 'not-a-cursor' },
+        { after: '' + Buffer.from('v1:x:1').toString('base64url') },
+      ]) {
         const response = await fresh.request(ServicesPageDocument, variables);
         expect(codes(response)).toEqual(['BAD_USER_INPUT']);
       }

@@ -3,15 +3,15 @@
  * supplier what one costs, survive the loss of the instance that polls, ride out Redis going away
  * and coming back, and lose no subscriber's final state through a rolling restart.
  */
-import { type ExecutionResult, print } from 'graphql';
-import { type Client, createClient } from 'graphql-ws';
+import { print, type ExecutionResult } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
-import { AddOrderDocument, OrderStatusDocument, type OrderStatusSubscription, ServicesPageDocument } from '../generated/graphql.ts';
-import { type Instance, startInstance } from '../support/cluster.ts';
+import { createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
+import { AddOrderDocument, OrderStatusDocument, ServicesPageDocument, type OrderStatusSubscription } from '../generated/graphql.ts';
+import { startInstance, type Instance } from '../support/cluster.ts';
 import { DEMO_KEY } from '../support/keys.ts';
-import { type RedisServer, redisPresent, startRedis } from '../support/redis.ts';
+import { redisPresent, startRedis, type RedisServer } from '../support/redis.ts';
 
 type Event = ExecutionResult<OrderStatusSubscription>;
 
@@ -41,13 +41,20 @@ function watch(url: () => string, id: string, count: number, retry = false) {
 const statuses = (events: Event[]) => events.map((event) => event.data?.orderStatus.status);
 
 async function placeOrder(url: string, key?: string) {
-  const post = async <T,>(query: string, variables: Record<string, unknown>): Promise<T> => {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` }, body: JSON.stringify({ query, variables }) });
+  const post = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` },
+      body: JSON.stringify({ query, variables }),
+    });
     const body = (await response.json()) as { data?: T; errors?: unknown };
     if (!body.data) throw new Error(JSON.stringify(body.errors));
     return body.data;
   };
-  const page = await post<{ services: { edges: Array<{ node: { id: string; min: number } }> } }>(print(ServicesPageDocument), { first: 1, category: 'Instagram' });
+  const page = await post<{ services: { edges: Array<{ node: { id: string; min: number } }> } }>(print(ServicesPageDocument), {
+    first: 1,
+    category: 'Instagram',
+  });
   const service = page.services.edges[0]!.node;
   const input = { serviceId: service.id, quantity: service.min, link: 'https://instagram.com/p/cluster', idempotencyKey: key };
   return (await post<{ addOrder: { id: string } }>(print(AddOrderDocument), { input })).addOrder.id;
@@ -58,8 +65,7 @@ describe.skipIf(!redisPresent)('three gateway processes on one Redis', () => {
   let sandbox: Sandbox;
   let instances: Instance[] = [];
   const clients: Client[] = [];
-  const start = () =>
-    startInstance({ HSTOCK_API_URL: sandbox.url, REDIS_URL: redis.url, ORDER_POLL_MS: '200', ORDER_POLL_MAX_MS: '200' });
+  const start = () => startInstance({ HSTOCK_API_URL: sandbox.url, REDIS_URL: redis.url, ORDER_POLL_MS: '200', ORDER_POLL_MAX_MS: '200' });
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -125,13 +131,28 @@ describe.skipIf(!redisPresent)('three gateway processes on one Redis', () => {
     await expect.poll(() => everyone.filter((watcher) => watcher.events.length > 0).length, { timeout: 15_000 }).toBe(15);
 
     await redis.kill();
-    await expect.poll(async () => (await Promise.all(instances.map((instance) => instance.metric('hstock_poll_loops_local')))).join(), { timeout: 15_000 }).toBe('1,1,1');
+    await expect
+      .poll(async () => (await Promise.all(instances.map((instance) => instance.metric('hstock_poll_loops_local')))).join(), {
+        timeout: 15_000,
+      })
+      .toBe('1,1,1');
     sandbox.advance(45);
-    await expect.poll(() => everyone.filter((watcher) => statuses(watcher.events).includes('IN_PROGRESS')).length, { timeout: 15_000 }).toBe(15);
+    await expect
+      .poll(() => everyone.filter((watcher) => statuses(watcher.events).includes('IN_PROGRESS')).length, { timeout: 15_000 })
+      .toBe(15);
 
     await redis.start();
-    await expect.poll(async () => (await Promise.all(instances.map((instance) => instance.metric('hstock_poll_loops_local')))).join(), { timeout: 15_000 }).toBe('0,0,0');
-    await expect.poll(async () => (await Promise.all(instances.map((instance) => instance.metric('hstock_poll_loops_leading')))).reduce((a, b) => a + b), { timeout: 15_000 }).toBe(1);
+    await expect
+      .poll(async () => (await Promise.all(instances.map((instance) => instance.metric('hstock_poll_loops_local')))).join(), {
+        timeout: 15_000,
+      })
+      .toBe('0,0,0');
+    await expect
+      .poll(
+        async () => (await Promise.all(instances.map((instance) => instance.metric('hstock_poll_loops_leading')))).reduce((a, b) => a + b),
+        { timeout: 15_000 },
+      )
+      .toBe(1);
     sandbox.advance(8000);
     expect(await Promise.all(everyone.map((watcher) => watcher.done))).toEqual(everyone.map(() => 'complete'));
     for (const watcher of everyone) {
@@ -142,7 +163,9 @@ describe.skipIf(!redisPresent)('three gateway processes on one Redis', () => {
   it("loses no subscriber's final state and places no order twice through a rolling restart of all three", async () => {
     const id = await placeOrder(instances[0]!.url, 'rolling-1');
     const live = () => instances.find((instance) => instance.child.exitCode === null && instance.child.signalCode === null)!.url;
-    const groups = instances.map((instance, index) => watch(() => (instances[index]!.child.exitCode === null ? instances[index]!.url : live()), id, 10, true));
+    const groups = instances.map((instance, index) =>
+      watch(() => (instances[index]!.child.exitCode === null ? instances[index]!.url : live()), id, 10, true),
+    );
     clients.push(...groups.map((group) => group.client));
     const everyone = groups.flatMap((group) => group.watchers);
     await expect.poll(() => everyone.filter((watcher) => watcher.events.length > 0).length, { timeout: 15_000 }).toBe(30);

@@ -5,11 +5,11 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
-import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
+import { createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 import { AddOrderDocument, BalanceDocument, OrderDocument, PlacedOrdersDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { codes, startHarness, type Harness } from '../support/harness.ts';
 import { DEMO_KEY } from '../support/keys.ts';
-import { type RedisServer, redisPresent, startRedis } from '../support/redis.ts';
+import { redisPresent, startRedis, type RedisServer } from '../support/redis.ts';
 
 describe.skipIf(!redisPresent)('with Redis as the state store', () => {
   let redis: RedisServer;
@@ -29,7 +29,12 @@ describe.skipIf(!redisPresent)('with Redis as the state store', () => {
     await h.close();
   }
 
-  const input = (key: string, n = 0) => ({ serviceId: service.id, quantity: service.min + n, link: `https://instagram.com/p/${key}`, idempotencyKey: key });
+  const input = (key: string, n = 0) => ({
+    serviceId: service.id,
+    quantity: service.min + n,
+    link: `https://instagram.com/p/${key}`,
+    idempotencyKey: key,
+  });
 
   beforeAll(async () => {
     redis = await startRedis({ appendOnly: true });
@@ -133,7 +138,9 @@ describe.skipIf(!redisPresent)('with Redis as the state store', () => {
     } finally {
       await redis.start();
     }
-    await expect.poll(async () => (await h.request(AddOrderDocument, { input: input('outage-3') })).errors, { timeout: 15_000 }).toBeUndefined();
+    await expect
+      .poll(async () => (await h.request(AddOrderDocument, { input: input('outage-3') })).errors, { timeout: 15_000 })
+      .toBeUndefined();
     expect(sandbox.stats().requests.add).toBe(1);
   });
 
@@ -142,7 +149,9 @@ describe.skipIf(!redisPresent)('with Redis as the state store', () => {
     const placed = await h.request(AddOrderDocument, { input: input('aof-1') });
     await redis.stop();
     await redis.start();
-    await expect.poll(async () => (await h.request(AddOrderDocument, { input: input('aof-1') })).data?.addOrder.id, { timeout: 15_000 }).toBe(placed.data!.addOrder.id);
+    await expect
+      .poll(async () => (await h.request(AddOrderDocument, { input: input('aof-1') })).data?.addOrder.id, { timeout: 15_000 })
+      .toBe(placed.data!.addOrder.id);
     expect(sandbox.stats().requests.add).toBe(1);
   });
 

@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../support/harness.ts';
+import { startHarness, type Harness } from '../support/harness.ts';
 import { DEMO_KEY } from '../support/keys.ts';
 
 let h: Harness;
@@ -15,7 +15,10 @@ afterAll(() => h.close());
 
 /** What the page hands to its start script: the workers' paths and GraphiQL's options. */
 const settingsOf = (html: string) =>
-  JSON.parse(/<script type="application\/json" id="graphiql-settings">(.*?)<\/script>/.exec(html)![1]!) as { workers: Record<string, string>; options: Record<string, string> };
+  JSON.parse(/<script type="application\/json" id="graphiql-settings">(.*?)<\/script>/.exec(html)![1]!) as {
+    workers: Record<string, string>;
+    options: Record<string, string>;
+  };
 
 const assetUrls = () => [...page.matchAll(/(?:href|src)="([^"]+)"/g)].map((match) => new URL(match[1]!, h.url));
 

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../support/harness.ts';
+import { startHarness, type Harness } from '../support/harness.ts';
 import { DEMO_KEY } from '../support/keys.ts';
 
 const LIMIT = 16 * 1024;
@@ -156,7 +156,12 @@ describe('request ids', () => {
   it('tags the SSE stream of a subscription with its id too', async () => {
     const response = await fetch(h.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${DEMO_KEY}`, 'x-request-id': 'sse-1' },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${DEMO_KEY}`,
+        'x-request-id': 'sse-1',
+      },
       body: JSON.stringify({ query: 'subscription { orderStatus(id: "1") { status } }' }),
     });
     expect(response.headers.get('x-request-id')).toBe('sse-1');

@@ -8,8 +8,8 @@ import {
   AddOrderDocument,
   AddSmsOrderDocument,
   OrderDocument,
-  OrderStatusDocument,
   OrdersDocument,
+  OrderStatusDocument,
   PlacedOrdersDocument,
   PlacedOrdersWithStatusDocument,
   PlacedSmsOrdersDocument,
@@ -17,9 +17,9 @@ import {
   SmsOrderDocument,
   SmsProjectsDocument,
 } from '../generated/graphql.ts';
-import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { codes, startHarness, type Harness } from '../support/harness.ts';
 import { DEMO_KEY, RESELLER_KEY } from '../support/keys.ts';
-import { type RedisServer, redisPresent, startRedis } from '../support/redis.ts';
+import { redisPresent, startRedis, type RedisServer } from '../support/redis.ts';
 import { collectSse, wsClient } from '../support/subscribe.ts';
 
 type StoreStart = () => Promise<RedisServer | undefined>;
@@ -28,7 +28,9 @@ if (redisPresent) stores.push(['in Redis', () => startRedis()]);
 
 async function firstProduct(h: Harness, key: string) {
   const { data } = await h.request(ServicesPageDocument, { first: 500 }, { key });
-  return data!.services.edges.map((edge) => edge.node).find((service) => service.entityType === 'PRODUCT' && service.autoDelivery && (service.stock ?? 0) >= 5)!;
+  return data!.services.edges
+    .map((edge) => edge.node)
+    .find((service) => service.entityType === 'PRODUCT' && service.autoDelivery && (service.stock ?? 0) >= 5)!;
 }
 
 describe.each(stores)('ownership in server-key mode, state %s', (_name, startStore) => {
@@ -50,7 +52,11 @@ describe.each(stores)('ownership in server-key mode, state %s', (_name, startSto
       },
     });
     const product = await firstProduct(h, ALICE);
-    const placed = await h.request(AddOrderDocument, { input: { serviceId: product.id, quantity: 2, idempotencyKey: 'cart-1' } }, { key: ALICE });
+    const placed = await h.request(
+      AddOrderDocument,
+      { input: { serviceId: product.id, quantity: 2, idempotencyKey: 'cart-1' } },
+      { key: ALICE },
+    );
     aliceOrder = placed.data!.addOrder.id;
     h.sandbox.advance(10);
   });
@@ -59,7 +65,7 @@ describe.each(stores)('ownership in server-key mode, state %s', (_name, startSto
     await redis?.close();
   });
 
-  it("lets a caller read its own order, accounts included, and an admin token every order", async () => {
+  it('lets a caller read its own order, accounts included, and an admin token every order', async () => {
     for (const key of [ALICE, OPS]) {
       const { data, errors } = await h.request(OrderDocument, { id: aliceOrder }, { key });
       expect(errors).toBeUndefined();
@@ -90,7 +96,10 @@ describe.each(stores)('ownership in server-key mode, state %s', (_name, startSto
   it("refuses to watch another caller's order, over WebSocket and SSE", async () => {
     const client = wsClient(h.url, { authorization: `Bearer ${BOB}` });
     const ws = await new Promise<unknown>((resolve) => {
-      client.subscribe({ query: print(OrderStatusDocument), variables: { id: aliceOrder } }, { next: resolve, error: resolve, complete: () => resolve('complete') });
+      client.subscribe(
+        { query: print(OrderStatusDocument), variables: { id: aliceOrder } },
+        { next: resolve, error: resolve, complete: () => resolve('complete') },
+      );
     });
     await client.dispose();
     expect(JSON.stringify(ws)).toContain('NOT_FOUND');
@@ -102,7 +111,11 @@ describe.each(stores)('ownership in server-key mode, state %s', (_name, startSto
   it("keeps idempotency keys per caller: another caller's key places its own order", async () => {
     h.sandbox.resetStats();
     const product = await firstProduct(h, BOB);
-    const bob = await h.request(AddOrderDocument, { input: { serviceId: product.id, quantity: 2, idempotencyKey: 'cart-1' } }, { key: BOB });
+    const bob = await h.request(
+      AddOrderDocument,
+      { input: { serviceId: product.id, quantity: 2, idempotencyKey: 'cart-1' } },
+      { key: BOB },
+    );
     expect(bob.errors).toBeUndefined();
     expect(bob.data!.addOrder.id).not.toBe(aliceOrder);
     expect(h.calls('add')).toBe(1);
@@ -147,7 +160,12 @@ describe.each(stores)('placedOrders and placedSmsOrders, state %s', (_name, star
   it('lists PLACED and UNCONFIRMED placements newest first, page by page, without asking the supplier', async () => {
     const { data } = await h.request(ServicesPageDocument, { first: 1, category: 'Instagram' });
     const service = data!.services.edges[0]!.node;
-    const input = (n: number) => ({ serviceId: service.id, quantity: service.min, link: `https://instagram.com/p/${n}`, idempotencyKey: `list-${n}` });
+    const input = (n: number) => ({
+      serviceId: service.id,
+      quantity: service.min,
+      link: `https://instagram.com/p/${n}`,
+      idempotencyKey: `list-${n}`,
+    });
     const ids: string[] = [];
     for (const n of [1, 2, 3]) ids.push((await h.request(AddOrderDocument, { input: input(n) })).data!.addOrder.id);
     h.sandbox.setFaults({ dropRate: 1, actions: ['add'], count: 1 });
@@ -188,7 +206,12 @@ describe.each(stores)('placedOrders and placedSmsOrders, state %s', (_name, star
     const ids = rented.data!.addSmsOrder.map((order) => order.id);
     const { placedSmsOrders } = (await h.request(PlacedSmsOrdersDocument, {})).data!;
     expect(placedSmsOrders.totalCount).toBe(1);
-    expect(placedSmsOrders.edges[0]!.node).toMatchObject({ outcome: 'PLACED', projectId: project.id, quantity: 2, idempotencyKey: 'sms-1' });
+    expect(placedSmsOrders.edges[0]!.node).toMatchObject({
+      outcome: 'PLACED',
+      projectId: project.id,
+      quantity: 2,
+      idempotencyKey: 'sms-1',
+    });
     expect(placedSmsOrders.edges[0]!.node.smsOrders.map((order) => [order.id, order.status])).toEqual(ids.map((id) => [id, 'ACTIVE']));
   });
 
@@ -213,7 +236,12 @@ describe.each(stores)('idempotency records bounded per caller, state %s', (_name
   it("keeps a caller's records however many another caller makes", async () => {
     const { data } = await h.request(ServicesPageDocument, { first: 1, category: 'Instagram' });
     const service = data!.services.edges[0]!.node;
-    const input = (key: string) => ({ serviceId: service.id, quantity: service.min, link: 'https://instagram.com/p/b', idempotencyKey: key });
+    const input = (key: string) => ({
+      serviceId: service.id,
+      quantity: service.min,
+      link: 'https://instagram.com/p/b',
+      idempotencyKey: key,
+    });
     const first = await h.request(AddOrderDocument, { input: input('mine') }, { key: RESELLER_KEY });
     for (let n = 0; n < 10; n += 1) await h.request(AddOrderDocument, { input: input(`theirs-${n}`) }, { key: DEMO_KEY });
     h.sandbox.resetStats();

@@ -6,9 +6,9 @@
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantOf } from '../../src/auth/authenticator.ts';
-import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
+import { createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 import { AddOrderDocument, BalanceDocument, OrderStatusDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { type Harness, captureLogs, startHarness } from '../support/harness.ts';
+import { captureLogs, startHarness, type Harness } from '../support/harness.ts';
 import { DEMO_KEY } from '../support/keys.ts';
 import { wsClient } from '../support/subscribe.ts';
 
@@ -32,7 +32,9 @@ function parseMetrics(text: string): Sample[] {
 }
 
 const sum = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
-  samples.filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value)).reduce((total, sample) => total + sample.value, 0);
+  samples
+    .filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))
+    .reduce((total, sample) => total + sample.value, 0);
 
 describe('/metrics', () => {
   let h: Harness;
@@ -49,7 +51,9 @@ describe('/metrics', () => {
     const id = (await h.request(AddOrderDocument, { input })).data!.addOrder.id;
     await h.request(AddOrderDocument, { input });
     const client = wsClient(h.url);
-    const first = new Promise((resolve) => client.subscribe({ query: print(OrderStatusDocument), variables: { id } }, { next: resolve, error: resolve, complete: () => {} }));
+    const first = new Promise((resolve) =>
+      client.subscribe({ query: print(OrderStatusDocument), variables: { id } }, { next: resolve, error: resolve, complete: () => {} }),
+    );
     await first;
     let limited = 0;
     while (limited === 0) if ((await h.request(BalanceDocument)).errors) limited += 1;
@@ -121,7 +125,11 @@ describe('/health and /ready', () => {
     await expect.poll(() => sandbox.stats().requests.balance ?? 0).toBeGreaterThanOrEqual(2);
     const down = await ready();
     expect(down.status).toBe(503);
-    expect(down.body).toMatchObject({ status: 'not ready', supplier: { reachable: false, circuit: 'closed' }, stateStore: { kind: 'memory', ready: true } });
+    expect(down.body).toMatchObject({
+      status: 'not ready',
+      supplier: { reachable: false, circuit: 'closed' },
+      stateStore: { kind: 'memory', ready: true },
+    });
 
     sandbox.clearFaults();
     await expect.poll(async () => (await ready()).status).toBe(200);
@@ -159,7 +167,14 @@ describe('access log', () => {
       await response.json();
       const lines = logs.lines.filter((line) => line.msg === 'request');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatchObject({ requestId: 'log-1', operation: 'Wallet', type: 'query', status: 200, supplierCalls: 1, tenant: tenantOf(DEMO_KEY).slice(0, 8) });
+      expect(lines[0]).toMatchObject({
+        requestId: 'log-1',
+        operation: 'Wallet',
+        type: 'query',
+        status: 200,
+        supplierCalls: 1,
+        tenant: tenantOf(DEMO_KEY).slice(0, 8),
+      });
       expect(lines[0]!.durationMs).toEqual(expect.any(Number));
       expect(JSON.stringify(logs.lines)).not.toContain(DEMO_KEY);
     } finally {
@@ -173,7 +188,10 @@ describe('CORS, GraphiQL and introspection switches', () => {
     const h = await startHarness({ config: { corsOrigins: ['https://shop.example'] } });
     try {
       const preflight = (origin: string) =>
-        fetch(h.url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+        fetch(h.url, {
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+        });
       expect((await preflight('https://shop.example')).headers.get('access-control-allow-origin')).toBe('https://shop.example');
       expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
     } finally {

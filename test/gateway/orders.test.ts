@@ -10,7 +10,7 @@ import {
   ServiceInventoryDocument,
   ServicesPageDocument,
 } from '../generated/graphql.ts';
-import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { codes, startHarness, type Harness } from '../support/harness.ts';
 import { EMPTY_KEY, RESELLER_KEY } from '../support/keys.ts';
 
 type Service = NonNullable<Awaited<ReturnType<typeof catalogue>>>[number];
@@ -58,7 +58,9 @@ describe('addOrder', () => {
 
   it('resolves status fields through the loader only when selected', async () => {
     const service = smm();
-    const { data } = await h.request(AddOrderDocument, { input: { serviceId: service.id, quantity: service.min, link: 'https://x.com/a' } });
+    const { data } = await h.request(AddOrderDocument, {
+      input: { serviceId: service.id, quantity: service.min, link: 'https://x.com/a' },
+    });
     expect(data!.addOrder.id).toMatch(/^\d+$/);
     expect(h.calls('status')).toBe(0);
   });
@@ -112,8 +114,9 @@ describe('addOrder', () => {
   });
 
   it('refuses a product order over the live stock with OUT_OF_STOCK', async () => {
-    const item = services.find((service) => service.entityType === 'PRODUCT' && service.max > (service.stock ?? 0))
-      ?? services.find((service) => service.entityType === 'PRODUCT' && service.stock === 0);
+    const item =
+      services.find((service) => service.entityType === 'PRODUCT' && service.max > (service.stock ?? 0)) ??
+      services.find((service) => service.entityType === 'PRODUCT' && service.stock === 0);
     expect(item).toBeDefined();
     const quantity = Math.min(item!.max, Math.max(item!.min, (item!.stock ?? 0) + 1));
     const response = await h.request(AddOrderDocument, { input: { serviceId: item!.id, quantity } });

@@ -18,7 +18,7 @@ import {
   ServiceInventoryDocument,
   ServicesPageDocument,
 } from '../generated/graphql.ts';
-import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { codes, startHarness, type Harness } from '../support/harness.ts';
 import { collectSse } from '../support/subscribe.ts';
 
 const flavours: FlavourName[] = ['hstock', 'panel'];
@@ -48,7 +48,9 @@ describe.each(flavours)('in front of the %s flavour', (flavour) => {
     expect(services.totalCount).toBe(services.edges.length);
     const priciest = services.edges.map((edge) => edge.node).sort((a, b) => Number(b.rate) - Number(a.rate))[0]!;
     if (flavour === 'panel') expect(priciest.rate).toBe('1250.00000');
-    const placed = await h.request(AddOrderDocument, { input: { serviceId: priciest.id, quantity: priciest.min, link: 'https://youtube.com/c/x' } });
+    const placed = await h.request(AddOrderDocument, {
+      input: { serviceId: priciest.id, quantity: priciest.min, link: 'https://youtube.com/c/x' },
+    });
     expect(placed.errors).toBeUndefined();
     const order = await h.request(OrderDocument, { id: placed.data!.addOrder.id });
     expect(order.data!.order!.charge?.amount).toMatch(/^\d+\.\d+$/);
@@ -63,7 +65,11 @@ describe.each(flavours)('in front of the %s flavour', (flavour) => {
       const events = await collectSse(h.url, OrderStatusDocument, { id }, { signal: AbortSignal.timeout(10_000) });
       expect(events.at(-1)?.data?.orderStatus).toMatchObject({ id, status: 'CANCELED', isFinal: true });
       const order = await h.request(OrderDocument, { id });
-      expect(order.data!.order).toMatchObject({ status: 'CANCELED', isFinal: true, rawStatus: flavour === 'panel' ? (outcome === 'failed' ? 'Fail' : 'Refunded') : 'Canceled' });
+      expect(order.data!.order).toMatchObject({
+        status: 'CANCELED',
+        isFinal: true,
+        rawStatus: flavour === 'panel' ? (outcome === 'failed' ? 'Fail' : 'Refunded') : 'Canceled',
+      });
     }
   });
 
@@ -113,7 +119,8 @@ describe.each(flavours)('in front of the %s flavour', (flavour) => {
     try {
       const response = await h.request(BalanceDocument);
       expect(response.errors?.[0]?.extensions).toMatchObject({ code: flavour === 'panel' ? 'UPSTREAM_UNAVAILABLE' : expect.any(String) });
-      if (flavour === 'panel') expect(response.errors?.[0]?.extensions?.upstreamMessage).toBe('Database connection failed. Please try again later.');
+      if (flavour === 'panel')
+        expect(response.errors?.[0]?.extensions?.upstreamMessage).toBe('Database connection failed. Please try again later.');
     } finally {
       h.sandbox.clearFaults();
     }

@@ -8,9 +8,9 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { loadPersistedDocuments } from '../../src/graphql/persisted-documents.ts';
-import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
+import { createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 import { BalanceDocument, OrderStatusDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { type Harness, captureLogs, codes, startHarness } from '../support/harness.ts';
+import { captureLogs, codes, startHarness, type Harness } from '../support/harness.ts';
 import { DEMO_KEY } from '../support/keys.ts';
 import { wsClient } from '../support/subscribe.ts';
 
@@ -19,9 +19,17 @@ const documents = loadPersistedDocuments([MANIFEST]);
 const hashOf = (document: object) => (document as { __meta__?: { hash: string } }).__meta__!.hash;
 
 const send = (h: Harness, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
-  fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}`, ...headers }, body: JSON.stringify(body) }).then(
-    async (response) => ({ response, body: (await response.json()) as { data?: Record<string, unknown>; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } }),
-  );
+  fetch(h.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}`, ...headers },
+    body: JSON.stringify(body),
+  }).then(async (response) => ({
+    response,
+    body: (await response.json()) as {
+      data?: Record<string, unknown>;
+      errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+    },
+  }));
 
 describe('persisted documents', () => {
   let sandbox: Sandbox;
@@ -45,14 +53,22 @@ describe('persisted documents', () => {
     expect(documents.get(hashOf(BalanceDocument).replace('sha256:', ''))).toBe('query Balance { balance { amount currency } }');
     const config = loadConfig({ PERSISTED_DOCUMENTS: MANIFEST });
     expect(config.persistedDocuments.size).toBe(documents.size);
-    expect(() => loadConfig({ PERSISTED_DOCUMENTS: join(import.meta.dirname, '../../package.json') })).toThrow(/^PERSISTED_DOCUMENTS must name .*is not the SHA-256 or SHA-1 of its document/);
+    expect(() => loadConfig({ PERSISTED_DOCUMENTS: join(import.meta.dirname, '../../package.json') })).toThrow(
+      /^PERSISTED_DOCUMENTS must name .*is not the SHA-256 or SHA-1 of its document/,
+    );
     expect(() => loadConfig({ PERSISTED_DOCUMENTS: '/nonexistent.json' })).toThrow(/^PERSISTED_DOCUMENTS must name .*ENOENT/);
-    expect(() => loadConfig({ PERSISTED_DOCUMENTS_ONLY: 'true' })).toThrow(/^PERSISTED_DOCUMENTS_ONLY must be false when PERSISTED_DOCUMENTS names no documents/);
+    expect(() => loadConfig({ PERSISTED_DOCUMENTS_ONLY: 'true' })).toThrow(
+      /^PERSISTED_DOCUMENTS_ONLY must be false when PERSISTED_DOCUMENTS names no documents/,
+    );
   });
 
   it('runs a document by its id over POST, as documentId (with or without its prefix) or as Apollo persisted query', async () => {
     const id = hashOf(BalanceDocument);
-    for (const body of [{ documentId: id }, { documentId: id.replace('sha256:', '') }, { extensions: { persistedQuery: { version: 1, sha256Hash: id.replace('sha256:', '') } } }]) {
+    for (const body of [
+      { documentId: id },
+      { documentId: id.replace('sha256:', '') },
+      { extensions: { persistedQuery: { version: 1, sha256Hash: id.replace('sha256:', '') } } },
+    ]) {
       const { body: answer } = await send(h, body);
       expect(answer).toEqual({ data: { balance: { amount: '1000.00', currency: 'USD' } } });
     }
@@ -63,14 +79,18 @@ describe('persisted documents', () => {
   it('answers an unknown id with BAD_USER_INPUT before any supplier call', async () => {
     sandbox.resetStats();
     const { body } = await send(h, { documentId: `sha256:${'0'.repeat(64)}` });
-    expect(body.errors?.[0]).toMatchObject({ message: 'PersistedQueryNotFound', extensions: { code: 'BAD_USER_INPUT', reason: 'PERSISTED_DOCUMENT_NOT_FOUND' } });
+    expect(body.errors?.[0]).toMatchObject({
+      message: 'PersistedQueryNotFound',
+      extensions: { code: 'BAD_USER_INPUT', reason: 'PERSISTED_DOCUMENT_NOT_FOUND' },
+    });
     expect(sandbox.stats().requests).toEqual({});
   });
 
   it('serves a catalogue read by id as a GET, the second time straight from the HTTP server with the same ETag', async () => {
     const variables = JSON.stringify({ first: 2, category: 'Telegram' });
     const url = `${h.url}?${new URLSearchParams({ documentId: hashOf(ServicesPageDocument), variables })}`;
-    const get = (requestId: string, headers: Record<string, string> = {}) => fetch(url, { headers: { authorization: `Bearer ${DEMO_KEY}`, 'x-request-id': requestId, ...headers } });
+    const get = (requestId: string, headers: Record<string, string> = {}) =>
+      fetch(url, { headers: { authorization: `Bearer ${DEMO_KEY}`, 'x-request-id': requestId, ...headers } });
     sandbox.resetStats();
     const first = await get('by-id-1');
     const text = await first.text();
@@ -105,7 +125,10 @@ describe('persisted documents', () => {
       const id = await only.placeOrder().catch(() => undefined);
       expect(id).toBeUndefined(); // placeOrder sends documents whole: refused here
       const refused = await new Promise<unknown>((resolve) => {
-        socket.subscribe({ query: print(OrderStatusDocument), variables: { id: '100001' } }, { next: resolve, error: resolve, complete: () => {} });
+        socket.subscribe(
+          { query: print(OrderStatusDocument), variables: { id: '100001' } },
+          { next: resolve, error: resolve, complete: () => {} },
+        );
       });
       expect(JSON.stringify(refused)).toContain('PERSISTED_DOCUMENTS_ONLY');
       const placed = await send(only, { documentId: hashOf(ServicesPageDocument), variables: { first: 1, category: 'Instagram' } });
@@ -120,7 +143,14 @@ describe('persisted documents', () => {
     const socket = wsClient(h.url, { apiKey: DEMO_KEY });
     try {
       const first = await new Promise<unknown>((resolve) => {
-        socket.subscribe({ query: '', variables: { id }, extensions: { persistedQuery: { version: 1, sha256Hash: hashOf(OrderStatusDocument).replace('sha256:', '') } } }, { next: resolve, error: resolve, complete: () => {} });
+        socket.subscribe(
+          {
+            query: '',
+            variables: { id },
+            extensions: { persistedQuery: { version: 1, sha256Hash: hashOf(OrderStatusDocument).replace('sha256:', '') } },
+          },
+          { next: resolve, error: resolve, complete: () => {} },
+        );
       });
       expect(first).toMatchObject({ data: { orderStatus: { id, status: 'PENDING' } } });
     } finally {

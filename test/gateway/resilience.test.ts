@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AddOrderDocument, BalanceDocument, OrderDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { codes, startHarness, type Harness } from '../support/harness.ts';
 import { RESELLER_KEY } from '../support/keys.ts';
 
 let h: Harness;
 
 beforeAll(async () => {
   h = await startHarness({
-    config: { upstreamTimeoutMs: 1500, cacheTtlSeconds: { categories: 300, services: 0, inventory: 5, smsCountries: 600, smsProjects: 300 } },
+    config: {
+      upstreamTimeoutMs: 1500,
+      cacheTtlSeconds: { categories: 300, services: 0, inventory: 5, smsCountries: 600, smsProjects: 300 },
+    },
   });
 });
 afterAll(() => h.close());

@@ -6,9 +6,9 @@ import { connect } from 'node:net';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AddOrderDocument, BalanceDocument, OrderDocument, ServiceInventoryDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { type Harness, captureLogs, codes, startHarness } from '../support/harness.ts';
+import { captureLogs, codes, startHarness, type Harness } from '../support/harness.ts';
 import { DEMO_KEY, EMPTY_KEY, RESELLER_KEY } from '../support/keys.ts';
-import { type RedisServer, redisPresent, startRedis } from '../support/redis.ts';
+import { redisPresent, startRedis, type RedisServer } from '../support/redis.ts';
 
 const page = JSON.stringify({ query: print(ServicesPageDocument), variables: { first: 3, category: 'Instagram' } });
 
@@ -80,7 +80,9 @@ describe('response cache', () => {
     expect(await stream.text()).toContain('event: next');
     const invalid = await post(h, '{"query": ', DEMO_KEY);
     expect(await invalid.text()).toContain('POST body sent invalid JSON.');
-    expect(lines.filter((line) => line.msg === 'request' && line.cachePath === 'http').map((line) => line.requestId)).not.toContain('post-browser');
+    expect(lines.filter((line) => line.msg === 'request' && line.cachePath === 'http').map((line) => line.requestId)).not.toContain(
+      'post-browser',
+    );
   });
 
   it('survives a client that stops in the middle of a small JSON body, and one that sends a type that is not JSON', async () => {
@@ -88,14 +90,20 @@ describe('response cache', () => {
     for (let n = 0; n < 3; n++) {
       const socket = connect(Number(port), '127.0.0.1');
       await new Promise((resolve) => socket.once('connect', resolve));
-      socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${DEMO_KEY}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"query":`);
+      socket.write(
+        `POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${DEMO_KEY}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"query":`,
+      );
       await new Promise((resolve) => setTimeout(resolve, 20));
       socket.destroy();
     }
     // Still serving, cached answers included.
     expect((await post(h, page, DEMO_KEY)).status).toBe(200);
     // A body that only says "json" in a parameter is GraphQL's to refuse, not the cache's to answer.
-    const odd = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'text/plain; x=json', authorization: `Bearer ${DEMO_KEY}` }, body: page });
+    const odd = await fetch(h.url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain; x=json', authorization: `Bearer ${DEMO_KEY}` },
+      body: page,
+    });
     expect(odd.headers.get('etag')).toBeNull();
     expect(odd.status).not.toBe(200);
     // Parameters GraphQL would refuse are not answered from the cache either.
@@ -127,7 +135,8 @@ describe('response cache', () => {
     const counts = async () => {
       const text = await (await fetch(new URL('/metrics', h.url))).text();
       const found: Record<string, number> = {};
-      for (const [, path, result, value] of text.matchAll(/^hstock_response_cache_total\{path="(\w+)",result="(\w+)"\} (\d+)$/gm)) found[`${path} ${result}`] = Number(value);
+      for (const [, path, result, value] of text.matchAll(/^hstock_response_cache_total\{path="(\w+)",result="(\w+)"\} (\d+)$/gm))
+        found[`${path} ${result}`] = Number(value);
       return found;
     };
     const before = await counts();
@@ -142,7 +151,11 @@ describe('response cache', () => {
     await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-graphql-yoga-csrf': '1' }, body });
 
     const after = await counts();
-    const added = Object.fromEntries(Object.entries(after).map(([name, value]) => [name, value - (before[name] ?? 0)]).filter(([, value]) => value !== 0));
+    const added = Object.fromEntries(
+      Object.entries(after)
+        .map(([name, value]) => [name, value - (before[name] ?? 0)])
+        .filter(([, value]) => value !== 0),
+    );
     expect(added).toEqual({
       'graphql miss': 1,
       'http hit': 4,
@@ -155,7 +168,8 @@ describe('response cache', () => {
     // A browser page's request is logged like any other: its type, tenant and what the cache did.
     const fromPage = lines.filter((line) => line.requestId === 'from-a-page');
     expect(fromPage).toHaveLength(4);
-    for (const line of fromPage) expect(line).toMatchObject({ type: 'query', tenant: expect.stringMatching(/^[\w-]{8}$/), cachePath: 'graphql' });
+    for (const line of fromPage)
+      expect(line).toMatchObject({ type: 'query', tenant: expect.stringMatching(/^[\w-]{8}$/), cachePath: 'graphql' });
     expect(fromPage.map((line) => line.cache)).toEqual(['hit', 'hit', 'hit', 'not_modified']);
   });
 
@@ -280,7 +294,10 @@ describe.skipIf(!redisPresent)('response cache across instances', () => {
   beforeAll(async () => {
     redis = await startRedis();
     // A stock figure lives a minute here, so only an invalidation can make it change sooner.
-    const config = { redisUrl: redis.url, cacheTtlSeconds: { categories: 300, services: 300, inventory: 60, smsCountries: 600, smsProjects: 300 } };
+    const config = {
+      redisUrl: redis.url,
+      cacheTtlSeconds: { categories: 300, services: 300, inventory: 60, smsCountries: 600, smsProjects: 300 },
+    };
     a = await startHarness({ config });
     b = await startHarness({ config, upstream: a.sandbox });
   });
@@ -292,10 +309,13 @@ describe.skipIf(!redisPresent)('response cache across instances', () => {
 
   it("drops another instance's cached answers showing a product's stock when an order changes it", async () => {
     // Both instances listen before anything is published (they subscribe as they start).
-    const listeners = async () => ((await (await redis.command('PUBSUB', 'NUMSUB', 'hstock:response-cache:invalidated')).reply) as unknown[])[1];
+    const listeners = async () =>
+      ((await (await redis.command('PUBSUB', 'NUMSUB', 'hstock:response-cache:invalidated')).reply) as unknown[])[1];
     await expect.poll(listeners).toBe(2);
     const { data } = await a.request(ServicesPageDocument, { first: 500 });
-    const product = data!.services.edges.map((edge) => edge.node).find((service) => service.entityType === 'PRODUCT' && (service.stock ?? 0) > 1)!;
+    const product = data!.services.edges
+      .map((edge) => edge.node)
+      .find((service) => service.entityType === 'PRODUCT' && (service.stock ?? 0) > 1)!;
     const stock = async () => (await b.request(ServiceInventoryDocument, { id: product.id })).data!.service!.inventory!.stock;
     const before = await stock();
     expect(await stock()).toBe(before); // kept by b

@@ -2,9 +2,9 @@
  * The schema explains itself: every type, field, argument, input field and enum value the gateway
  * serves has a description, read the way GraphiQL's docs explorer reads it (by introspection).
  */
-import { type IntrospectionQuery, getIntrospectionQuery } from 'graphql';
+import { getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../support/harness.ts';
+import { startHarness, type Harness } from '../support/harness.ts';
 
 let h: Harness;
 let schema: IntrospectionQuery['__schema'];
@@ -49,10 +49,14 @@ describe('schema descriptions', () => {
   });
 
   it('name the error codes of every root field that can fail', () => {
-    const roots = [schema.queryType, schema.mutationType, schema.subscriptionType].map((root) => schema.types.find((type) => type.name === root?.name));
+    const roots = [schema.queryType, schema.mutationType, schema.subscriptionType].map((root) =>
+      schema.types.find((type) => type.name === root?.name),
+    );
     const fields = roots.flatMap((root) => (root?.kind === 'OBJECT' ? root.fields.map((field) => ({ root: root.name, ...field })) : []));
     expect(fields.length).toBeGreaterThanOrEqual(15);
-    const silent = fields.filter((field) => !/\b(UNAUTHENTICATED|BAD_USER_INPUT|NOT_FOUND|UPSTREAM_UNAVAILABLE)\b/.test(field.description ?? ''));
+    const silent = fields.filter(
+      (field) => !/\b(UNAUTHENTICATED|BAD_USER_INPUT|NOT_FOUND|UPSTREAM_UNAVAILABLE)\b/.test(field.description ?? ''),
+    );
     expect(silent.map((field) => `${field.root}.${field.name}`)).toEqual([]);
   });
 

@@ -4,16 +4,16 @@
  */
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../src/observability/logger.ts';
-import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
-import { RedisConnection } from '../../src/state/connection.ts';
 import { SharedLimits } from '../../src/limits/shared.ts';
-import { RedisSharedCache } from '../../src/supplier/shared-cache.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
+import { RedisConnection } from '../../src/state/connection.ts';
 import { RedisCoordination } from '../../src/subscriptions/coordination.ts';
+import { RedisSharedCache } from '../../src/supplier/shared-cache.ts';
 import { BalanceDocument, OrderStatusDocument } from '../generated/graphql.ts';
-import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { codes, startHarness, type Harness } from '../support/harness.ts';
 import { RESELLER_KEY } from '../support/keys.ts';
-import { type RedisServer, redisPresent, startRedis } from '../support/redis.ts';
+import { redisPresent, startRedis, type RedisServer } from '../support/redis.ts';
 import { wsClient } from '../support/subscribe.ts';
 
 describe.skipIf(!redisPresent)('limits shared by two instances on one Redis', () => {
@@ -84,10 +84,14 @@ describe.skipIf(!redisPresent)('limits shared by two instances on one Redis', ()
     expect(sandbox.stats().requests.balance).toBe(1);
   });
 
-  it('takes a busy tenant\'s tokens from Redis in batches, and never grants more than the bucket across instances', async () => {
-    const connections = [new RedisConnection(redis.url, 'batch-test:', createLogger('silent')), new RedisConnection(redis.url, 'batch-test:', createLogger('silent'))];
+  it("takes a busy tenant's tokens from Redis in batches, and never grants more than the bucket across instances", async () => {
+    const connections = [
+      new RedisConnection(redis.url, 'batch-test:', createLogger('silent')),
+      new RedisConnection(redis.url, 'batch-test:', createLogger('silent')),
+    ];
     const [one, two] = connections.map((connection) => new SharedLimits(connection)) as [SharedLimits, SharedLimits];
-    const evals = async () => Number(/cmdstat_eval:calls=(\d+)/.exec(await connections[0]!.run((client) => client.info('commandstats')))?.[1] ?? 0);
+    const evals = async () =>
+      Number(/cmdstat_eval:calls=(\d+)/.exec(await connections[0]!.run((client) => client.info('commandstats')))?.[1] ?? 0);
     try {
       // 1000 a second: batches of up to 100, starting at 1 and doubling (1, 2, 4 … 64, 100, 100).
       // 250 requests at once on one instance make 9 calls, not 250.
@@ -99,7 +103,9 @@ describe.skipIf(!redisPresent)('limits shared by two instances on one Redis', ()
       // 100 a second (batches of 10), a bucket of 30, shared by two instances: 30 granted, give or
       // take what refills while the test runs (one token per 10 ms).
       const started = Date.now();
-      const granted = (await Promise.all(Array.from({ length: 80 }, (_, n) => (n % 2 ? one : two).take('shared', 100, 30)))).filter((wait) => wait === 0).length;
+      const granted = (await Promise.all(Array.from({ length: 80 }, (_, n) => (n % 2 ? one : two).take('shared', 100, 30)))).filter(
+        (wait) => wait === 0,
+      ).length;
       expect(granted).toBeGreaterThanOrEqual(30);
       expect(granted).toBeLessThanOrEqual(30 + Math.ceil((Date.now() - started) / 10));
     } finally {
@@ -126,7 +132,10 @@ describe.skipIf(!redisPresent)('limits shared by two instances on one Redis', ()
   });
 
   it("frees only its own catalogue lock: a load that outlasted its lock leaves a successor's alone", async () => {
-    const connections = [new RedisConnection(redis.url, 'lock-test:', createLogger('silent')), new RedisConnection(redis.url, 'lock-test:', createLogger('silent'))];
+    const connections = [
+      new RedisConnection(redis.url, 'lock-test:', createLogger('silent')),
+      new RedisConnection(redis.url, 'lock-test:', createLogger('silent')),
+    ];
     const [slow, next] = connections.map((connection) => new RedisSharedCache(connection)) as [RedisSharedCache, RedisSharedCache];
     try {
       expect(await slow.lock('services', 50)).toBe(true);

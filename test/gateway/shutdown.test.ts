@@ -21,7 +21,10 @@ it('ends open subscriptions for a restart (WebSocket 1012, SSE a retryable error
     const sse = collectSse(h.url, OrderStatusDocument, { id }, { onEvent: () => sseFirst() });
     const ws = wsClient(h.url);
     const wsDone = new Promise<unknown>((resolve) => {
-      ws.subscribe({ query: print(OrderStatusDocument), variables: { id } }, { next: () => {}, error: resolve, complete: () => resolve('complete') });
+      ws.subscribe(
+        { query: print(OrderStatusDocument), variables: { id } },
+        { next: () => {}, error: resolve, complete: () => resolve('complete') },
+      );
     });
     await sseOpen;
     await expect.poll(() => h.gateway.services.hub.subscriptions).toBe(2);
@@ -53,7 +56,12 @@ it('answers a placement in flight and records it before exiting; requests after 
   const h = await startHarness();
   try {
     const service = (await h.request(ServicesPageDocument, { first: 1, category: 'Instagram' })).data!.services.edges[0]!.node;
-    const input = (key: string) => ({ serviceId: service.id, quantity: service.min, link: 'https://instagram.com/p/s', idempotencyKey: key });
+    const input = (key: string) => ({
+      serviceId: service.id,
+      quantity: service.min,
+      link: 'https://instagram.com/p/s',
+      idempotencyKey: key,
+    });
     h.sandbox.setFaults({ latencyMs: 800, actions: ['add'] });
     const inFlight = h.request(AddOrderDocument, { input: input('in-flight') });
     await expect.poll(() => h.calls('add')).toBe(1);
@@ -67,7 +75,9 @@ it('answers a placement in flight and records it before exiting; requests after 
     expect(late.status).toBe(503);
     expect(late.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(late.headers.get('connection')).toBe('close');
-    expect(((await late.json()) as { errors: Array<{ extensions: unknown }> }).errors[0]!.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect(((await late.json()) as { errors: Array<{ extensions: unknown }> }).errors[0]!.extensions).toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+    });
 
     const answer = await inFlight;
     expect(answer.errors).toBeUndefined();

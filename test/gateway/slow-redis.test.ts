@@ -6,10 +6,10 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
-import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
+import { createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 import { AddOrderDocument, PlacedOrdersDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { type Harness, codes, startHarness } from '../support/harness.ts';
-import { type RedisServer, redisPresent, startRedis } from '../support/redis.ts';
+import { codes, startHarness, type Harness } from '../support/harness.ts';
+import { redisPresent, startRedis, type RedisServer } from '../support/redis.ts';
 
 /** Each gateway's Redis command deadline: short, so that Redis can outsleep it in a short test. */
 const DEADLINE_MS = 300;
@@ -25,7 +25,10 @@ describe.skipIf(!redisPresent)('with a slow Redis', () => {
   /** A gateway with keys of its own in the shared Redis, so that no test sees another's records. */
   async function gateway(config: Partial<Config> = {}): Promise<Harness> {
     const prefix = `slow-${open.length}-${Date.now()}:`;
-    const h = await startHarness({ upstream: sandbox, config: { redisUrl: redis.url, redisKeyPrefix: prefix, redisCommandTimeoutMs: DEADLINE_MS, ...config } });
+    const h = await startHarness({
+      upstream: sandbox,
+      config: { redisUrl: redis.url, redisKeyPrefix: prefix, redisCommandTimeoutMs: DEADLINE_MS, ...config },
+    });
     open.push(h);
     return h;
   }
@@ -41,7 +44,12 @@ describe.skipIf(!redisPresent)('with a slow Redis', () => {
     return (await response.json()) as { stateStore: { kind: string; ready: boolean; slow: boolean } };
   }
 
-  const input = (key: string) => ({ serviceId: service.id, quantity: service.min, link: `https://instagram.com/p/${key}`, idempotencyKey: key });
+  const input = (key: string) => ({
+    serviceId: service.id,
+    quantity: service.min,
+    link: `https://instagram.com/p/${key}`,
+    idempotencyKey: key,
+  });
 
   beforeAll(async () => {
     redis = await startRedis({ debug: true });
@@ -121,7 +129,9 @@ describe.skipIf(!redisPresent)('with a slow Redis', () => {
   it('leaves nothing behind for a released claim: made-up keys leave no idempotency keys in Redis', async () => {
     const h = await gateway({ redisKeyPrefix: 'made-up:' });
     for (let n = 0; n < 21; n += 1) {
-      expect(codes(await h.request(AddOrderDocument, { input: input(`made-up-${n}`) }, { key: `made-up-key-${n}` }))).toEqual(['UNAUTHENTICATED']);
+      expect(codes(await h.request(AddOrderDocument, { input: input(`made-up-${n}`) }, { key: `made-up-key-${n}` }))).toEqual([
+        'UNAUTHENTICATED',
+      ]);
     }
     expect(await (await redis.command('KEYS', 'made-up:idem:*')).reply).toEqual([]);
   });

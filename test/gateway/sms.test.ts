@@ -1,7 +1,7 @@
 import Big from 'big.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AddSmsOrderDocument, BalanceDocument, SmsCountriesDocument, SmsOrderDocument, SmsProjectsDocument } from '../generated/graphql.ts';
-import { type Harness, codes, startHarness } from '../support/harness.ts';
+import { codes, startHarness, type Harness } from '../support/harness.ts';
 import { EMPTY_KEY } from '../support/keys.ts';
 
 let h: Harness;

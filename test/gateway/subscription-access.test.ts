@@ -2,13 +2,13 @@
  * Who may subscribe over WebSocket, and how many: connection auth (refused with 4403), per-operation
  * headers as GraphiQL sends them, and the per-connection and per-tenant limits.
  */
-import { type FormattedExecutionResult, print } from 'graphql';
+import { print, type FormattedExecutionResult } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { OrderStatusDocument, OrderUpdatesDocument } from '../generated/graphql.ts';
 import { DEFAULT_KEYS } from '../../src/sandbox/world/accounts.ts';
-import { type Harness, startHarness } from '../support/harness.ts';
+import { OrderStatusDocument, OrderUpdatesDocument } from '../generated/graphql.ts';
+import { startHarness, type Harness } from '../support/harness.ts';
 import { DEMO_KEY, RESELLER_KEY } from '../support/keys.ts';
 import { collectSse, collectWs, wsClient } from '../support/subscribe.ts';
 
@@ -31,7 +31,6 @@ function codeOf(outcome: Outcome): unknown {
   if ('error' in outcome) return (outcome.error as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code;
   return outcome.event.errors?.[0]?.extensions?.code;
 }
-
 
 /** Keys the supplier knows but this gateway has not yet seen answered. */
 const FRESH_KEY = 'sandbox-fresh-key';
@@ -143,7 +142,9 @@ describe('subscription limits', () => {
   let h: Harness;
   let id: string;
   beforeAll(async () => {
-    h = await startHarness({ config: { subscriptionsPerConnection: 2, subscriptionsPerTenant: 3, orderPollMs: 60_000, orderPollMaxMs: 60_000 } });
+    h = await startHarness({
+      config: { subscriptionsPerConnection: 2, subscriptionsPerTenant: 3, orderPollMs: 60_000, orderPollMaxMs: 60_000 },
+    });
     id = await h.placeOrder();
   });
   afterAll(() => h.close());
@@ -199,7 +200,10 @@ describe('subscription limits', () => {
 
     expect(codeOf(await hold(clients[1]!, id).first)).toBe('RATE_LIMITED');
     const [sse] = await collectSse(h.url, OrderStatusDocument, { id });
-    expect(sse?.errors?.[0]).toMatchObject({ message: 'At most 3 subscriptions per tenant are allowed.', extensions: { code: 'RATE_LIMITED' } });
+    expect(sse?.errors?.[0]).toMatchObject({
+      message: 'At most 3 subscriptions per tenant are allowed.',
+      extensions: { code: 'RATE_LIMITED' },
+    });
 
     const other = wsClient(h.url, { apiKey: RESELLER_KEY });
     const order = await h.placeOrder({ key: RESELLER_KEY });

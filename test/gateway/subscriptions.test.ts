@@ -1,18 +1,18 @@
-import { type ExecutionResult, print } from 'graphql';
+import { print, type ExecutionResult } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   AddOrderDocument,
   AddSmsOrderDocument,
-  type OrderStatus,
   OrderStatusDocument,
   OrderStatusOnlyDocument,
-  type OrderStatusSubscription,
   OrderUpdatesDocument,
   ServicesPageDocument,
   SmsCodeDocument,
   SmsProjectsDocument,
+  type OrderStatus,
+  type OrderStatusSubscription,
 } from '../generated/graphql.ts';
-import { type Harness, startHarness } from '../support/harness.ts';
+import { startHarness, type Harness } from '../support/harness.ts';
 import { collectSse, collectWs, wsClient } from '../support/subscribe.ts';
 
 let h: Harness;
@@ -72,7 +72,9 @@ describe('orderStatus', () => {
     const sse = await collectSse(h.url, OrderStatusDocument, { id: '99999999' });
     for (const events of [ws, sse]) {
       expect(events).toHaveLength(1);
-      expect(events[0]!.errors).toEqual([expect.objectContaining({ path: ['orderStatus'], extensions: expect.objectContaining({ code: 'NOT_FOUND' }) })]);
+      expect(events[0]!.errors).toEqual([
+        expect.objectContaining({ path: ['orderStatus'], extensions: expect.objectContaining({ code: 'NOT_FOUND' }) }),
+      ]);
     }
     expect(h.gateway.services.hub.loops).toBe(0);
   });
@@ -80,7 +82,9 @@ describe('orderStatus', () => {
   it('never sends a watcher the same payload twice in a row, though fields it did not select change', async () => {
     const { data } = await h.request(ServicesPageDocument, { first: 1, category: 'Instagram' });
     const service = data!.services.edges[0]!.node;
-    const placed = await h.request(AddOrderDocument, { input: { serviceId: service.id, quantity: service.max, link: 'https://instagram.com/p/long' } });
+    const placed = await h.request(AddOrderDocument, {
+      input: { serviceId: service.id, quantity: service.max, link: 'https://instagram.com/p/long' },
+    });
     const id = placed.data!.addOrder.id;
     const client = wsClient(h.url);
     // A watcher of every field drives the clock: out of Pending, then through the run in 30 s steps
@@ -119,16 +123,21 @@ describe('slow supplier', () => {
       slow.sandbox.resetStats();
       const drive = driveOrder(slow.sandbox);
       let slowed = false;
-      const events = await collectSse(slow.url, OrderStatusDocument, { id }, {
-        onEvent: (event) => {
-          if (!slowed) {
-            slowed = true;
-            // The next four status calls outlast the gateway's 150 ms deadline.
-            slow.sandbox.setFaults({ latencyMs: 400, actions: ['status'], count: 4 });
-          }
-          drive(event);
+      const events = await collectSse(
+        slow.url,
+        OrderStatusDocument,
+        { id },
+        {
+          onEvent: (event) => {
+            if (!slowed) {
+              slowed = true;
+              // The next four status calls outlast the gateway's 150 ms deadline.
+              slow.sandbox.setFaults({ latencyMs: 400, actions: ['status'], count: 4 });
+            }
+            drive(event);
+          },
         },
-      });
+      );
       expect(events.every((event) => event.errors === undefined)).toBe(true);
       const statuses = events.map((event) => event.data!.orderStatus.status);
       expect(statuses[0]).toBe('PENDING');
@@ -144,17 +153,25 @@ describe('slow supplier', () => {
 describe('product orders', () => {
   it("delivers a manual product's accounts as they arrive, then completes", async () => {
     const services = (await h.request(ServicesPageDocument, { first: 500 })).data!.services.edges.map((edge) => edge.node);
-    const product = services.find((service) => service.entityType === 'PRODUCT' && !service.autoDelivery && (service.stock ?? 0) >= 3 && service.min <= 3 && service.max >= 3)!;
+    const product = services.find(
+      (service) =>
+        service.entityType === 'PRODUCT' && !service.autoDelivery && (service.stock ?? 0) >= 3 && service.min <= 3 && service.max >= 3,
+    )!;
     const placed = await h.request(AddOrderDocument, { input: { serviceId: product.id, quantity: 3 } });
     const id = placed.data!.addOrder.id;
     let step = 0;
-    const events = await collectSse(h.url, OrderStatusDocument, { id }, {
-      onEvent: () => {
-        step += 1;
-        // Pending for 60 s, then three deliveries of one account over 6 minutes.
-        h.sandbox.advance(step === 1 ? 61 : 121);
+    const events = await collectSse(
+      h.url,
+      OrderStatusDocument,
+      { id },
+      {
+        onEvent: () => {
+          step += 1;
+          // Pending for 60 s, then three deliveries of one account over 6 minutes.
+          h.sandbox.advance(step === 1 ? 61 : 121);
+        },
       },
-    });
+    );
     const states = events.map((event) => event.data!.orderStatus);
     expect(states[0]).toMatchObject({ status: 'PENDING', accounts: [] });
     expect(states.at(-1)).toMatchObject({ status: 'COMPLETED', isFinal: true });
@@ -183,7 +200,10 @@ describe('coalescing', () => {
         };
         for (let i = 0; i < 60; i += 1) {
           const client = clients[i % 3]!;
-          client.subscribe({ query: print(OrderStatusDocument), variables: { id } }, { next: onEvent, error: () => {}, complete: () => {} });
+          client.subscribe(
+            { query: print(OrderStatusDocument), variables: { id } },
+            { next: onEvent, error: () => {}, complete: () => {} },
+          );
         }
         for (let i = 0; i < 40; i += 1) {
           void collectSse(slow.url, OrderStatusDocument, { id }, { signal: abort.signal, onEvent }).catch(() => {});
@@ -227,7 +247,10 @@ describe('coalescing', () => {
     const rented = await h.request(AddSmsOrderDocument, { input: { projectId: project.id } });
     const marks = h.calls('sms_status');
     const watcher = wsClient(h.url);
-    watcher.subscribe({ query: print(SmsCodeDocument), variables: { orderId: rented.data!.addSmsOrder[0]!.id } }, { next: () => {}, error: () => {}, complete: () => {} });
+    watcher.subscribe(
+      { query: print(SmsCodeDocument), variables: { orderId: rented.data!.addSmsOrder[0]!.id } },
+      { next: () => {}, error: () => {}, complete: () => {} },
+    );
     await expect.poll(() => h.calls('sms_status')).toBeGreaterThanOrEqual(marks + 10);
     expect(h.calls('status')).toBe(after);
     await watcher.dispose();
@@ -245,7 +268,10 @@ describe('orderUpdates', () => {
     });
     await client.dispose();
     for (const id of ids) {
-      const statuses = events.map((event) => event.data!.orderUpdates).filter((order) => order.id === id).map((order) => order.status);
+      const statuses = events
+        .map((event) => event.data!.orderUpdates)
+        .filter((order) => order.id === id)
+        .map((order) => order.status);
       expect(statuses[0]).toBe('PENDING');
       expect(statuses.at(-1)).toBe('COMPLETED');
     }
@@ -266,11 +292,16 @@ describe('smsCode', () => {
     const project = (await h.request(SmsProjectsDocument, { country: 'us' })).data!.smsProjects[0]!;
     const rented = await h.request(AddSmsOrderDocument, { input: { projectId: project.id } });
     const id = rented.data!.addSmsOrder[0]!.id;
-    const events = await collectSse(h.url, SmsCodeDocument, { orderId: id }, {
-      onEvent: (event) => {
-        if (event.data?.smsCode.code === null) h.sandbox.advance(60);
+    const events = await collectSse(
+      h.url,
+      SmsCodeDocument,
+      { orderId: id },
+      {
+        onEvent: (event) => {
+          if (event.data?.smsCode.code === null) h.sandbox.advance(60);
+        },
       },
-    });
+    );
     const last = events.at(-1)!.data!.smsCode;
     expect(events[0]!.data!.smsCode.status).toBe('ACTIVE');
     expect(last).toMatchObject({ status: 'CODE_RECEIVED', isFinal: true });

@@ -4,16 +4,16 @@
  * checked for their tree, for the caller's trace context, for the `traceparent` each supplier
  * request carries, and for what they must never hold.
  */
-import { type IncomingHttpHeaders, type Server, createServer, request } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { propagation, trace } from '@opentelemetry/api';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/observability/logger.ts';
-import { type Sandbox, createSandbox } from '../../src/sandbox/index.ts';
 import type { Tracing } from '../../src/observability/tracing.ts';
-import { BalanceDocument, OrderStatusDocument, OrdersDocument } from '../generated/graphql.ts';
-import { type Harness, startHarness } from '../support/harness.ts';
+import { createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
+import { BalanceDocument, OrdersDocument, OrderStatusDocument } from '../generated/graphql.ts';
+import { startHarness, type Harness } from '../support/harness.ts';
 import { DEMO_KEY } from '../support/keys.ts';
 import { freePort, listen } from '../support/ports.ts';
 import { wsClient } from '../support/subscribe.ts';
@@ -115,7 +115,10 @@ describe('traces', () => {
     let tracing: Tracing;
     beforeAll(async () => {
       receiver = await otlpReceiver();
-      h = await startHarness({ upstream: sandbox, config: { upstreamUrl: proxy.url, traces: { url: receiver.url, serviceName: 'hstock-gateway-test' } } });
+      h = await startHarness({
+        upstream: sandbox,
+        config: { upstreamUrl: proxy.url, traces: { url: receiver.url, serviceName: 'hstock-gateway-test' } },
+      });
       tracing = h.gateway.services.tracing!;
     });
     afterAll(async () => {
@@ -148,18 +151,30 @@ describe('traces', () => {
       expect(answer.errors).toBeUndefined();
       expect(h.calls('status')).toBe(2);
 
-      const spans = await exported((all) => named(all, 'query Orders').length === 1 && named(all, 'hstock status').length === 2 && named(all, 'POST /graphql').length >= 3);
+      const spans = await exported(
+        (all) =>
+          named(all, 'query Orders').length === 1 && named(all, 'hstock status').length === 2 && named(all, 'POST /graphql').length >= 3,
+      );
       const operation = named(spans, 'query Orders')[0]!;
       const inTrace = spans.filter((span) => span.traceId === operation.traceId);
       const roots = inTrace.filter((span) => !span.parentSpanId);
-      expect(roots).toMatchObject([{ name: 'POST /graphql', kind: SERVER, attributes: { 'http.request.method': 'POST', 'http.route': '/graphql', 'http.response.status_code': 200 } }]);
+      expect(roots).toMatchObject([
+        {
+          name: 'POST /graphql',
+          kind: SERVER,
+          attributes: { 'http.request.method': 'POST', 'http.route': '/graphql', 'http.response.status_code': 200 },
+        },
+      ]);
       expect(operation.parentSpanId).toBe(roots[0]!.spanId);
       expect(operation.attributes).toEqual({ 'graphql.operation.type': 'query', 'graphql.operation.name': 'Orders' });
 
       const calls = named(inTrace, 'hstock status');
       expect(calls).toHaveLength(2);
       for (const call of calls) {
-        expect(call).toMatchObject({ kind: CLIENT, attributes: { 'hstock.action': 'status', 'hstock.attempts': 1, 'hstock.outcome': 'ok' } });
+        expect(call).toMatchObject({
+          kind: CLIENT,
+          attributes: { 'hstock.action': 'status', 'hstock.attempts': 1, 'hstock.outcome': 'ok' },
+        });
         expect(isUnder(inTrace, call, operation)).toBe(true);
         expect(childrenOf(inTrace, call)).toMatchObject([{ name: 'POST', kind: CLIENT, attributes: { 'http.response.status_code': 200 } }]);
       }
@@ -193,7 +208,10 @@ describe('traces', () => {
 
       const fresh = (all: ExportedSpan[]) => all.slice(earlier);
       const spans = await exported(
-        (all) => named(fresh(all), 'hstock add').length === 1 && named(fresh(all), 'subscription OrderStatus').length === 1 && named(fresh(all), 'poll tick').length > 0,
+        (all) =>
+          named(fresh(all), 'hstock add').length === 1 &&
+          named(fresh(all), 'subscription OrderStatus').length === 1 &&
+          named(fresh(all), 'poll tick').length > 0,
       );
       const add = named(fresh(spans), 'hstock add')[0]!;
       const [placement] = named(spans, 'placement addOrder').filter((span) => span.traceId === add.traceId);
@@ -227,11 +245,20 @@ describe('traces', () => {
       process.env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT = '300';
       const log = new Writable({
         write(chunk: Buffer, _encoding, done) {
-          warnings.push(...chunk.toString().split('\n').filter((line) => line.includes('"level":40')));
+          warnings.push(
+            ...chunk
+              .toString()
+              .split('\n')
+              .filter((line) => line.includes('"level":40')),
+          );
           done();
         },
       });
-      h = await startHarness({ upstream: sandbox, logger: createLogger('warn', log), config: { traces: { url, serviceName: 'hstock-gateway-test' } } });
+      h = await startHarness({
+        upstream: sandbox,
+        logger: createLogger('warn', log),
+        config: { traces: { url, serviceName: 'hstock-gateway-test' } },
+      });
     });
     afterAll(() => {
       delete process.env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT;

@@ -8,7 +8,7 @@ import { print } from 'graphql';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { BalanceDocument, OrderStatusDocument, OrderUpdatesDocument } from '../generated/graphql.ts';
-import { type Harness, startHarness } from '../support/harness.ts';
+import { startHarness, type Harness } from '../support/harness.ts';
 import { DEMO_KEY, RESELLER_KEY } from '../support/keys.ts';
 import { collectSse, collectWs, wsClient } from '../support/subscribe.ts';
 
@@ -31,10 +31,19 @@ function open(h: Harness): Promise<Raw> {
   const socket = new WebSocket(h.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
   const messages: Message[] = [];
   socket.on('message', (data) => messages.push(JSON.parse(String(data)) as Message));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+  );
   return new Promise((resolve, reject) => {
     socket.once('open', () => resolve({ socket, messages, closed }));
-    socket.once('unexpected-response', (_request, response) => reject(Object.assign(new Error(`HTTP ${response.statusCode}`), { status: response.statusCode, retryAfter: response.headers['retry-after'] })));
+    socket.once('unexpected-response', (_request, response) =>
+      reject(
+        Object.assign(new Error(`HTTP ${response.statusCode}`), {
+          status: response.statusCode,
+          retryAfter: response.headers['retry-after'],
+        }),
+      ),
+    );
   });
 }
 

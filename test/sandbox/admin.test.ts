@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO_KEY } from '../support/keys.ts';
-import {
-  admin,
-  call,
-  findService,
-  form,
-  orderStatus,
-  placeOrder,
-  startSandbox,
-  type SmsProject,
-} from '../support/sandbox.ts';
+import { admin, call, findService, form, orderStatus, placeOrder, startSandbox, type SmsProject } from '../support/sandbox.ts';
 
 describe('admin endpoints', () => {
   it('count every API request per action, invalid ones included', async () => {
@@ -70,8 +61,7 @@ describe('admin endpoints', () => {
     const sandbox = await startSandbox({ partialShare: 0, cancelShare: 0 });
     const smm = await findService(sandbox, (service) => service.entityType === 'smm');
     const order = await placeOrder(sandbox, { service: smm.service, quantity: smm.min, link: 'x' });
-    const statusOf = async (method: string, path: string, body?: unknown) =>
-      (await admin(sandbox, method, path, body)).status;
+    const statusOf = async (method: string, path: string, body?: unknown) => (await admin(sandbox, method, path, body)).status;
     expect(await statusOf('POST', '/clock', { advanceSeconds: -5 })).toBe(400);
     expect(await statusOf('POST', '/clock', {})).toBe(400);
     expect(await statusOf('POST', '/clock', 'not json')).toBe(400);

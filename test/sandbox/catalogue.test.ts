@@ -26,11 +26,7 @@ describe('categories', () => {
       'Email Accounts',
       'Social Accounts',
     ]);
-    expect(categories.find((entry) => entry.category === 'Email Accounts')?.subcategories).toEqual([
-      'Gmail',
-      'Outlook',
-      'Yahoo',
-    ]);
+    expect(categories.find((entry) => entry.category === 'Email Accounts')?.subcategories).toEqual(['Gmail', 'Outlook', 'Yahoo']);
   });
 });
 
@@ -193,9 +189,9 @@ describe('per-key catalogue views', () => {
     const spotify = (await allServices(sandbox)).find((service) => service.category === 'Spotify');
     const id = spotify?.service ?? 0;
     expect(await errorOf(sandbox, { key: RESELLER_KEY, action: 'inventory', service: id })).toBe('Service not found');
-    expect(
-      await errorOf(sandbox, { key: RESELLER_KEY, action: 'add', service: id, quantity: spotify?.min ?? 1, link: 'x' }),
-    ).toBe('Service not found');
+    expect(await errorOf(sandbox, { key: RESELLER_KEY, action: 'add', service: id, quantity: spotify?.min ?? 1, link: 'x' })).toBe(
+      'Service not found',
+    );
   });
 });
 

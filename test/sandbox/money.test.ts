@@ -1,13 +1,6 @@
 import Big from 'big.js';
 import { describe, expect, it } from 'vitest';
-import {
-  decimal,
-  formatGrouped,
-  formatMoney,
-  formatPrice,
-  parseDecimal,
-  scale,
-} from '../../src/sandbox/world/money.ts';
+import { decimal, formatGrouped, formatMoney, formatPrice, parseDecimal, scale } from '../../src/sandbox/world/money.ts';
 
 describe('sandbox money', () => {
   it('prints money with 2 to 4 decimals', () => {

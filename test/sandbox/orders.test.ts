@@ -21,16 +21,12 @@ const smmFor = (sandbox: Sandbox, quantity: number) =>
   findService(sandbox, (service) => service.entityType === 'smm' && service.min <= quantity && service.max >= quantity);
 
 const productWhere = (sandbox: Sandbox, auto: boolean, stock = 3) =>
-  findService(
-    sandbox,
-    (service) => service.entityType === 'product' && service.autoDelivery === auto && service.stock >= stock,
-  );
+  findService(sandbox, (service) => service.entityType === 'product' && service.autoDelivery === auto && service.stock >= stock);
 
 const stockOf = async (sandbox: Sandbox, service: ServiceView) =>
   (await call<{ stock: number }>(sandbox, { key: DEMO_KEY, action: 'inventory', service: service.service })).stock;
 
-const smmCharge = (rate: string, quantity: number) =>
-  new Big(rate).times(quantity).div(1000).round(4, Big.roundHalfUp);
+const smmCharge = (rate: string, quantity: number) => new Big(rate).times(quantity).div(1000).round(4, Big.roundHalfUp);
 
 describe('add', () => {
   it('checks service, quantity, link, stock and balance, in that order', async () => {
@@ -80,9 +76,7 @@ describe('add', () => {
       (service) => service.entityType === 'product' && service.stock >= 2 && service.stock <= service.max,
     );
     await placeOrder(sandbox, { service: product.service, quantity: product.stock - 1 });
-    expect(await errorOf(sandbox, { key: DEMO_KEY, action: 'add', service: product.service, quantity: 2 })).toBe(
-      'Not enough stock',
-    );
+    expect(await errorOf(sandbox, { key: DEMO_KEY, action: 'add', service: product.service, quantity: 2 })).toBe('Not enough stock');
   });
 });
 
@@ -183,9 +177,7 @@ describe('SMM order life cycle', () => {
     const sandbox = await startSandbox({ ...steady, timeScale: 5000 });
     const smm = await smmFor(sandbox, 1000);
     const order = await placeOrder(sandbox, { service: smm.service, quantity: 1000, link: 'x' });
-    await expect.poll(async () => (await orderStatus(sandbox, order)).status, { interval: 10, timeout: 2000 }).toBe(
-      'Completed',
-    );
+    await expect.poll(async () => (await orderStatus(sandbox, order)).status, { interval: 10, timeout: 2000 }).toBe('Completed');
   });
 
   it('answers a forced raw status verbatim while the life cycle goes on', async () => {
@@ -240,10 +232,7 @@ describe('product order life cycle', () => {
 
   it('gives e-mail products e-mail credentials of their provider', async () => {
     const sandbox = await startSandbox();
-    const gmail = await findService(
-      sandbox,
-      (service) => service.name.startsWith('Gmail') && service.autoDelivery && service.stock >= 2,
-    );
+    const gmail = await findService(sandbox, (service) => service.name.startsWith('Gmail') && service.autoDelivery && service.stock >= 2);
     const order = await placeOrder(sandbox, { service: gmail.service, quantity: 2 });
     sandbox.advance(5);
     for (const account of (await orderStatus(sandbox, order)).accounts ?? []) {

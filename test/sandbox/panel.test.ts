@@ -106,11 +106,7 @@ describe('the panel flavour: catalogue', () => {
     const sandbox = await startPanel();
     const services = (fields: Fields) => call<ServicesPage>(sandbox, { key: DEMO_KEY, action: 'services', ...fields });
     const all = await services({});
-    const filters: Fields[] = [
-      { category: 'Instagram' },
-      { subcategory: 'Gmail' },
-      { category: 'Myspace', subcategory: 'Pokes' },
-    ];
+    const filters: Fields[] = [{ category: 'Instagram' }, { subcategory: 'Gmail' }, { category: 'Myspace', subcategory: 'Pokes' }];
     for (const filter of filters) {
       expect(await services(filter)).toEqual(all);
     }

@@ -53,8 +53,13 @@ describe('the sandbox server', () => {
     await expect(createSandbox({ timeScale: -1 })).rejects.toThrow(/timeScale/);
     await expect(createSandbox({ partialShare: 0.7, cancelShare: 0.5 })).rejects.toThrow(/exceed 1/);
     await expect(createSandbox({ keys: [{ key: 'k', balance: '-5' }] })).rejects.toThrow(/balance of k/);
-    await expect(createSandbox({ keys: [{ key: 'k', balance: '1' }, { key: 'k', balance: '2' }] })).rejects.toThrow(
-      /twice/,
-    );
+    await expect(
+      createSandbox({
+        keys: [
+          { key: 'k', balance: '1' },
+          { key: 'k', balance: '2' },
+        ],
+      }),
+    ).rejects.toThrow(/twice/);
   });
 });

@@ -26,8 +26,7 @@ async function projectIn(sandbox: Sandbox, country: string): Promise<SmsProject>
 const rent = (sandbox: Sandbox, fields: Record<string, string | number>, key = DEMO_KEY) =>
   call<SmsOrders>(sandbox, { key, action: 'add_sms', ...fields });
 
-const smsStatus = (sandbox: Sandbox, order: number, key = DEMO_KEY) =>
-  call<SmsStatus>(sandbox, { key, action: 'sms_status', order });
+const smsStatus = (sandbox: Sandbox, order: number, key = DEMO_KEY) => call<SmsStatus>(sandbox, { key, action: 'sms_status', order });
 
 const smsCode = (sandbox: Sandbox, order: number, key = DEMO_KEY) =>
   call<Record<string, string>>(sandbox, { key, action: 'sms_code', order });
@@ -64,9 +63,7 @@ describe('SMS catalogue', () => {
     const sandbox = await startSandbox();
     const british = await projects(sandbox, { country: 'gb' });
     expect(british.length).toBeGreaterThan(0);
-    expect(british.every((project) => project.country_id === 'gb' && project.country_title === 'United Kingdom')).toBe(
-      true,
-    );
+    expect(british.every((project) => project.country_id === 'gb' && project.country_title === 'United Kingdom')).toBe(true);
     expect(await projects(sandbox, { country: 'zz' })).toEqual([]);
   });
 

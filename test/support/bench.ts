@@ -1,5 +1,5 @@
 /** Shared by the benchmarks: a gateway in its own process in front of an in-process sandbox. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
@@ -47,7 +47,13 @@ export async function startGateway(sandbox: Sandbox, env: Record<string, string>
   for (const giveUp = Date.now() + 30_000; ; await sleep(50)) {
     if (child.exitCode !== null) throw new Error('the gateway exited before it answered');
     if (Date.now() > giveUp) throw new Error('the gateway did not answer /health within 30 s');
-    if (await fetch(new URL('/health', url)).then((response) => response.ok, () => false)) break;
+    if (
+      await fetch(new URL('/health', url)).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      break;
   }
   return {
     child,

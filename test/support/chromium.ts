@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ci = ['1', 'true'].includes((process.env.CI ?? '').toLowerCase());
@@ -18,7 +18,8 @@ if (!chromiumPresent && ci) {
 
 /** Says once per test file why its browser tests are skipped. */
 export function warnIfMissing(what: string) {
-  if (!chromiumPresent) console.warn(`\n  ${what} skipped: no Chromium at ${CHROMIUM}. Install it with "apt-get install chromium" or set CHROMIUM_PATH.\n`);
+  if (!chromiumPresent)
+    console.warn(`\n  ${what} skipped: no Chromium at ${CHROMIUM}. Install it with "apt-get install chromium" or set CHROMIUM_PATH.\n`);
 }
 
 /** Flags for a closed network: no background calls home, no QUIC, no GPU. */

@@ -2,7 +2,7 @@
  * Gateway processes for tests of several instances: each runs `src/main.ts` on a free port,
  * against a sandbox and a Redis the test started, and can be stopped (SIGTERM) or killed (-9).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 
 export interface Instance {

@@ -4,11 +4,11 @@
  */
 import { Writable } from 'node:stream';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { type ExecutionResult, print } from 'graphql';
-import { type Config, loadConfig } from '../../src/config.ts';
-import { type Gateway, createGateway } from '../../src/gateway.ts';
-import { type Sandbox, type SandboxOptions, createSandbox } from '../../src/sandbox/index.ts';
-import { type Logger, createLogger } from '../../src/observability/logger.ts';
+import { print, type ExecutionResult } from 'graphql';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createGateway, type Gateway } from '../../src/gateway.ts';
+import { createLogger, type Logger } from '../../src/observability/logger.ts';
+import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
 import { AddOrderDocument, ServicesPageDocument } from '../generated/graphql.ts';
 import { DEMO_KEY } from './keys.ts';
 

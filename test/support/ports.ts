@@ -1,5 +1,5 @@
 /** Loopback ports for tests and benchmarks: a server of the test's own, or a port for a process to take. */
-import { type AddressInfo, type Server, createServer } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 
 /** Listens on a free loopback port; resolves with the server's origin, e.g. http://127.0.0.1:43123. */
 export async function listen(server: Server): Promise<string> {

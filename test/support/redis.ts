@@ -3,7 +3,7 @@
  * directory, never a Redis the machine happens to run. Without the binary the tests that need it
  * are skipped with a warning, except under CI, where that fails the run.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,9 @@ if (!redisPresent && ['1', 'true'].includes((process.env.CI ?? '').toLowerCase()
   throw new Error(`redis-server not found at ${REDIS_SERVER}: CI must install it (apt-get install redis-server).`);
 }
 if (!redisPresent) {
-  console.warn(`\n  Redis tests skipped: no redis-server at ${REDIS_SERVER}. Install it with "apt-get install redis-server" or set REDIS_SERVER_PATH.\n`);
+  console.warn(
+    `\n  Redis tests skipped: no redis-server at ${REDIS_SERVER}. Install it with "apt-get install redis-server" or set REDIS_SERVER_PATH.\n`,
+  );
 }
 
 export interface RedisServer {
@@ -45,7 +47,20 @@ export async function startRedis(options: { appendOnly?: boolean; debug?: boolea
   const dir = mkdtempSync(join(tmpdir(), 'hstock-redis-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no', '--logfile', ''];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    options.appendOnly ? 'yes' : 'no',
+    '--logfile',
+    '',
+  ];
   if (options.debug) args.push('--enable-debug-command', 'yes');
   const start = async () => {
     const started = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -92,11 +92,7 @@ export async function allServices(sandbox: Sandbox, key = DEMO_KEY): Promise<Ser
   return (await call<ServicesPage>(sandbox, { key, action: 'services' })).services;
 }
 
-export async function findService(
-  sandbox: Sandbox,
-  matches: (service: ServiceView) => boolean,
-  key = DEMO_KEY,
-): Promise<ServiceView> {
+export async function findService(sandbox: Sandbox, matches: (service: ServiceView) => boolean, key = DEMO_KEY): Promise<ServiceView> {
   const service = (await allServices(sandbox, key)).find(matches);
   if (!service) throw new Error('no service in the catalogue matches');
   return service;

@@ -1,8 +1,8 @@
 /** Real subscription clients for tests: graphql-ws over WebSocket, graphql-sse over SSE. */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { type ExecutionResult, print } from 'graphql';
+import { print, type ExecutionResult } from 'graphql';
 import { createClient as createSseClient } from 'graphql-sse';
-import { type Client, createClient } from 'graphql-ws';
+import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { DEMO_KEY } from './keys.ts';
 
@@ -41,7 +41,8 @@ export async function collectSse<T, V extends Record<string, unknown>>(
     headers: { authorization: `Bearer ${key}` },
     retryAttempts: 0,
     // `signal` ends the request, and the collection with an error, as it would a plain fetch.
-    fetchFn: (url: string, init: RequestInit) => fetch(url, { ...init, signal: signal ? AbortSignal.any([init.signal!, signal]) : init.signal }),
+    fetchFn: (url: string, init: RequestInit) =>
+      fetch(url, { ...init, signal: signal ? AbortSignal.any([init.signal!, signal]) : init.signal }),
   });
   const events: Array<ExecutionResult<T>> = [];
   for await (const event of client.iterate<T, Record<string, unknown>>({ query: print(document), variables })) {

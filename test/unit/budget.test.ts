@@ -18,7 +18,9 @@ describe('upstreamCalls', () => {
 
   it('counts the ids of every variable when aliases name different ones', () => {
     const variables = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`v${i}`, ids(100, 100_000 + i * 100)]));
-    const query = `query(${Object.keys(variables).map((name) => `$${name}: [ID!]!`).join(', ')}) { ${Object.keys(variables)
+    const query = `query(${Object.keys(variables)
+      .map((name) => `$${name}: [ID!]!`)
+      .join(', ')}) { ${Object.keys(variables)
       .map((name, i) => `a${i}: orders(ids: $${name}) { id status }`)
       .join(' ')} }`;
     expect(calls(query, variables)).toBe(10_000);
@@ -32,7 +34,11 @@ describe('upstreamCalls', () => {
   });
 
   it('counts the cached catalogue once per filter (service by id reads the unfiltered one), and the balance once', () => {
-    expect(calls(`{ a: services(first: 5) { totalCount } b: services(first: 9) { totalCount } c: service(id: "1") { id } balance { amount } x: balance { amount } }`)).toBe(2);
+    expect(
+      calls(
+        `{ a: services(first: 5) { totalCount } b: services(first: 9) { totalCount } c: service(id: "1") { id } balance { amount } x: balance { amount } }`,
+      ),
+    ).toBe(2);
     expect(calls(`{ a: services(category: "X") { totalCount } b: services(category: "Y") { totalCount } }`)).toBe(2);
   });
 

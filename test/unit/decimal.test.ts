@@ -86,5 +86,4 @@ describe('readDecimal', () => {
   it.each(REFUSED.map((value) => [value]))('refuses %j', (spelled) => {
     expect(readDecimal(spelled)).toBeNull();
   });
-
 });

@@ -2,7 +2,7 @@
  * The module graph of src has no cycle, type imports included: a cycle means two files that can
  * only be understood together, and at run time an import that may still be undefined.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { expect, it } from 'vitest';
 

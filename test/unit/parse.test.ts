@@ -1,17 +1,46 @@
 import { describe, expect, it } from 'vitest';
 import { errorFromSupplier } from '../../src/errors.ts';
-import { orderStatus, parseBalance, parseOrderState, parseService, parseServices, parseSmsStatus, smsStatus } from '../../src/supplier/parse.ts';
+import {
+  orderStatus,
+  parseBalance,
+  parseOrderState,
+  parseService,
+  parseServices,
+  parseSmsStatus,
+  smsStatus,
+} from '../../src/supplier/parse.ts';
 import { isFinalOrder } from '../../src/supplier/states.ts';
 
 describe('tolerant parsing', () => {
   it('reads a service whose numbers are strings and booleans are 0/1', () => {
     const service = parseService({
-      service: '308', name: 'Likes', type: 'Default', category: 'Instagram', rate: 0.5, min: '50', max: '10000',
-      refill: 1, cancel: '0', stock: '10000', entityType: 'SMM', autoDelivery: 'true',
+      service: '308',
+      name: 'Likes',
+      type: 'Default',
+      category: 'Instagram',
+      rate: 0.5,
+      min: '50',
+      max: '10000',
+      refill: 1,
+      cancel: '0',
+      stock: '10000',
+      entityType: 'SMM',
+      autoDelivery: 'true',
     });
     expect(service).toEqual({
-      id: '308', name: 'Likes', type: 'Default', category: 'Instagram', subcategory: null, rate: '0.5', min: 50, max: 10000,
-      refill: true, cancel: false, stock: 10000, entityType: 'SMM', autoDelivery: true,
+      id: '308',
+      name: 'Likes',
+      type: 'Default',
+      category: 'Instagram',
+      subcategory: null,
+      rate: '0.5',
+      min: 50,
+      max: 10000,
+      refill: true,
+      cancel: false,
+      stock: 10000,
+      entityType: 'SMM',
+      autoDelivery: true,
     });
   });
 
@@ -21,11 +50,26 @@ describe('tolerant parsing', () => {
   });
 
   it.each([
-    ['Pending', 'PENDING'], ['pending', 'PENDING'], ['In progress', 'IN_PROGRESS'], ['IN_PROGRESS', 'IN_PROGRESS'],
-    ['Processing', 'PROCESSING'], ['completed', 'COMPLETED'], ['Partial', 'PARTIAL'], ['Cancelled', 'CANCELED'],
-    ['Canceled', 'CANCELED'], ['Refunded', 'CANCELED'], ['refund', 'CANCELED'], ['Fail', 'CANCELED'], ['FAILED', 'CANCELED'],
-    ['Error', 'CANCELED'], ['Rejected', 'CANCELED'], ['Awaiting', 'PENDING'], ['Queued', 'PENDING'], ['in  progress', 'IN_PROGRESS'],
-    [' Partially completed ', 'PARTIAL'], ['Refilling', 'UNKNOWN'],
+    ['Pending', 'PENDING'],
+    ['pending', 'PENDING'],
+    ['In progress', 'IN_PROGRESS'],
+    ['IN_PROGRESS', 'IN_PROGRESS'],
+    ['Processing', 'PROCESSING'],
+    ['completed', 'COMPLETED'],
+    ['Partial', 'PARTIAL'],
+    ['Cancelled', 'CANCELED'],
+    ['Canceled', 'CANCELED'],
+    ['Refunded', 'CANCELED'],
+    ['refund', 'CANCELED'],
+    ['Fail', 'CANCELED'],
+    ['FAILED', 'CANCELED'],
+    ['Error', 'CANCELED'],
+    ['Rejected', 'CANCELED'],
+    ['Awaiting', 'PENDING'],
+    ['Queued', 'PENDING'],
+    ['in  progress', 'IN_PROGRESS'],
+    [' Partially completed ', 'PARTIAL'],
+    ['Refilling', 'UNKNOWN'],
   ])('reads order status %s as %s', (raw, expected) => {
     expect(orderStatus(raw)).toBe(expected);
   });
@@ -45,21 +89,35 @@ describe('tolerant parsing', () => {
 
   it('says what it left out of a list, and keeps the rest', () => {
     const skipped: string[] = [];
-    const services = parseServices({ services: [{ service: 1, name: 'a', rate: '1,250', min: 1, max: 2 }, { service: 2, name: 'b', rate: '1.5', min: 1, max: 2 }] }, (problem) =>
-      skipped.push(problem),
+    const services = parseServices(
+      {
+        services: [
+          { service: 1, name: 'a', rate: '1,250', min: 1, max: 2 },
+          { service: 2, name: 'b', rate: '1.5', min: 1, max: 2 },
+        ],
+      },
+      (problem) => skipped.push(problem),
     );
     expect(services.map((service) => service.id)).toEqual(['2']);
     expect(skipped).toEqual(['service 1 rate: expected a decimal']);
   });
 
   it('leaves stock and delivery null when the supplier does not say, and takes a service as SMM only when it does not say', () => {
-    expect(parseService({ service: 1, name: 'x', rate: '1', min: 1, max: 2 })).toMatchObject({ stock: null, autoDelivery: null, entityType: 'SMM' });
+    expect(parseService({ service: 1, name: 'x', rate: '1', min: 1, max: 2 })).toMatchObject({
+      stock: null,
+      autoDelivery: null,
+      entityType: 'SMM',
+    });
     expect(() => parseService({ service: 1, name: 'x', rate: '1', min: 1, max: 2, entityType: 'gift card' })).toThrow(/entityType/);
   });
 
   it.each([
-    ['active', 'ACTIVE'], ['code_received', 'CODE_RECEIVED'], ['Code Received', 'CODE_RECEIVED'],
-    ['expired', 'EXPIRED'], ['waiting', 'WAITING'], ['banned', 'UNKNOWN'],
+    ['active', 'ACTIVE'],
+    ['code_received', 'CODE_RECEIVED'],
+    ['Code Received', 'CODE_RECEIVED'],
+    ['expired', 'EXPIRED'],
+    ['waiting', 'WAITING'],
+    ['banned', 'UNKNOWN'],
   ])('reads SMS status %s as %s', (raw, expected) => {
     expect(smsStatus(raw)).toBe(expected);
   });

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../../src/errors.ts';
-import { type PollSpec, PollHub } from '../../src/subscriptions/poll-hub.ts';
+import { PollHub, type PollSpec } from '../../src/subscriptions/poll-hub.ts';
 
 interface State {
   status: string;

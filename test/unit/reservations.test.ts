@@ -9,7 +9,9 @@ describe('Reservations', () => {
     const reservations = new Reservations(() => 1000);
     reservations.hold('t', usd('10'), 900, '4', 'The order costs');
     reservations.hold('t', usd('10'), 900, '4', 'The order costs');
-    expect(() => reservations.hold('t', usd('10'), 900, '4', 'The order costs')).toThrow(expect.objectContaining({ code: 'INSUFFICIENT_BALANCE' }));
+    expect(() => reservations.hold('t', usd('10'), 900, '4', 'The order costs')).toThrow(
+      expect.objectContaining({ code: 'INSUFFICIENT_BALANCE' }),
+    );
     expect(() => reservations.hold('other', usd('10'), 900, '4', 'The order costs')).not.toThrow();
   });
 
@@ -22,7 +24,9 @@ describe('Reservations', () => {
     now = 2000;
     charged.end(true);
     // A read from before the spend ended does not show its charge: the hold still counts.
-    expect(() => reservations.hold('t', usd('10'), 1500, '6', 'The order costs')).toThrow(expect.objectContaining({ code: 'INSUFFICIENT_BALANCE' }));
+    expect(() => reservations.hold('t', usd('10'), 1500, '6', 'The order costs')).toThrow(
+      expect.objectContaining({ code: 'INSUFFICIENT_BALANCE' }),
+    );
     // A read that started after it shows the charge itself (the balance is then 4).
     expect(() => reservations.hold('t', usd('4'), 2500, '4', 'The order costs')).not.toThrow();
   });

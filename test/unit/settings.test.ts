@@ -2,7 +2,7 @@
  * The settings the gateway reads and the settings its documentation lists are the same: a setting
  * read and not listed is one an operator cannot find, and one listed and not read does nothing.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';

@@ -4,7 +4,7 @@
  * point in this instance's steps where it used to slip through.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { type SharedCache, type SharedEntry, loadShared } from '../../src/supplier/shared-cache.ts';
+import { loadShared, type SharedCache, type SharedEntry } from '../../src/supplier/shared-cache.ts';
 
 /** A shared cache in memory; `afterMiss` runs once, after a read that found nothing has answered. */
 class MemoryShared implements SharedCache {

@@ -1,8 +1,8 @@
 import type { Plugin } from 'graphql-yoga';
+import { useRequestId } from '../../http/request-id.ts';
 import { useUpstreamBudget } from '../../limits/budget.ts';
 import { protections } from '../../limits/operations.ts';
 import { useRequestLimits } from '../../limits/requests.ts';
-import { useRequestId } from '../../http/request-id.ts';
 import { accessLog } from '../../observability/access-log.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { useTracing } from '../../observability/tracing.ts';
@@ -31,7 +31,9 @@ export function gatewayPlugins(services: GatewayServices, logger: Logger): Plugi
     access.first,
     useBodyLimit(config.maxBodyBytes),
     // Before the response cache: a documentId becomes its query before the cached answer is looked up.
-    ...(config.persistedDocuments.size > 0 || config.persistedDocumentsOnly ? [usePersistedDocuments(config.persistedDocuments, config.persistedDocumentsOnly)] : []),
+    ...(config.persistedDocuments.size > 0 || config.persistedDocumentsOnly
+      ? [usePersistedDocuments(config.persistedDocuments, config.persistedDocumentsOnly)]
+      : []),
     ...protections(),
     useUpstreamBudget(config.maxUpstreamCallsPerOperation),
     useClientErrors(services.metrics),

@@ -1,4 +1,4 @@
-import { type Plugin, isAsyncIterable } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { GatewayError } from '../../errors.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { type Plugin, isAsyncIterable } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { OPERATION_LIMITS } from '../../limits/operations.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 

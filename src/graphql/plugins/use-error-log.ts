@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { type Plugin, isAsyncIterable } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Logger } from '../../observability/logger.ts';
 import type { Context } from '../context.ts';
 

@@ -1,4 +1,4 @@
-import { type Plugin, isAsyncIterable } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Context } from '../context.ts';
 
 /** Tells the caller when catalogue data came from the cache past its TTL because the supplier failed. */

@@ -1,5 +1,5 @@
-import { type ExecutionResult, GraphQLError, Kind, getOperationAST } from 'graphql';
-import { type Plugin, isAsyncIterable } from 'graphql-yoga';
+import { getOperationAST, GraphQLError, Kind, type ExecutionResult } from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { WrappedIterator } from '../../subscriptions/wrapped-iterator.ts';
 
 /**

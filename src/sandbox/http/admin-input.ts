@@ -16,11 +16,7 @@ const ORDER_OUTCOMES = ['completed', 'partial', 'canceled', 'failed'] as const;
 const SMS_OUTCOMES = ['code', 'no_code'] as const;
 
 export function parseFaults(input: unknown): FaultSpec {
-  const spec = objectWith(
-    input,
-    ['latencyMs', 'latencyJitterMs', ...FAULT_RATES, 'error200Message', 'actions', 'count'],
-    'faults',
-  );
+  const spec = objectWith(input, ['latencyMs', 'latencyJitterMs', ...FAULT_RATES, 'error200Message', 'actions', 'count'], 'faults');
   return defined({
     latencyMs: optionalNumber(spec, 'latencyMs', 0),
     latencyJitterMs: optionalNumber(spec, 'latencyJitterMs', 0),

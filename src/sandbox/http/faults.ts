@@ -26,7 +26,7 @@ export interface FaultSpec {
  * an overloaded panel would; malformed and dropped answers come after it ran, like a response lost
  * on the way back, so an `add` that fails that way did place (and charge) its order.
  */
-export type FaultKind = 'drop' | 'serverError' | 'tooManyRequests' | 'malformed' | 'error200';
+type FaultKind = 'drop' | 'serverError' | 'tooManyRequests' | 'malformed' | 'error200';
 
 export interface Fault {
   delayMs: number;
@@ -36,13 +36,7 @@ export interface Fault {
   message: string;
 }
 
-export const FAULT_RATES = [
-  'dropRate',
-  'serverErrorRate',
-  'tooManyRequestsRate',
-  'malformedRate',
-  'error200Rate',
-] as const;
+export const FAULT_RATES = ['dropRate', 'serverErrorRate', 'tooManyRequestsRate', 'malformedRate', 'error200Rate'] as const;
 const KINDS: Record<(typeof FAULT_RATES)[number], FaultKind> = {
   dropRate: 'drop',
   serverErrorRate: 'serverError',

@@ -20,9 +20,7 @@ function transform(value: Json, quirks: QuirkSpec): Json {
   if (typeof value === 'number' && quirks.stringNumbers) return String(value);
   if (Array.isArray(value)) return value.map((item) => transform(item, quirks));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, field]) => [key, field === undefined ? field : transform(field, quirks)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, field === undefined ? field : transform(field, quirks)]));
   }
   return value;
 }

@@ -70,13 +70,7 @@ function count(world: World, action: string | null | undefined): string {
   return name;
 }
 
-async function api(
-  world: World,
-  request: IncomingMessage,
-  response: ServerResponse,
-  fields: Fields,
-  signal: AbortSignal,
-): Promise<void> {
+async function api(world: World, request: IncomingMessage, response: ServerResponse, fields: Fields, signal: AbortSignal): Promise<void> {
   const action = count(world, fields.get('action'));
   if (request.method !== 'GET' && request.method !== 'POST') {
     sendJson(response, 405, { error: ERRORS.methodNotAllowed }, { allow: 'GET, POST' });

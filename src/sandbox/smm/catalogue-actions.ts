@@ -1,7 +1,7 @@
 import { ERRORS, SupplierError } from '../errors.ts';
+import type { Flavour } from '../flavours.ts';
 import { text, wholeNumber, type Fields, type Json } from '../http/form.ts';
 import type { Account } from '../world/accounts.ts';
-import type { Flavour } from '../flavours.ts';
 import { scale, type Decimal } from '../world/money.ts';
 import type { ActionContext, World } from '../world/world.ts';
 import type { Service } from './catalogue.ts';
@@ -44,8 +44,7 @@ export function services({ world, account, fields }: ActionContext): Json {
   const subcategory = filters ? text(fields, 'subcategory') : undefined;
   const matching = visibleServices(world, account).filter(
     (service) =>
-      (category === undefined || service.group === category) &&
-      (subcategory === undefined || service.subcategory === subcategory),
+      (category === undefined || service.group === category) && (subcategory === undefined || service.subcategory === subcategory),
   );
   const total = matching.length;
   const limit = wholeNumber(text(fields, 'limit')) ?? 0;
@@ -75,9 +74,7 @@ function serviceView(flavour: Flavour, account: Account, service: Service): Json
     max: service.max,
     refill: service.refill,
     cancel: service.cancel,
-    ...(flavour.serviceDetails
-      ? { stock: service.stock, entityType: service.entityType, autoDelivery: service.autoDelivery }
-      : {}),
+    ...(flavour.serviceDetails ? { stock: service.stock, entityType: service.entityType, autoDelivery: service.autoDelivery } : {}),
   };
 }
 

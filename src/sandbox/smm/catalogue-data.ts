@@ -2,7 +2,7 @@
 
 type Size = 'bulk' | 'normal' | 'few';
 
-export interface SmmSubcategory {
+interface SmmSubcategory {
   name: string;
   /** Rate per 1,000 units, in ten-thousandths of a dollar. */
   rate: [number, number];
@@ -15,7 +15,7 @@ export interface SmmCategory {
   subcategories: SmmSubcategory[];
 }
 
-export interface ProductSubcategory {
+interface ProductSubcategory {
   name: string;
   /** Unit price, in ten-thousandths of a dollar. */
   rate: [number, number];
@@ -51,12 +51,7 @@ export const SMM_CATEGORIES: SmmCategory[] = [
   {
     category: 'TikTok',
     label: 'TikTok',
-    subcategories: [
-      sub('Followers', 5000, 70000),
-      sub('Likes', 1000, 25000),
-      sub('Views', 30, 3000, 'bulk'),
-      sub('Shares', 2000, 30000),
-    ],
+    subcategories: [sub('Followers', 5000, 70000), sub('Likes', 1000, 25000), sub('Views', 30, 3000, 'bulk'), sub('Shares', 2000, 30000)],
   },
   {
     category: 'YouTube',
@@ -72,11 +67,7 @@ export const SMM_CATEGORIES: SmmCategory[] = [
   {
     category: 'Telegram',
     label: 'Telegram',
-    subcategories: [
-      sub('Members', 8000, 80000),
-      sub('Post Views', 100, 3000, 'bulk'),
-      sub('Reactions', 1000, 20000),
-    ],
+    subcategories: [sub('Members', 8000, 80000), sub('Post Views', 100, 3000, 'bulk'), sub('Reactions', 1000, 20000)],
   },
   {
     category: 'X (Twitter)',

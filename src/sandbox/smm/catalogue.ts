@@ -1,3 +1,5 @@
+import { decimal, type Decimal } from '../world/money.ts';
+import { mulberry32, pick, randomInt, seedFor, shuffled, type Random } from '../world/random.ts';
 import {
   PRODUCT_CATEGORIES,
   PRODUCT_VARIANTS,
@@ -8,10 +10,8 @@ import {
   type ProductCategory,
   type SmmCategory,
 } from './catalogue-data.ts';
-import { decimal, type Decimal } from '../world/money.ts';
-import { mulberry32, pick, randomInt, seedFor, shuffled, type Random } from '../world/random.ts';
 
-export type EntityType = 'smm' | 'product';
+type EntityType = 'smm' | 'product';
 
 export interface Service {
   id: number;
@@ -33,7 +33,7 @@ export interface Service {
   mailDomain?: string;
 }
 
-export interface CategoryEntry {
+interface CategoryEntry {
   category: string;
   subcategories: string[];
 }
@@ -77,10 +77,7 @@ function rateBetween(random: Random, [low, high]: [number, number]): Decimal {
 /** Two qualifiers per name: neighbours in a shuffle, so no pair repeats within a subcategory. */
 function qualifierPairs(random: Random, count: number): [string, string][] {
   const order = shuffled(random, SMM_QUALIFIERS);
-  return Array.from({ length: count }, (_, index) => [
-    order[index % order.length] ?? '',
-    order[(index + 1) % order.length] ?? '',
-  ]);
+  return Array.from({ length: count }, (_, index) => [order[index % order.length] ?? '', order[(index + 1) % order.length] ?? '']);
 }
 
 function smmServices(random: Random, category: SmmCategory, newId: () => number): Service[] {

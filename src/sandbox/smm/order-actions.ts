@@ -3,7 +3,7 @@ import { ownOrder, text, wholeNumber, type Fields, type Json } from '../http/for
 import { caseStatus } from '../http/quirks.ts';
 import { debit } from '../world/accounts.ts';
 import { scale } from '../world/money.ts';
-import { type ActionContext, watchOrder } from '../world/world.ts';
+import { watchOrder, type ActionContext } from '../world/world.ts';
 import { rateFor, requireService } from './catalogue-actions.ts';
 import type { Service } from './catalogue.ts';
 import { createOrder, orderState } from './orders.ts';
@@ -19,10 +19,7 @@ export function add({ world, account, fields, now }: ActionContext): Json {
   const charge = scale(rateFor(account, service), quantity, product ? 1 : 1000);
   debit(account, charge);
   if (product) service.stock -= quantity;
-  const order = createOrder(
-    { id: world.nextOrderId++, account, service, quantity, charge, now, seed: world.seed },
-    world.shares,
-  );
+  const order = createOrder({ id: world.nextOrderId++, account, service, quantity, charge, now, seed: world.seed }, world.shares);
   world.orders.set(order.id, order);
   watchOrder(world, order);
   return { order: order.id };

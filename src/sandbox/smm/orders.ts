@@ -5,7 +5,7 @@ import { mulberry32, pick, randomInt, seedFor, type Random } from '../world/rand
 import type { Service } from './catalogue.ts';
 
 /** How an order ends. `failed`: the panel could not run it; as with `canceled`, nothing is delivered, all refunded. */
-export type Outcome = 'completed' | 'partial' | 'canceled' | 'failed';
+type Outcome = 'completed' | 'partial' | 'canceled' | 'failed';
 
 /**
  * Where an order stands, in the sandbox's own words; each flavour has its status text for each.
@@ -125,8 +125,7 @@ function drawOutcome(draw: number, shares: Shares): Outcome {
   return draw < shares.cancelShare + shares.partialShare ? 'partial' : 'completed';
 }
 
-const refundsAll = (outcome: Outcome): outcome is 'canceled' | 'failed' =>
-  outcome === 'canceled' || outcome === 'failed';
+const refundsAll = (outcome: Outcome): outcome is 'canceled' | 'failed' => outcome === 'canceled' || outcome === 'failed';
 
 function aimAt(order: Order, outcome: Outcome, now: number, delivered: number): void {
   order.outcome = outcome;

@@ -3,7 +3,7 @@ import { ownOrder, text, wholeNumber, type Fields, type Json } from '../http/for
 import { caseStatus } from '../http/quirks.ts';
 import { debit, type Account } from '../world/accounts.ts';
 import { scale, type Decimal } from '../world/money.ts';
-import { type ActionContext, type World, watchSms } from '../world/world.ts';
+import { watchSms, type ActionContext, type World } from '../world/world.ts';
 import type { SmsProject } from './catalogue.ts';
 import { createSmsOrder, smsState } from './orders.ts';
 

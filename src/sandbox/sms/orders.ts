@@ -4,7 +4,7 @@ import type { Decimal } from '../world/money.ts';
 import { mulberry32, randomInt, seedFor, type Random } from '../world/random.ts';
 import type { SmsCountry, SmsProject } from './catalogue.ts';
 
-export type SmsOutcome = 'code' | 'no_code';
+type SmsOutcome = 'code' | 'no_code';
 export type SmsStatus = 'active' | 'code_received' | 'expired';
 
 export interface SmsPatch {

@@ -19,7 +19,7 @@ export const DEFAULT_KEYS: readonly SandboxKey[] = [
   { key: 'sandbox-reseller-key', balance: '250.00', rateMultiplier: '0.8', hiddenCategories: ['Spotify'] },
 ];
 
-export interface RentedPhone {
+interface RentedPhone {
   phone: string;
   country: SmsCountry;
 }

@@ -1,5 +1,6 @@
 import { flavourNamed, type Flavour, type FlavourName } from '../flavours.ts';
 import { Faults } from '../http/faults.ts';
+import type { Fields } from '../http/form.ts';
 import type { QuirkSpec } from '../http/quirks.ts';
 import { createCatalogue, type Catalogue } from '../smm/catalogue.ts';
 import { settleOrder, type Order, type Shares } from '../smm/orders.ts';
@@ -7,7 +8,6 @@ import { createSmsCatalogue, type SmsCatalogue } from '../sms/catalogue.ts';
 import { settleSms, type SmsOrder, type SmsTimings } from '../sms/orders.ts';
 import { createAccounts, type Account, type SandboxKey } from './accounts.ts';
 import { createClock, type Clock } from './clock.ts';
-import type { Fields } from '../http/form.ts';
 import { DueQueue } from './due-queue.ts';
 
 /** What an API action gets: the world, the calling key's account and the request's fields. */
