@@ -3,7 +3,7 @@
  * hub, limits, metrics, traces), built once from the configuration. graphql/context.ts builds
  * what one operation sees from them.
  */
-import { Authenticator, KeyVerdicts } from './auth/authenticator.ts';
+import { Authenticator, KeyCheck } from './auth/authenticator.ts';
 import type { Config } from './config.ts';
 import { createResponseCache, type Cache } from './graphql/response-cache.ts';
 import { AuthFailures } from './limits/requests.ts';
@@ -38,7 +38,7 @@ export interface GatewayServices extends SupplierDeps {
   spends: InFlight;
   onUnrecorded: (error: unknown) => void;
   hub: PollHub;
-  keyVerdicts: KeyVerdicts;
+  keyCheck: KeyCheck;
   health: SupplierHealth;
   metrics: Metrics;
   /** Limits counted across instances, with REDIS_URL. */
@@ -94,7 +94,7 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     timeoutMs: config.upstreamTimeoutMs,
     connections: config.upstreamConnections,
     guard: config.upstreamGuard,
-    sharedVerdicts: sharedLimits,
+    rejectedKeys: sharedLimits,
     onCall: (event) => {
       health.record(event);
       metrics.upstreamRequests.inc({ action: event.action, outcome: event.outcome });
@@ -153,7 +153,7 @@ export function createServices(config: Config & { upstreamUrl: string }, logger:
     reservations: new Reservations(),
     spends: new InFlight(),
     onUnrecorded: (error) => logger.error({ err: error }, 'a placement ran but its outcome could not be recorded'),
-    keyVerdicts: new KeyVerdicts(client),
+    keyCheck: new KeyCheck(client),
     sharedLimits,
     responseCache,
     tenantRate: tenantRate(config.rateLimit, sharedLimits),

@@ -1,7 +1,7 @@
 /**
  * Who is calling, in one place: credentials from HTTP headers, from a graphql-ws `connection_init`
  * payload or an operation's `extensions.headers`; the design's two modes that turn them into an
- * identity; and the supplier's remembered verdict on a key.
+ * identity; and the key check: the supplier's standing of a key, asked when unknown.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config.ts';
@@ -148,17 +148,17 @@ export class Authenticator {
 }
 
 /**
- * The supplier's verdict on a key, for admitting a WebSocket connection: what the upstream guard
- * remembers (an accepted key for 5 minutes, a rejected one for 1), or one `balance` call, shared
- * by connections presenting the same key at once. An unreachable supplier admits the key.
+ * The key check, for admitting a WebSocket connection: the key's standing as the upstream guard
+ * remembers it (an accepted key for 5 minutes, a rejected one for 1), or one `balance` call,
+ * shared by connections presenting the same key at once. An unreachable supplier admits the key.
  */
-export class KeyVerdicts {
+export class KeyCheck {
   readonly #checks = new Map<string, Promise<boolean>>();
 
   constructor(private readonly client: HstockClient) {}
 
   accepts(identity: { key: string; tenant: string }): Promise<boolean> {
-    const known = this.client.guard.verdict(identity.key);
+    const known = this.client.guard.standing(identity.key);
     if (known !== undefined) return Promise.resolve(known);
     let check = this.#checks.get(identity.tenant);
     if (!check) {
@@ -179,11 +179,11 @@ export class KeyVerdicts {
  * needs its own `extensions.headers`, or gets UNAUTHENTICATED exactly as an HTTP request without
  * a key does.
  */
-export async function admitConnection(params: unknown, auth: Authenticator, verdicts: KeyVerdicts): Promise<boolean> {
+export async function admitConnection(params: unknown, auth: Authenticator, check: KeyCheck): Promise<boolean> {
   const credentials = credentialsFrom(params);
   if (!presents(credentials)) return true;
   const identity = auth.identify(credentials);
   if (!identity.ok) return false;
   if (auth.serverKeyMode) return true;
-  return verdicts.accepts(identity);
+  return check.accepts(identity);
 }

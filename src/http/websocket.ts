@@ -125,7 +125,7 @@ export function attachWebSocket(
           socket.close(AUTH_FAILURES, `Too many failing credentials from this address: retry in ${Math.ceil(failing / 1000)} s`);
           return false;
         }
-        const admitted = await admitConnection(ctx.connectionParams, services.auth, services.keyVerdicts);
+        const admitted = await admitConnection(ctx.connectionParams, services.auth, services.keyCheck);
         if (!admitted) services.authFailures.charge(request);
         else if (identity.ok) unidentified.release(socket);
         return admitted;

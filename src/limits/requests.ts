@@ -37,7 +37,7 @@ export class AuthFailures {
 
   constructor(
     private readonly config: Pick<Config, 'authFailuresPerMinute' | 'trustProxy' | 'serverKey'>,
-    private readonly guard: Pick<UpstreamGuard, 'verdict'>,
+    private readonly guard: Pick<UpstreamGuard, 'standing'>,
   ) {
     this.#buckets = new TokenBuckets(config.authFailuresPerMinute / 60, config.authFailuresPerMinute);
   }
@@ -59,7 +59,7 @@ export class AuthFailures {
    */
   #provenGood(identity: Identity): boolean {
     if (!identity.ok) return false;
-    return this.config.serverKey !== undefined || this.guard.verdict(identity.key) === true;
+    return this.config.serverKey !== undefined || this.guard.standing(identity.key) === true;
   }
 }
 

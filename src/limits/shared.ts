@@ -143,11 +143,11 @@ export class SharedLimits {
   }
 
   async rejected(digest: string): Promise<boolean> {
-    return (await this.redis.run((client) => client.exists(this.#verdict(digest)), { skipWhileSlow: true })) === 1;
+    return (await this.redis.run((client) => client.exists(this.#rejected(digest)), { skipWhileSlow: true })) === 1;
   }
 
   async reject(digest: string, ms: number): Promise<void> {
-    await this.redis.run((client) => client.set(this.#verdict(digest), '1', { PX: ms }), { skipWhileSlow: true });
+    await this.redis.run((client) => client.set(this.#rejected(digest), '1', { PX: ms }), { skipWhileSlow: true });
   }
 
   #alive(instance: string) {
@@ -158,7 +158,7 @@ export class SharedLimits {
     return `${this.redis.prefix}subscriptions:${tenant}`;
   }
 
-  #verdict(digest: string) {
+  #rejected(digest: string) {
     return `${this.redis.prefix}rejected-key:${digest}`;
   }
 }

@@ -24,8 +24,8 @@ import {
 import { LRUCache } from 'lru-cache';
 import { GatewayError, isGatewayError } from '../errors.ts';
 
-/** Verdicts other instances reached (Redis): a key one instance found rejected costs the others no call. */
-export interface SharedVerdicts {
+/** Keys another instance found rejected (Redis): a key one instance found rejected costs the others no call. */
+export interface RejectedKeys {
   rejected(digest: string): Promise<boolean>;
   reject(digest: string, ms: number): Promise<void>;
 }
@@ -42,7 +42,7 @@ export interface GuardPolicy {
 }
 
 /**
- * How long the supplier's verdict on a key is remembered: a rejected key for a minute, so a client
+ * How long the supplier's answer on a key (its standing) is remembered: a rejected key for a minute, so a client
  * retrying a bad key costs no call, while a key just made valid works again soon; an accepted one
  * for 5 minutes, so a reconnecting WebSocket client costs no call either.
  */
@@ -50,7 +50,7 @@ const REJECTED_KEY_MS = 60_000;
 const ACCEPTED_KEY_MS = 5 * 60_000;
 /** A Retry-After the supplier did not give, or gave out of reason, becomes this window. */
 const RETRY_AFTER_MS = { fallback: 1000, max: 60_000 };
-/** Keys whose bulkhead, throttle or verdict is remembered at once. */
+/** Keys whose bulkhead, throttle or standing is remembered at once. */
 const KEYS_TRACKED = 10_000;
 
 /** Keys are looked up by digest, so no key sits in memory beyond the call that uses it. */
@@ -67,7 +67,7 @@ export class UpstreamGuard {
 
   constructor(
     private readonly policy: GuardPolicy,
-    private readonly shared?: SharedVerdicts,
+    private readonly shared?: RejectedKeys,
   ) {
     this.#breaker = circuitBreaker(
       handleWhen((error) => isGatewayError(error, 'UPSTREAM_UNAVAILABLE')),
@@ -84,7 +84,7 @@ export class UpstreamGuard {
   }
 
   /** What the supplier said of this key lately: true (it answered), false (it rejected it), or undefined. */
-  verdict(key: string): boolean | undefined {
+  standing(key: string): boolean | undefined {
     const id = digest(key);
     if (this.#rejected.has(id)) return false;
     return this.#accepted.has(id) ? true : undefined;
@@ -93,7 +93,7 @@ export class UpstreamGuard {
   /**
    * Runs one supplier call for `key` (all its attempts), under every guard; `signal` is its
    * deadline. While a key the supplier has not answered lately is being tried, its other calls
-   * wait for that verdict, so a made-up key costs one call however wide the query.
+   * wait for its standing, so a made-up key costs one call however wide the query.
    */
   async run<T>(key: string, action: string, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
     const id = digest(key);

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { errorFromSupplier, GatewayError, isUnsupportedAction, unsupportedAction, upstreamUnavailable } from '../errors.ts';
-import { retryAfterMs, SupplierRateLimit, UpstreamGuard, type GuardPolicy, type SharedVerdicts } from '../limits/upstream-guard.ts';
+import { retryAfterMs, SupplierRateLimit, UpstreamGuard, type GuardPolicy, type RejectedKeys } from '../limits/upstream-guard.ts';
 import { supplierCallSpan } from '../observability/tracing.ts';
 import {
   isRecord,
@@ -78,7 +78,7 @@ export interface HstockClientOptions {
   /** Base of the exponential backoff between retries, before full jitter (default 100 ms). */
   retryBaseMs?: number;
   guard: GuardPolicy;
-  sharedVerdicts?: SharedVerdicts;
+  rejectedKeys?: RejectedKeys;
   onCall?: (event: CallEvent) => void;
   /** Told once when the supplier turns out not to have an action (it is then not asked again for a while). */
   onUnsupported?: (action: Action, upstreamMessage: string | undefined) => void;
@@ -108,7 +108,7 @@ const UNSUPPORTED_FOR_MS = 10 * 60_000;
 export class HstockClient {
   readonly #pool: Pool;
   readonly #path: string;
-  readonly #options: Required<Omit<HstockClientOptions, 'onCall' | 'sharedVerdicts' | 'onUnsupported'>> &
+  readonly #options: Required<Omit<HstockClientOptions, 'onCall' | 'rejectedKeys' | 'onUnsupported'>> &
     Pick<HstockClientOptions, 'onCall' | 'onUnsupported'>;
   /** Actions this supplier (this client's origin) answered as unknown, until when they are not asked again. */
   readonly #unsupported = new Map<Action, number>();
@@ -118,7 +118,7 @@ export class HstockClient {
     const url = new URL(options.url);
     this.#path = url.pathname + url.search;
     this.#options = { retries: 2, retryBaseMs: 100, ...options };
-    this.guard = new UpstreamGuard(options.guard, options.sharedVerdicts);
+    this.guard = new UpstreamGuard(options.guard, options.rejectedKeys);
     this.#pool = new Pool(url.origin, {
       connections: options.connections,
       keepAliveTimeout: 30_000,
@@ -175,7 +175,7 @@ export class HstockClient {
 
   /**
    * Whether the supplier answers at all: one `balance` call with a key that is no key, outside
-   * the guard (no verdict is kept of it). Any well-formed answer, "Invalid API key" included,
+   * the guard (no standing is kept of it). Any well-formed answer, "Invalid API key" included,
    * proves it reachable.
    */
   async probe(): Promise<boolean> {
