@@ -1,5 +1,5 @@
 /**
- * The gateway assembled from its configuration: the services every request shares, Yoga, the HTTP
+ * The gateway assembled from its configuration: the runtime every request shares, Yoga, the HTTP
  * server and the WebSocket server on it, and how they start and stop together. main.ts runs it.
  */
 import type { Server } from 'node:http';
@@ -10,13 +10,13 @@ import { createGatewayYoga } from './graphql/yoga.ts';
 import { createHttp } from './http/server.ts';
 import { attachWebSocket } from './http/websocket.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
-import { createServices, type GatewayServices } from './services.ts';
+import { createRuntime, type Runtime } from './runtime.ts';
 import { ConfigError } from './settings.ts';
 
 export interface Gateway {
   yoga: ReturnType<typeof createGatewayYoga>;
   server: Server;
-  services: GatewayServices;
+  runtime: Runtime;
   /** Listens on config.port (0: any free port) and resolves to the GraphQL URL. */
   start(): Promise<string>;
   /** Where /metrics is served when METRICS_PORT is set. */
@@ -31,41 +31,41 @@ const MIN_SHUTDOWN_GRACE_MS = 10_000;
 
 export function createGateway(config: Config, logger: Logger = createLogger(config.logLevel)): Gateway {
   if (!config.upstreamUrl) throw new ConfigError('HSTOCK_API_URL must be set (main() starts a sandbox when it is not)');
-  const services = createServices({ ...config, upstreamUrl: config.upstreamUrl }, logger);
-  const yoga = createGatewayYoga(services, logger);
-  const http = createHttp(services, yoga, logger);
-  const websocket = attachWebSocket(http.server, yoga, services, () => !http.connections.draining);
+  const runtime = createRuntime({ ...config, upstreamUrl: config.upstreamUrl }, logger);
+  const yoga = createGatewayYoga(runtime, logger);
+  const http = createHttp(runtime, yoga, logger);
+  const websocket = attachWebSocket(http.server, yoga, runtime, () => !http.connections.draining);
   // Placements in flight may take one supplier call to finish; a margin lets their outcome be recorded.
   const graceMs = Math.max(MIN_SHUTDOWN_GRACE_MS, config.upstreamTimeoutMs + 5_000);
   return {
     yoga,
     server: http.server,
-    services,
+    runtime,
     metricsAddress: http.metricsAddress,
     graceMs,
     start: async () => {
-      await services.tracing?.start();
+      await runtime.tracing?.start();
       const url = await http.listen();
-      services.health.start();
-      services.sharedLimits?.start();
+      runtime.health.start();
+      runtime.sharedLimits?.start();
       return url;
     },
     stop: async () => {
       // New requests get 503 from here on; requests already received, and placements in flight,
       // run to their end and record their outcome. Then WebSocket clients are told to resubscribe
       // elsewhere (1012) and SSE streams end with a retryable error.
-      services.spends.close();
+      runtime.spends.close();
       const deadline = performance.now() + graceMs;
       const closing = http.close(graceMs);
-      await Promise.race([services.spends.settled(), sleep(graceMs, undefined, { ref: false })]);
+      await Promise.race([runtime.spends.settled(), sleep(graceMs, undefined, { ref: false })]);
       // One grace for the whole stop: WebSocket clients get what is left of it, at least a second.
       await websocket.close(Math.max(1000, deadline - performance.now()));
-      await services.hub.close();
+      await runtime.hub.close();
       await closing;
-      services.health.stop();
-      await services.sharedLimits?.stop();
-      await Promise.all([services.client.close(), services.state.close()]);
-      await services.tracing?.shutdown();
+      runtime.health.stop();
+      await runtime.sharedLimits?.stop();
+      await Promise.all([runtime.client.close(), runtime.state.close()]);
+      await runtime.tracing?.shutdown();
     },
   };
 }

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     await gateway.stop();
     await sandbox?.close();
   };
-  stopOnSignals({ stop, unresolvedSpends: () => gateway.services.spends.size }, logger, gateway.graceMs + SHUTDOWN_MARGIN_MS);
+  stopOnSignals({ stop, unresolvedSpends: () => gateway.runtime.spends.size }, logger, gateway.graceMs + SHUTDOWN_MARGIN_MS);
 }
 
 await main();

@@ -1,10 +1,10 @@
 /**
- * What one operation sees: the shared services, who is calling, that caller's view of the supplier
+ * What one operation sees: the runtime every request shares, who is calling, that caller's view of the supplier
  * and the per-operation loaders.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Identity } from '../auth/authenticator.ts';
-import type { GatewayServices } from '../services.ts';
+import type { Runtime } from '../runtime.ts';
 import { Loaders } from '../supplier/loaders.ts';
 import { Supplier } from '../supplier/supplier.ts';
 
@@ -21,7 +21,7 @@ interface StaleRead {
  * contexts with Object.assign, which would drop getters and private fields of a class instance.
  */
 export interface OperationContext {
-  services: GatewayServices;
+  runtime: Runtime;
   identity: Identity;
   supplier: Supplier;
   loaders: Loaders;
@@ -34,8 +34,8 @@ export interface Context extends OperationContext {
   requestId: string;
 }
 
-export function createContext(services: GatewayServices, identity: Identity): OperationContext {
+export function createContext(runtime: Runtime, identity: Identity): OperationContext {
   const stale: StaleRead[] = [];
-  const supplier = new Supplier(identity, services, (action, staleSeconds) => stale.push({ action, staleSeconds }));
-  return { services, identity, supplier, loaders: new Loaders(supplier, services.state.ledger), stale };
+  const supplier = new Supplier(identity, runtime, (action, staleSeconds) => stale.push({ action, staleSeconds }));
+  return { runtime, identity, supplier, loaders: new Loaders(supplier, runtime.state.ledger), stale };
 }

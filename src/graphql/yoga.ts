@@ -1,16 +1,16 @@
 import { createYoga } from 'graphql-yoga';
 import { credentialsOf } from '../auth/authenticator.ts';
 import { yogaLogging, type Logger } from '../observability/logger.ts';
+import { type Runtime } from '../runtime.ts';
 import { schema } from '../schema/index.ts';
-import { type GatewayServices } from '../services.ts';
 import { createContext, type OperationContext, type ServerContext } from './context.ts';
 import { graphiqlOptions } from './graphiql-tour.ts';
 import { renderGraphiQL } from './graphiql.ts';
 import { gatewayPlugins } from './plugins/index.ts';
 
 /** The GraphQL server: schema, context, plugins, GraphiQL and CORS, from the configuration. */
-export function createGatewayYoga(services: GatewayServices, logger: Logger) {
-  const { config } = services;
+export function createGatewayYoga(runtime: Runtime, logger: Logger) {
+  const { config } = runtime;
   return createYoga<ServerContext, OperationContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -25,9 +25,9 @@ export function createGatewayYoga(services: GatewayServices, logger: Logger) {
     logging: yogaLogging(logger),
     context: (initial) =>
       createContext(
-        services,
-        initial.request ? services.auth.identifyRequest(initial.request) : services.auth.identify(credentialsOf(initial)),
+        runtime,
+        initial.request ? runtime.auth.identifyRequest(initial.request) : runtime.auth.identify(credentialsOf(initial)),
       ),
-    plugins: gatewayPlugins(services, logger),
+    plugins: gatewayPlugins(runtime, logger),
   });
 }

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { accessLog, type AccessLog } from '../observability/access-log.ts';
 import type { Logger } from '../observability/logger.ts';
 import { tracedRequests } from '../observability/tracing.ts';
-import type { GatewayServices } from '../services.ts';
+import type { Runtime } from '../runtime.ts';
 import { answerFromCache } from './cached-answers.ts';
 import { trackConnections } from './drain.ts';
 import { operationalRoutes } from './operational.ts';
@@ -55,20 +55,20 @@ function refuseAnnouncedBody(req: IncomingMessage, res: ServerResponse, maxBytes
   log({ requestId, method: req.method, path: req.url?.split('?')[0], status: 413, durationMs: 0, supplierCalls: 0 });
 }
 
-export function createHttp(services: GatewayServices, yoga: RequestListener, logger: Logger) {
-  const { config, health, state } = services;
+export function createHttp(runtime: Runtime, yoga: RequestListener, logger: Logger) {
+  const { config, health, state } = runtime;
   const log = accessLog(logger);
   const cached = answerFromCache(
-    services.auth,
-    services.responseCache,
-    services.tenantRate,
+    runtime.auth,
+    runtime.responseCache,
+    runtime.tenantRate,
     log,
     {
       maxBodyBytes: config.maxBodyBytes,
       documents: config.persistedDocuments,
       only: config.persistedDocumentsOnly,
     },
-    services.metrics.countCacheAnswer,
+    runtime.metrics.countCacheAnswer,
   );
   const handler: RequestListener = (req, res) =>
     Number(req.headers['content-length']) > config.maxBodyBytes
@@ -87,10 +87,10 @@ export function createHttp(services: GatewayServices, yoga: RequestListener, log
   const server = createHttpServer(config);
   const connections = trackConnections(server);
   const draining = () => connections.draining;
-  const metrics = config.metrics ? services.metrics : undefined;
+  const metrics = config.metrics ? runtime.metrics : undefined;
   const separate = metrics && config.metricsPort !== undefined ? createHttpServer(config) : undefined;
   const operational = operationalRoutes(health, state, draining, separate ? undefined : metrics);
-  const gated = connections.gate(services.tracing ? tracedRequests(handler) : handler);
+  const gated = connections.gate(runtime.tracing ? tracedRequests(handler) : handler);
   server.on('request', (req, res) => operational(req, res) || gated(req, res));
   separate?.on('request', operationalRoutes(health, state, draining, metrics));
   return {

@@ -25,7 +25,7 @@ import { clientError, countLimits } from '../graphql/plugins/use-client-errors.t
 import type { Line } from '../limits/line.ts';
 import { clientAddress } from '../limits/requests.ts';
 import { boundedSocket, queryLine, Unidentified, type BoundedSocket } from '../limits/websocket.ts';
-import type { GatewayServices } from '../services.ts';
+import type { Runtime } from '../runtime.ts';
 import { WrappedIterator } from '../subscriptions/wrapped-iterator.ts';
 
 /** What one socket holds: operations being set up, the live subscriptions they became, and the line its queries wait in. */
@@ -75,10 +75,10 @@ const AUTH_FAILURES = 4429;
 export function attachWebSocket(
   server: Server,
   yoga: YogaServerInstance<ServerContext, OperationContext>,
-  services: GatewayServices,
+  runtime: Runtime,
   accepting: () => boolean,
 ) {
-  const { config, metrics } = services;
+  const { config, metrics } = runtime;
   const unidentified = new Unidentified(config.wsUnauthenticatedPerAddress);
   const addressOf = (request: IncomingMessage) => clientAddress(request, config.trustProxy);
   // Upgrades are handed over here rather than the WebSocket server listening on the HTTP server
@@ -118,15 +118,15 @@ export function attachWebSocket(
       onConnect: async (ctx) => {
         const { socket, request } = ctx.extra;
         const credentials = credentialsFrom(ctx.connectionParams);
-        const identity = services.auth.identify(credentials);
-        const failing = presents(credentials) ? services.authFailures.wait(identity, request) : 0;
+        const identity = runtime.auth.identify(credentials);
+        const failing = presents(credentials) ? runtime.authFailures.wait(identity, request) : 0;
         if (failing > 0) {
           metrics.rateLimited.inc({ reason: 'AUTH_FAILURES' });
           socket.close(AUTH_FAILURES, `Too many failing credentials from this address: retry in ${Math.ceil(failing / 1000)} s`);
           return false;
         }
-        const admitted = await admitConnection(ctx.connectionParams, services.auth, services.keyCheck);
-        if (!admitted) services.authFailures.charge(request);
+        const admitted = await admitConnection(ctx.connectionParams, runtime.auth, runtime.keyCheck);
+        if (!admitted) runtime.authFailures.charge(request);
         else if (identity.ok) unidentified.release(socket);
         return admitted;
       },
@@ -181,11 +181,11 @@ export function attachWebSocket(
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!result.errors) return undefined;
-        countLimits(result.errors, services.metrics);
+        countLimits(result.errors, runtime.metrics);
         return { ...result, errors: result.errors.map(forSocket) };
       },
       onError: (_ctx, _id, _payload, errors) => {
-        countLimits(errors, services.metrics);
+        countLimits(errors, runtime.metrics);
         return errors.map(forSocket);
       },
       execute: (args: ExecutionArgs) => run(args, 'execute'),

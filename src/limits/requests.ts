@@ -67,8 +67,8 @@ const failedCredentials = (result: ExecutionResult) => (result.errors ?? []).som
 
 type Context = { identity: Identity; req?: IncomingMessage; request?: Request };
 
-/** What the request limits read of the gateway's services (context.ts, which builds AuthFailures, imports this file). */
-interface LimitServices {
+/** What the request limits read of the runtime (runtime.ts, which builds AuthFailures, imports this file). */
+interface LimitRuntime {
   config: Config;
   auth: Authenticator;
   authFailures: AuthFailures;
@@ -82,9 +82,9 @@ interface LimitServices {
  * and mutation takes one as it executes; subscriptions there are counted by their own limits (per
  * connection, per tenant, starts per second) and share one poll loop per order.
  */
-export function useRequestLimits(services: LimitServices): Plugin<Context> {
-  const { config, authFailures } = services;
-  const take = services.tenantRate;
+export function useRequestLimits(runtime: LimitRuntime): Plugin<Context> {
+  const { config, authFailures } = runtime;
+  const take = runtime.tenantRate;
   const refuse = async (identity: Identity, req: IncomingMessage | undefined, takesToken: boolean): Promise<GraphQLError | undefined> => {
     const failing = authFailures.wait(identity, req);
     if (failing > 0) return tooMany(failing, 'Too many requests with failing credentials from this address.', 'AUTH_FAILURES');
@@ -97,7 +97,7 @@ export function useRequestLimits(services: LimitServices): Plugin<Context> {
   };
   return {
     onParams: async ({ request, context, setResult }) => {
-      const refused = await refuse(services.auth.identifyRequest(request), (context as { req?: IncomingMessage }).req, true);
+      const refused = await refuse(runtime.auth.identifyRequest(request), (context as { req?: IncomingMessage }).req, true);
       if (refused) setResult({ errors: [refused] });
     },
     onExecute: async ({ args, setResultAndStopExecution }) => {

@@ -19,7 +19,7 @@ import type { Hold, Reservations } from './reservations.ts';
 export interface Spender {
   supplier: Supplier;
   loaders: Loaders;
-  services: {
+  runtime: {
     state: StateStore;
     spends: InFlight;
     idempotencyPolicy: IdempotencyPolicy;
@@ -37,13 +37,13 @@ const owner = (supplier: Supplier) => ({ tenant: supplier.caller.tenant, caller:
 
 /** Claims the key, runs the placement, and keeps shutdown waiting until its outcome is recorded. */
 function once<T>(ctx: Spender, mutation: string, key: string | null | undefined, input: object, work: () => Promise<T>): Promise<T> {
-  const { state, spends, idempotencyPolicy, onUnrecorded } = ctx.services;
+  const { state, spends, idempotencyPolicy, onUnrecorded } = ctx.runtime;
   const { tenant, caller } = ctx.supplier.caller;
   const options = {
     store: state.idempotency,
     policy: idempotencyPolicy,
     onUnrecorded,
-    onReplay: () => ctx.services.metrics.idempotentReplays.inc(),
+    onReplay: () => ctx.runtime.metrics.idempotentReplays.inc(),
   };
   return spends.track(placementSpan(mutation, () => idempotent(options, { tenant, caller, mutation, key }, input, work)));
 }
@@ -67,7 +67,7 @@ async function spend<T>(ctx: Spender, draft: Draft, hold: Hold, call: () => Prom
  * restart), or no entry at all when the failure proves nothing was placed.
  */
 async function record<T>(ctx: Spender, draft: Draft, call: () => Promise<T>, idsOf: (value: T) => string[]): Promise<T> {
-  const { state, spends } = ctx.services;
+  const { state, spends } = ctx.runtime;
   if (spends.closing) {
     throw new GatewayError('UPSTREAM_UNAVAILABLE', 'The gateway is restarting: nothing was spent; try again in a moment.', {
       extensions: { reason: 'SHUTTING_DOWN' },
@@ -81,10 +81,10 @@ async function record<T>(ctx: Spender, draft: Draft, call: () => Promise<T>, ids
     value = await call();
   } catch (error) {
     const recorded = mayHavePlaced(error) ? ledger.put(placement) : ledger.remove(placement);
-    await recorded.catch(ctx.services.onUnrecorded);
+    await recorded.catch(ctx.runtime.onUnrecorded);
     throw error;
   }
-  await ledger.put({ ...placement, outcome: 'PLACED', orderIds: idsOf(value) }).catch(ctx.services.onUnrecorded);
+  await ledger.put({ ...placement, outcome: 'PLACED', orderIds: idsOf(value) }).catch(ctx.runtime.onUnrecorded);
   return value;
 }
 
@@ -110,7 +110,7 @@ export function addOrder(ctx: Spender, order: NewOrder, idempotencyKey?: string 
       throw new GatewayError('OUT_OF_STOCK', `Only ${stock} in stock for service ${service.id}.`, { extensions: { stock } });
     }
     const estimate = estimateCharge(service, order.quantity);
-    const hold = ctx.services.reservations.hold(supplier.caller.tenant, balance, readAt, estimate, 'The order costs');
+    const hold = ctx.runtime.reservations.hold(supplier.caller.tenant, balance, readAt, estimate, 'The order costs');
     const draft: Draft = {
       kind: 'order',
       ...owner(supplier),
@@ -129,7 +129,7 @@ export function addOrder(ctx: Spender, order: NewOrder, idempotencyKey?: string 
     } finally {
       // Cached answers that show this stock are dropped once every instance's stock figure is: an
       // instance told of the answers first could cache them again from its old figure.
-      void loaders.spent(service.id).finally(() => ctx.services.responseCache.invalidate([{ typename: 'Inventory', id: service.id }]));
+      void loaders.spent(service.id).finally(() => ctx.runtime.responseCache.invalidate([{ typename: 'Inventory', id: service.id }]));
     }
   });
 }
@@ -145,7 +145,7 @@ export function addSmsOrder(ctx: Spender, order: NewSmsOrder, idempotencyKey?: s
       throw badInput(`SMS project ${project.id} is for country ${project.countryCode}, not ${order.country}.`, { field: 'country' });
     }
     const estimate = times(project.price, order.quantity);
-    const hold = ctx.services.reservations.hold(supplier.caller.tenant, balance, readAt, estimate, 'The numbers cost');
+    const hold = ctx.runtime.reservations.hold(supplier.caller.tenant, balance, readAt, estimate, 'The numbers cost');
     const draft: Draft = {
       kind: 'sms',
       ...owner(supplier),

@@ -122,7 +122,7 @@ async function placements<K extends PlacementKind>(ctx: Context, kind: K, args: 
   const { first, after } = storedPageArgs(args);
   const { tenant, caller } = ctx.supplier.caller;
   try {
-    const page = await ctx.services.state.ledger.page({ tenant, caller }, kind, first, after);
+    const page = await ctx.runtime.state.ledger.page({ tenant, caller }, kind, first, after);
     return storedPage(page.placements as Array<Extract<Placement, { kind: K }>>, {
       hasNextPage: page.hasNextPage,
       totalCount: page.totalCount,

@@ -16,10 +16,10 @@ import { merge } from './merge.ts';
  * Each watched id is one subscription start, taken from the tenant's bucket all or none: a start
  * to an order no loop watches yet costs a supplier call, and a socket can send thousands a second.
  */
-function start({ supplier, services }: OperationContext, count: number): void {
-  const wait = services.subscriptionStarts.take(supplier.tenant, count);
+function start({ supplier, runtime }: OperationContext, count: number): void {
+  const wait = runtime.subscriptionStarts.take(supplier.tenant, count);
   if (wait > 0) {
-    throw rateLimited(wait, `More than ${services.config.subscriptionStarts.perSecond} subscription starts a second for this key.`, {
+    throw rateLimited(wait, `More than ${runtime.config.subscriptionStarts.perSecond} subscription starts a second for this key.`, {
       reason: 'SUBSCRIPTION_RATE',
     });
   }
@@ -42,9 +42,9 @@ const tooMany = (limit: number) =>
  * With Redis, `count` places under the tenant's limit counted across all instances; each place is
  * given back when its watch ends. Redis away: the hub's count in this instance is the limit.
  */
-async function places({ supplier, services }: OperationContext, count: number): Promise<Array<() => void>> {
-  const shared = services.sharedLimits;
-  const limit = services.config.subscriptionsPerTenant;
+async function places({ supplier, runtime }: OperationContext, count: number): Promise<Array<() => void>> {
+  const shared = runtime.sharedLimits;
+  const limit = runtime.config.subscriptionsPerTenant;
   const taken: Array<() => void> = [];
   if (!shared) return Array.from({ length: count }, () => () => {});
   try {
@@ -64,16 +64,16 @@ async function places({ supplier, services }: OperationContext, count: number): 
   }
 }
 
-function watchOrder({ supplier, services }: OperationContext, id: string, onEnd: () => void) {
-  return services.hub.watch<OrderState>(
+function watchOrder({ supplier, runtime }: OperationContext, id: string, onEnd: () => void) {
+  return runtime.hub.watch<OrderState>(
     supplier.tenant,
     `order:${id}`,
     () => ({
-      poll: () => new Loaders(supplier, services.state.ledger).orderStatus.load(id),
+      poll: () => new Loaders(supplier, runtime.state.ledger).orderStatus.load(id),
       same,
       isFinal: isFinalOrder,
-      intervalMs: services.config.orderPollMs,
-      maxIntervalMs: services.config.orderPollMaxMs,
+      intervalMs: runtime.config.orderPollMs,
+      maxIntervalMs: runtime.config.orderPollMaxMs,
     }),
     onEnd,
   );
@@ -112,21 +112,21 @@ export async function watchOrderStatus(ctx: OperationContext, id: string) {
 export async function watchSms(ctx: OperationContext, id: string) {
   start(ctx, 1);
   await ensureVisible(ctx, 'sms', [id]);
-  const { supplier, services } = ctx;
+  const { supplier, runtime } = ctx;
   const [give] = await places(ctx, 1);
   const spec = () => ({
     poll: async () => {
-      const loaders = new Loaders(supplier, services.state.ledger);
+      const loaders = new Loaders(supplier, runtime.state.ledger);
       const state = await loaders.smsStatus.load(id);
       return { ...state, smsContent: await smsMessage(state, loaders) };
     },
     same,
     isFinal: isFinalSms,
-    intervalMs: services.config.smsPollMs,
-    maxIntervalMs: services.config.smsPollMs,
+    intervalMs: runtime.config.smsPollMs,
+    maxIntervalMs: runtime.config.smsPollMs,
   });
   try {
-    return services.hub.watch<SmsOrderState>(supplier.tenant, `sms:${id}`, spec, give);
+    return runtime.hub.watch<SmsOrderState>(supplier.tenant, `sms:${id}`, spec, give);
   } catch (error) {
     give!();
     throw error;

@@ -152,7 +152,7 @@ describe('long filter strings', () => {
   beforeEach(() => h.sandbox.resetStats());
 
   it('refuses a 60 KB category before any call or cache entry', async () => {
-    const before = h.gateway.services.cache.size;
+    const before = h.gateway.runtime.cache.size;
     for (let n = 0; n < 100; n += 1) {
       const category = `${n}-${'x'.repeat(60_000)}`;
       const response = await h.request(ServicesPageDocument, { first: 1, category });
@@ -160,13 +160,13 @@ describe('long filter strings', () => {
       expect(response.errors![0]!.message.length).toBeLessThan(100);
     }
     expect(h.calls()).toBe(0);
-    expect(h.gateway.services.cache.size).toBe(before);
+    expect(h.gateway.runtime.cache.size).toBe(before);
   });
 
   it('counts cache keys toward CACHE_MAX_BYTES', async () => {
     for (let n = 0; n < 600; n += 1) await h.request(ServicesPageDocument, { first: 1, category: `${n}-${'y'.repeat(120)}` });
     // 600 keys of about 200 bytes, with small values, do not fit in 64 KiB.
-    expect(h.gateway.services.cache.size).toBeLessThan(400);
+    expect(h.gateway.runtime.cache.size).toBeLessThan(400);
   });
 });
 
@@ -308,10 +308,10 @@ describe('a circuit breaker for the supplier', () => {
     expect(stale.data).toEqual(fresh.data);
     expect(stale.extensions).toMatchObject({ stale: { catalogue: true } });
     expect(h.calls()).toBe(0);
-    expect(h.gateway.services.client.guard.circuitOpen).toBe(true);
+    expect(h.gateway.runtime.client.guard.circuitOpen).toBe(true);
 
     h.sandbox.clearFaults();
     await expect.poll(async () => (await h.request(BalanceDocument, {}, { key: RESELLER_KEY })).errors, { interval: 100 }).toBeUndefined();
-    expect(h.gateway.services.client.guard.circuitOpen).toBe(false);
+    expect(h.gateway.runtime.client.guard.circuitOpen).toBe(false);
   });
 });

@@ -105,7 +105,7 @@ describe.each(stores)('ownership in server-key mode, state %s', (_name, startSto
     expect(JSON.stringify(ws)).toContain('NOT_FOUND');
     const sse = await collectSse(h.url, OrderStatusDocument, { id: aliceOrder }, { key: BOB });
     expect(sse.map((event) => event.errors?.[0]?.extensions?.code)).toEqual(['NOT_FOUND']);
-    expect(h.gateway.services.hub.loops).toBe(0);
+    expect(h.gateway.runtime.hub.loops).toBe(0);
   });
 
   it("keeps idempotency keys per caller: another caller's key places its own order", async () => {

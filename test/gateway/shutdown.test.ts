@@ -27,7 +27,7 @@ it('ends open subscriptions for a restart (WebSocket 1012, SSE a retryable error
       );
     });
     await sseOpen;
-    await expect.poll(() => h.gateway.services.hub.subscriptions).toBe(2);
+    await expect.poll(() => h.gateway.runtime.hub.subscriptions).toBe(2);
 
     const { port } = new URL(h.url);
     const silent = connect(Number(port), '127.0.0.1');
@@ -45,7 +45,7 @@ it('ends open subscriptions for a restart (WebSocket 1012, SSE a retryable error
     expect(events.at(-1)?.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', reason: 'SHUTTING_DOWN' });
     expect(await wsDone).toMatchObject({ code: 1012 });
     await silentClosed;
-    expect(h.gateway.services.hub.loops).toBe(0);
+    expect(h.gateway.runtime.hub.loops).toBe(0);
     await ws.dispose();
   } finally {
     await h.sandbox.close();
@@ -84,9 +84,9 @@ it('answers a placement in flight and records it before exiting; requests after 
     await stopped;
     expect(h.calls('add')).toBe(1);
     // Recorded before stop() resolved: the ledger lists it as placed, with the id the client got.
-    const caller = h.gateway.services.auth.identify({ authorization: `Bearer ${DEMO_KEY}` });
+    const caller = h.gateway.runtime.auth.identify({ authorization: `Bearer ${DEMO_KEY}` });
     if (!caller.ok) throw new Error(caller.reason);
-    const { placements } = await h.gateway.services.state.ledger.page(caller, 'order', 10);
+    const { placements } = await h.gateway.runtime.state.ledger.page(caller, 'order', 10);
     expect(placements.map((placement) => [placement.idempotencyKey, placement.outcome, placement.orderIds])).toEqual([
       ['in-flight', 'PLACED', [answer.data!.addOrder.id]],
     ]);

@@ -161,13 +161,13 @@ describe('subscription limits', () => {
     expect(JSON.stringify(await refused.first)).toContain('At most 2 subscriptions per connection');
 
     a.dispose();
-    await expect.poll(() => h.gateway.services.hub.subscriptions).toBe(1);
+    await expect.poll(() => h.gateway.runtime.hub.subscriptions).toBe(1);
     const again = hold(client, id);
     expect(codeOf(await again.first)).toBeUndefined();
     b.dispose();
     again.dispose();
     await client.dispose();
-    await expect.poll(() => h.gateway.services.hub.subscriptions).toBe(0);
+    await expect.poll(() => h.gateway.runtime.hub.subscriptions).toBe(0);
   });
 
   it('keeps the per-connection limit when a client completes operations while they start, and ends them all on disconnect', async () => {
@@ -185,18 +185,18 @@ describe('subscription limits', () => {
     socket.send(subscribe);
     await expect.poll(() => replies.filter((reply) => reply.type === 'next' || reply.type === 'error').length).toBeGreaterThan(0);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(h.gateway.services.hub.subscriptions).toBeLessThanOrEqual(2);
+    expect(h.gateway.runtime.hub.subscriptions).toBeLessThanOrEqual(2);
 
     socket.terminate();
-    await expect.poll(() => h.gateway.services.hub.subscriptions).toBe(0);
-    expect(h.gateway.services.hub.loops).toBe(0);
+    await expect.poll(() => h.gateway.runtime.hub.subscriptions).toBe(0);
+    expect(h.gateway.runtime.hub.loops).toBe(0);
   });
 
   it('refuses a subscription past SUBSCRIPTIONS_PER_TENANT on any connection or transport, and not other tenants', async () => {
     const clients = [wsClient(h.url), wsClient(h.url)];
     const held = [hold(clients[0]!, id), hold(clients[0]!, id), hold(clients[1]!, id)];
     for (const { first } of held) expect(codeOf(await first)).toBeUndefined();
-    expect(h.gateway.services.hub.subscriptions).toBe(3);
+    expect(h.gateway.runtime.hub.subscriptions).toBe(3);
 
     expect(codeOf(await hold(clients[1]!, id).first)).toBe('RATE_LIMITED');
     const [sse] = await collectSse(h.url, OrderStatusDocument, { id });
@@ -213,7 +213,7 @@ describe('subscription limits', () => {
     theirs.dispose();
     for (const { dispose } of held) dispose();
     await Promise.all([...clients, other].map((client) => client.dispose()));
-    await expect.poll(() => h.gateway.services.hub.subscriptions).toBe(0);
+    await expect.poll(() => h.gateway.runtime.hub.subscriptions).toBe(0);
   });
 
   it('refuses orderUpdates whose ids would pass the tenant limit, leaving no watch behind', async () => {
@@ -221,8 +221,8 @@ describe('subscription limits', () => {
     const client = wsClient(h.url);
     const [event] = await collectWs(client, OrderUpdatesDocument, { ids });
     expect(event?.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
-    expect(h.gateway.services.hub.subscriptions).toBe(0);
-    expect(h.gateway.services.hub.loops).toBe(0);
+    expect(h.gateway.runtime.hub.subscriptions).toBe(0);
+    expect(h.gateway.runtime.hub.loops).toBe(0);
 
     const fits = hold(client, id);
     expect(codeOf(await fits.first)).toBeUndefined();

@@ -76,7 +76,7 @@ describe('orderStatus', () => {
         expect.objectContaining({ path: ['orderStatus'], extensions: expect.objectContaining({ code: 'NOT_FOUND' }) }),
       ]);
     }
-    expect(h.gateway.services.hub.loops).toBe(0);
+    expect(h.gateway.runtime.hub.loops).toBe(0);
   });
 
   it('never sends a watcher the same payload twice in a row, though fields it did not select change', async () => {
@@ -211,13 +211,13 @@ describe('coalescing', () => {
       });
       await allSeen;
       expect(slow.calls('status')).toBe(1);
-      expect(slow.gateway.services.hub.loops).toBe(1);
-      expect(slow.gateway.services.hub.subscriptions).toBe(100);
+      expect(slow.gateway.runtime.hub.loops).toBe(1);
+      expect(slow.gateway.runtime.hub.subscriptions).toBe(100);
 
       abort.abort();
       await Promise.all(clients.map((client) => client.dispose()));
-      await expect.poll(() => slow.gateway.services.hub.subscriptions).toBe(0);
-      expect(slow.gateway.services.hub.loops).toBe(0);
+      await expect.poll(() => slow.gateway.runtime.hub.subscriptions).toBe(0);
+      expect(slow.gateway.runtime.hub.loops).toBe(0);
     } finally {
       await slow.close();
     }
@@ -233,12 +233,12 @@ describe('coalescing', () => {
     }
     void collectSse(h.url, OrderStatusDocument, { id }, { signal: abort.signal }).catch(() => {});
     await expect.poll(() => h.calls('status')).toBeGreaterThanOrEqual(4);
-    expect(h.gateway.services.hub.loops).toBe(1);
+    expect(h.gateway.runtime.hub.loops).toBe(1);
 
     abort.abort();
     await Promise.all(clients.map((client) => client.dispose()));
-    await expect.poll(() => h.gateway.services.hub.loops).toBe(0);
-    expect(h.gateway.services.hub.subscriptions).toBe(0);
+    await expect.poll(() => h.gateway.runtime.hub.loops).toBe(0);
+    expect(h.gateway.runtime.hub.subscriptions).toBe(0);
 
     // The clock for "no more polls": an SMS watcher's own loop, whose `sms_status` calls mark
     // time. Ten of them (about 200 ms) span more than two of the order's longest intervals.

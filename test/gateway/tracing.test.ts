@@ -101,7 +101,7 @@ describe('traces', () => {
     it('registers no tracer provider and sends the supplier no traceparent', async () => {
       proxy.seen.length = 0;
       expect((await h.request(BalanceDocument)).errors).toBeUndefined();
-      expect(h.gateway.services.tracing).toBeUndefined();
+      expect(h.gateway.runtime.tracing).toBeUndefined();
       expect(trace.getTracer('probe').startSpan('probe').isRecording()).toBe(false);
       expect(propagation.fields()).toEqual([]);
       expect(proxy.seen.length).toBeGreaterThan(0);
@@ -119,7 +119,7 @@ describe('traces', () => {
         upstream: sandbox,
         config: { upstreamUrl: proxy.url, traces: { url: receiver.url, serviceName: 'hstock-gateway-test' } },
       });
-      tracing = h.gateway.services.tracing!;
+      tracing = h.gateway.runtime.tracing!;
     });
     afterAll(async () => {
       await h.close();

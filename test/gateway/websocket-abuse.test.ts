@@ -78,7 +78,7 @@ const orderStatus = (id: string, headers?: Record<string, string>) => ({
 
 /** Refusals counted in hstock_rate_limited_total for one reason. */
 async function refusals(h: Harness, reason: string): Promise<number> {
-  const { values } = await h.gateway.services.metrics.rateLimited.get();
+  const { values } = await h.gateway.runtime.metrics.rateLimited.get();
   return values.find((value) => value.labels.reason === reason)?.value ?? 0;
 }
 

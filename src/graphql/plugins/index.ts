@@ -6,7 +6,7 @@ import { useRequestLimits } from '../../limits/requests.ts';
 import { accessLog } from '../../observability/access-log.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { useTracing } from '../../observability/tracing.ts';
-import type { GatewayServices } from '../../services.ts';
+import type { Runtime } from '../../runtime.ts';
 import { useGraphiQLAssets } from '../graphiql.ts';
 import { usePersistedDocuments } from '../persisted-documents.ts';
 import { useCatalogueResponseCache } from '../response-cache.ts';
@@ -23,9 +23,9 @@ import { useSubscriptionEvents } from './use-subscription-events.ts';
  * and the upstream budget before any resolver runs, the response cache and the request rates as
  * the parameters are read, then what shapes and records the answer.
  */
-export function gatewayPlugins(services: GatewayServices, logger: Logger): Plugin[] {
-  const { config } = services;
-  const access = useAccessLog(accessLog(logger), services.auth);
+export function gatewayPlugins(runtime: Runtime, logger: Logger): Plugin[] {
+  const { config } = runtime;
+  const access = useAccessLog(accessLog(logger), runtime.auth);
   return [
     useRequestId(),
     access.first,
@@ -36,17 +36,17 @@ export function gatewayPlugins(services: GatewayServices, logger: Logger): Plugi
       : []),
     ...protections(),
     useUpstreamBudget(config.maxUpstreamCallsPerOperation),
-    useClientErrors(services.metrics),
+    useClientErrors(runtime.metrics),
     ...(config.graphiql ? [useGraphiQLAssets()] : []),
     useStaleNotice(),
-    useCatalogueResponseCache(config.cacheTtlSeconds, services.auth, services.responseCache, services.metrics.countCacheAnswer),
+    useCatalogueResponseCache(config.cacheTtlSeconds, runtime.auth, runtime.responseCache, runtime.metrics.countCacheAnswer),
     // After the response cache: a refusal set as the parameters are read overrides a cached answer.
-    useRequestLimits(services),
+    useRequestLimits(runtime),
     useErrorLog(logger),
     access.last,
-    ...(services.tracing ? [useTracing()] : []),
+    ...(runtime.tracing ? [useTracing()] : []),
     useSubscriptionEvents(),
     ...(config.introspection ? [] : [useNoIntrospection()]),
-    ...(config.metrics ? [services.metrics.graphqlPlugin()] : []),
+    ...(config.metrics ? [runtime.metrics.graphqlPlugin()] : []),
   ] as Plugin[];
 }

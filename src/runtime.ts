@@ -1,5 +1,5 @@
 /**
- * The wiring: every long-lived piece a request shares (supplier client, caches, state store, poll
+ * The runtime: every long-lived piece a request shares (supplier client, caches, state store, poll
  * hub, limits, metrics, traces), built once from the configuration. graphql/context.ts builds
  * what one operation sees from them.
  */
@@ -27,8 +27,8 @@ import { HstockClient } from './supplier/client.ts';
 import { listen, RedisSharedCache } from './supplier/shared-cache.ts';
 import type { SupplierDeps } from './supplier/supplier.ts';
 
-/** Long-lived pieces that every request shares. */
-export interface GatewayServices extends SupplierDeps {
+/** Long-lived pieces that every request shares: the runtime, wired once. */
+export interface Runtime extends SupplierDeps {
   config: Config;
   auth: Authenticator;
   state: StateStore;
@@ -74,7 +74,7 @@ function createStateStore(config: Config, redis: RedisConnection | undefined): S
   return redis ? createRedisStore(redis, policy) : createMemoryStore(policy);
 }
 
-export function createServices(config: Config & { upstreamUrl: string }, logger: Logger): GatewayServices {
+export function createRuntime(config: Config & { upstreamUrl: string }, logger: Logger): Runtime {
   const redis = config.redisUrl
     ? new RedisConnection(config.redisUrl, config.redisKeyPrefix, logger, config.redisCommandTimeoutMs)
     : undefined;
