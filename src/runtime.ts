@@ -15,6 +15,7 @@ import { Metrics } from './observability/metrics.ts';
 import { Tracing } from './observability/tracing.ts';
 import type { IdempotencyPolicy } from './placement/idempotency.ts';
 import { InFlight } from './placement/in-flight.ts';
+import type { UnrecordedPlacement } from './placement/placement.ts';
 import { Reservations } from './placement/reservations.ts';
 import { RedisConnection } from './state/connection.ts';
 import { createMemoryStore } from './state/memory.ts';
@@ -36,7 +37,7 @@ export interface Runtime extends SupplierDeps {
   reservations: Reservations;
   /** Placements in flight: shutdown waits for their outcome to be recorded. */
   spends: InFlight;
-  onUnrecorded: (error: unknown) => void;
+  onUnrecorded: (error: unknown, placement?: UnrecordedPlacement) => void;
   hub: PollHub;
   keyCheck: KeyCheck;
   health: SupplierHealth;
@@ -152,7 +153,11 @@ export function createRuntime(config: Config & { upstreamUrl: string }, logger: 
     idempotencyPolicy: idempotencyPolicy(config),
     reservations: new Reservations(),
     spends: new InFlight(),
-    onUnrecorded: (error) => logger.error({ err: error }, 'a placement ran but its outcome could not be recorded'),
+    onUnrecorded: (error, placement) =>
+      logger.error(
+        { err: error, ...placement },
+        'a placement ran but its outcome could not be recorded: reconcile it with the supplier by its order ids',
+      ),
     keyCheck: new KeyCheck(client),
     sharedLimits,
     responseCache,

@@ -26,7 +26,7 @@ export interface Spender {
     reservations: Reservations;
     responseCache: { invalidate(entities: Iterable<{ typename: string; id?: string }>): unknown };
     /** Told when an outcome could not be recorded after money was spent. */
-    onUnrecorded: (error: unknown) => void;
+    onUnrecorded: (error: unknown, placement?: UnrecordedPlacement) => void;
     metrics: Metrics;
   };
 }
@@ -60,6 +60,23 @@ async function spend<T>(ctx: Spender, draft: Draft, hold: Hold, call: () => Prom
   }
 }
 
+/** What an operator needs to reconcile a placement whose record could not be written: never the key. */
+export interface UnrecordedPlacement {
+  placement: string;
+  kind: Placement['kind'];
+  outcome: Placement['outcome'];
+  orderIds: string[];
+  tenant: string;
+}
+
+const unrecorded = (placement: Placement, orderIds: string[]): UnrecordedPlacement => ({
+  placement: placement.id,
+  kind: placement.kind,
+  outcome: placement.outcome,
+  orderIds,
+  tenant: placement.tenant.slice(0, 8),
+});
+
 /**
  * Writes the ledger entry (UNCONFIRMED) before the call, so that nothing is spent when the state
  * store is away and a crash mid-call leaves a trace; then PLACED with the ids, UNCONFIRMED again
@@ -81,10 +98,11 @@ async function record<T>(ctx: Spender, draft: Draft, call: () => Promise<T>, ids
     value = await call();
   } catch (error) {
     const recorded = mayHavePlaced(error) ? ledger.put(placement) : ledger.remove(placement);
-    await recorded.catch(ctx.runtime.onUnrecorded);
+    await recorded.catch((failure: unknown) => ctx.runtime.onUnrecorded(failure, unrecorded(placement, [])));
     throw error;
   }
-  await ledger.put({ ...placement, outcome: 'PLACED', orderIds: idsOf(value) }).catch(ctx.runtime.onUnrecorded);
+  const placed: Placement = { ...placement, outcome: 'PLACED', orderIds: idsOf(value) };
+  await ledger.put(placed).catch((failure: unknown) => ctx.runtime.onUnrecorded(failure, unrecorded(placed, placed.orderIds)));
   return value;
 }
 

@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import { createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 import { AddOrderDocument, PlacedOrdersDocument, ServicesPageDocument } from '../generated/graphql.ts';
-import { codes, startHarness, type Harness } from '../support/harness.ts';
+import { captureLogs, codes, startHarness, type Harness } from '../support/harness.ts';
+import { DEMO_KEY } from '../support/keys.ts';
 import { redisPresent, startRedis, type RedisServer } from '../support/redis.ts';
 
 /** Each gateway's Redis command deadline: short, so that Redis can outsleep it in a short test. */
@@ -134,5 +135,35 @@ describe.skipIf(!redisPresent)('with a slow Redis', () => {
       ]);
     }
     expect(await (await redis.command('KEYS', 'made-up:idem:*')).reply).toEqual([]);
+  });
+});
+
+describe.skipIf(!redisPresent)('with Redis gone while a placement is with the supplier', () => {
+  it('logs the order ids of a placement whose outcome could not be recorded, so that it can be reconciled', async () => {
+    const redis = await startRedis();
+    const sandbox = await createSandbox({ port: 0 });
+    const { lines, logger } = captureLogs();
+    const h = await startHarness({ upstream: sandbox, logger, config: { redisUrl: redis.url, redisCommandTimeoutMs: DEADLINE_MS } });
+    try {
+      const service = (await h.request(ServicesPageDocument, { first: 1, category: 'Instagram' })).data!.services.edges[0]!.node;
+      sandbox.setFaults({ latencyMs: 500, actions: ['add'] });
+      const placing = h.request(AddOrderDocument, {
+        input: { serviceId: service.id, quantity: service.min, link: 'https://instagram.com/p/gone' },
+      });
+      await expect.poll(() => sandbox.stats().requests.add ?? 0).toBe(1);
+      await redis.kill();
+      const id = (await placing).data?.addOrder.id;
+      expect(id).toMatch(/^\d+$/);
+      const unrecorded = lines.filter(
+        (line) => line.level === 50 && String(line.msg).startsWith('a placement ran but its outcome could not be recorded'),
+      );
+      expect(unrecorded).toContainEqual(expect.objectContaining({ orderIds: [id], outcome: 'PLACED', kind: 'order' }));
+      for (const line of unrecorded) expect(JSON.stringify(line)).not.toContain(DEMO_KEY);
+      await redis.start();
+    } finally {
+      await h.close();
+      await sandbox.close();
+      await redis.close();
+    }
   });
 });
