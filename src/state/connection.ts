@@ -17,6 +17,17 @@ import { InvalidCursorError, stateStoreUnavailable } from './store.ts';
 
 /** REDIS_COMMAND_TIMEOUT_MS's default. */
 const COMMAND_TIMEOUT_MS = 2000;
+/** How long a write that must land is sent again while Redis is away or busy, in command deadlines (30 s on the defaults). */
+const PERSIST_DEADLINES = 15;
+/** Redis's answers that mean "not now" rather than "no": loading its data, busy with a script, failing over. */
+const TEMPORARY = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)\b/;
+
+/** Whether an attempt failed for a while only: Redis away, slow, or answering one of the errors above. */
+function temporary(error: unknown): boolean {
+  const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+  return !(cause instanceof ErrorReply) || TEMPORARY.test(cause.message);
+}
+
 /** Reconnection: quickly at first, then every 2 s, for as long as it takes. */
 const reconnectDelay = (retries: number) => Math.min(50 * 2 ** retries, 2000);
 
@@ -93,6 +104,26 @@ export class RedisConnection {
     }
   }
 
+  /**
+   * A write that must land: what the gateway learned from a spend (its outcome, its ledger entry),
+   * or the release of a claim that spent nothing. Sent again, each time under the deadline, while
+   * Redis is away, slow or answers a temporary error, until Redis answers it or 15 deadlines passed
+   * (then it fails, and its caller logs what it could not record). The write must be one that may
+   * land twice: a late first attempt and a second one leave the same record.
+   */
+  async persist<T>(work: (client: RedisClient) => Promise<T>): Promise<T> {
+    const until = Date.now() + PERSIST_DEADLINES * this.timeoutMs;
+    for (;;) {
+      try {
+        return await this.run(work);
+      } catch (error) {
+        if (this.#closed || Date.now() >= until || !temporary(error)) throw error;
+        if (!this.client.isReady) await this.#connected(this.client);
+        else await sleep(Math.min(this.timeoutMs, 200), undefined, { ref: false });
+      }
+    }
+  }
+
   /** Listens to a channel (prefixed) until the returned function is called. */
   async subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>> {
     const subscriber = this.#subscriberClient();
@@ -108,9 +139,19 @@ export class RedisConnection {
     return this.run((client) => client.publish(this.prefix + channel, message));
   }
 
+  /**
+   * Closes both connections, letting what was sent be answered for a deadline at most: a command
+   * queued while Redis is away would otherwise hold the close, and the process, for ever.
+   */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([this.client, this.#subscriber].map((client) => (client?.isOpen ? client.close() : undefined)));
+    await Promise.all(
+      [this.client, this.#subscriber].map(async (client) => {
+        if (!client?.isOpen) return;
+        const closed = client.close().catch(() => undefined);
+        if ((await Promise.race([closed.then(() => true), sleep(this.timeoutMs, false, { ref: false })])) === false) client.destroy();
+      }),
+    );
   }
 
   #subscriberClient(): RedisClient {
@@ -169,7 +210,7 @@ export class RedisConnection {
       try {
         await undo(this.client);
       } catch (error) {
-        if (this.#closed || error instanceof ErrorReply) {
+        if (this.#closed || !temporary(error)) {
           this.logger.error({ err: error }, 'a Redis write that missed its deadline could not be undone: it may take effect');
           return;
         }

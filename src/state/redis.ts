@@ -109,12 +109,14 @@ class RedisIdempotency implements IdempotencyStore {
   async settle(scope: IdempotencyScope, claim: string, fingerprint: string, outcome: Outcome) {
     const done = this.#done(fingerprint, outcome);
     const args = [claim, done, String(this.#ttlMs), String(Date.now()), this.#member(scope)];
-    const now = await this.redis.run((client) => client.eval(SETTLE, { keys: [this.#key(scope), this.#index(scope)], arguments: args }));
+    const now = await this.redis.persist((client) =>
+      client.eval(SETTLE, { keys: [this.#key(scope), this.#index(scope)], arguments: args }),
+    );
     if (now !== done) throw new OutcomeNotRecordedError();
   }
 
   async release(scope: IdempotencyScope, claim: string) {
-    await this.redis.run((client) => this.#release(client, scope, claim));
+    await this.redis.persist((client) => this.#release(client, scope, claim));
   }
 
   async abandon(scope: IdempotencyScope, claim: string, fingerprint: string, outcome: Outcome) {
@@ -168,11 +170,11 @@ class RedisLedger implements Ledger {
   }
 
   async put(placement: Placement) {
-    await this.redis.run((client) => this.#write(client, placement));
+    await this.redis.persist((client) => this.#write(client, placement));
   }
 
   async remove(placement: Placement) {
-    await this.redis.run((client) => this.#remove(client, placement));
+    await this.redis.persist((client) => this.#remove(client, placement));
   }
 
   /** One MULTI, so that an undo sent after it follows all of it. */

@@ -139,6 +139,37 @@ describe.skipIf(!redisPresent)('with a slow Redis', () => {
 });
 
 describe.skipIf(!redisPresent)('with Redis gone while a placement is with the supplier', () => {
+  it('writes the outcome once Redis is back: the retry replays it, and the order is placed once', async () => {
+    const redis = await startRedis({ appendOnly: true });
+    const sandbox = await createSandbox({ port: 0 });
+    const h = await startHarness({ upstream: sandbox, config: { redisUrl: redis.url, redisCommandTimeoutMs: DEADLINE_MS } });
+    try {
+      const service = (await h.request(ServicesPageDocument, { first: 1, category: 'Instagram' })).data!.services.edges[0]!.node;
+      const input = { serviceId: service.id, quantity: service.min, link: 'https://instagram.com/p/restart', idempotencyKey: 'restart-1' };
+      sandbox.setFaults({ latencyMs: 500, actions: ['add'] });
+      const placing = h.request(AddOrderDocument, { input });
+      await expect.poll(() => sandbox.stats().requests.add ?? 0).toBe(1);
+      // Redis restarts (its append-only file kept the claim) while the supplier answers: the
+      // outcome is written when Redis is back, not dropped.
+      await redis.stop();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await redis.start();
+      const first = await placing;
+      expect(first.errors).toBeUndefined();
+      const retry = await h.request(AddOrderDocument, { input });
+      expect(retry.data?.addOrder.id).toBe(first.data!.addOrder.id);
+      expect(sandbox.stats().requests.add).toBe(1);
+      const ledger = await h.request(PlacedOrdersDocument, { first: 5 });
+      expect(ledger.data!.placedOrders.edges.map((edge) => edge.node)).toEqual([
+        expect.objectContaining({ outcome: 'PLACED', order: { id: first.data!.addOrder.id } }),
+      ]);
+    } finally {
+      await h.close();
+      await sandbox.close();
+      await redis.close();
+    }
+  });
+
   it('logs the order ids of a placement whose outcome could not be recorded, so that it can be reconciled', async () => {
     const redis = await startRedis();
     const sandbox = await createSandbox({ port: 0 });
