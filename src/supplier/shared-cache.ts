@@ -68,9 +68,14 @@ export class RedisSharedCache implements SharedCache {
     return taken === 'OK';
   }
 
-  /** Only this instance's own lock: one whose load outlasted the lock must not free a successor's. */
+  /**
+   * Only this instance's own lock: one whose load outlasted the lock must not free a successor's.
+   * While Redis is slow the lock is left to lapse rather than waited on.
+   */
   async unlock(key: string): Promise<void> {
-    await this.redis.run((client) => client.eval(UNLOCK, { keys: [this.#lock(key)], arguments: [this.redis.instance] }));
+    await this.redis.run((client) => client.eval(UNLOCK, { keys: [this.#lock(key)], arguments: [this.redis.instance] }), {
+      skipWhileSlow: true,
+    });
   }
 
   async delete(key: string): Promise<void> {
