@@ -1,5 +1,6 @@
 /** The sandbox's own settings (SANDBOX_*), read for `npm run sandbox` and for the gateway's built-in sandbox. */
 import { fail, integer, PORT_MAX, positiveNumber, read, type Env } from '../settings.ts';
+import { API_LEVELS, type ApiLevel } from './api-level.ts';
 import { FLAVOUR_NAMES, type FlavourName } from './flavours.ts';
 
 export interface SandboxConfig {
@@ -9,6 +10,8 @@ export interface SandboxConfig {
   seed: number;
   /** The panel the sandbox plays: HstockPlus, or another panel of the API v2 family. */
   flavour: FlavourName;
+  /** How much of the API v2 family it speaks: all of it, or only the supplier's page. */
+  api: ApiLevel;
 }
 
 export function loadSandboxConfig(env: Env = process.env): SandboxConfig {
@@ -17,12 +20,13 @@ export function loadSandboxConfig(env: Env = process.env): SandboxConfig {
     host: read(env, 'SANDBOX_HOST') ?? '127.0.0.1',
     timeScale: positiveNumber(env, 'SANDBOX_TIME_SCALE', 1),
     seed: integer(env, 'SANDBOX_SEED', 42, 0),
-    flavour: sandboxFlavour(env),
+    flavour: choice(env, 'SANDBOX_FLAVOUR', FLAVOUR_NAMES, 'hstock'),
+    api: choice(env, 'SANDBOX_API', API_LEVELS, 'full'),
   };
 }
 
-function sandboxFlavour(env: Env): FlavourName {
-  const raw = read(env, 'SANDBOX_FLAVOUR')?.toLowerCase() ?? 'hstock';
-  if (!(FLAVOUR_NAMES as readonly string[]).includes(raw)) fail('SANDBOX_FLAVOUR', `one of ${FLAVOUR_NAMES.join(', ')}`, raw);
-  return raw as FlavourName;
+function choice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = read(env, name)?.toLowerCase() ?? fallback;
+  if (!(choices as readonly string[]).includes(raw)) fail(name, `one of ${choices.join(', ')}`, raw);
+  return raw as T;
 }

@@ -1,9 +1,10 @@
 import { SandboxInputError } from './errors.ts';
 import type { FlavourName } from './flavours.ts';
-import { parseFaults, parseOrderPatch, parseQuirks, parseSeconds, parseSmsPatch } from './http/admin-input.ts';
+import { parseFaults, parseOrderPatch, parseQuirks, parseRefillPatch, parseSeconds, parseSmsPatch } from './http/admin-input.ts';
 import type { FaultSpec } from './http/faults.ts';
 import type { QuirkSpec } from './http/quirks.ts';
 import { patchOrder, type OrderPatch } from './smm/orders.ts';
+import { patchRefill, type RefillPatch } from './smm/refills.ts';
 import { patchSms, type SmsPatch } from './sms/orders.ts';
 import { settleDue, watchOrder, watchSms, type World } from './world/world.ts';
 
@@ -19,6 +20,7 @@ export interface Controls {
   advance(seconds: number): void;
   forceOrder(id: number, patch: OrderPatch): void;
   forceSms(id: number, patch: SmsPatch): void;
+  forceRefill(id: number, patch: RefillPatch): void;
 }
 
 /** The same controls as the admin routes see them: each takes its input unchecked and parses it once. */
@@ -50,6 +52,12 @@ export function createControls(world: World) {
       if (!order) throw new SandboxInputError(`SMS order ${id} not found`, 404);
       patchSms(order, parsed, settleDue(world), world.smsTimings);
       if (parsed.outcome) watchSms(world, order);
+    },
+    forceRefill(id: number, patch: unknown) {
+      const parsed = parseRefillPatch(patch);
+      const refill = world.refills.get(id);
+      if (!refill) throw new SandboxInputError(`refill ${id} not found`, 404);
+      patchRefill(refill, parsed, settleDue(world));
     },
   } satisfies Controls;
 }

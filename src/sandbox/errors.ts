@@ -1,7 +1,8 @@
 /**
  * Every error text the sandbox answers, in one table. The first six are on the supplier's page;
- * the others are short panel-style texts for causes the page does not cover, then the words the
- * panel flavour uses where it says a thing differently (flavours.ts).
+ * the others are short panel-style texts for causes the page does not cover (the family's actions
+ * and `add` parameters among them), then the words the panel flavour uses where it says a thing
+ * differently (flavours.ts).
  */
 export const ERRORS = {
   invalidKey: 'Invalid API key',
@@ -23,6 +24,32 @@ export const ERRORS = {
   phoneNotFound: 'Phone number not found',
   countryMismatch: 'Country does not match project',
   temporarilyUnavailable: 'Service temporarily unavailable',
+
+  fieldRequired: {
+    comments: 'Comments are required',
+    usernames: 'Usernames are required',
+    hashtags: 'Hashtags are required',
+    hashtag: 'Hashtag is required',
+    username: 'Username is required',
+    media: 'Media is required',
+    groups: 'Groups are required',
+    answer_number: 'Answer number is required',
+    min: 'Min is required',
+    max: 'Max is required',
+    delay: 'Delay is required',
+    interval: 'Interval is required',
+  },
+  incorrect: (label: string) => `Incorrect ${label}`,
+  minAboveMax: 'Min must not be greater than max',
+  dripFeedUnavailable: 'Drip-feed is not available for this service',
+  tooManyIds: (max: number) => `At most ${max} IDs per request`,
+  refillRequired: 'Refill ID is required',
+  refillNotFound: 'Refill not found',
+  refillUnavailable: 'Refill is not available for this service',
+  refillNotCompleted: 'Only a completed or partial order can be refilled',
+  refillInProgress: 'A refill of this order is already in progress',
+  cancelUnavailable: 'Cancel is not available for this service',
+  orderFinished: 'Order is already finished',
 
   unknownAction: 'Unknown action',
   notEnoughFunds: 'Not enough funds',

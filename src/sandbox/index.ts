@@ -3,10 +3,12 @@ import { createControls, type Controls } from './controls.ts';
 import { API_PATH, createSandboxServer } from './http/server.ts';
 import { createWorld, type WorldOptions } from './world/world.ts';
 
+export { API_LEVELS, type ApiLevel } from './api-level.ts';
 export { FLAVOUR_NAMES, PANEL_KEYS, type FlavourName } from './flavours.ts';
 export type { FaultSpec } from './http/faults.ts';
 export type { QuirkSpec } from './http/quirks.ts';
 export type { OrderPatch } from './smm/orders.ts';
+export type { RefillPatch } from './smm/refills.ts';
 export type { SmsPatch } from './sms/orders.ts';
 export { DEFAULT_KEYS, type SandboxKey } from './world/accounts.ts';
 

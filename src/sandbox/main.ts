@@ -13,8 +13,8 @@ function config(): SandboxConfig {
   }
 }
 
-const { port, host, timeScale, seed, flavour } = config();
-const sandbox = await createSandbox({ port, host, timeScale, seed, flavour }).catch((error: unknown) => {
+const { port, host, timeScale, seed, flavour, api } = config();
+const sandbox = await createSandbox({ port, host, timeScale, seed, flavour, api }).catch((error: unknown) => {
   const reason = error instanceof Error ? error.message : String(error);
   console.error(`sandbox could not listen on ${host}:${port}: ${reason}`);
   process.exit(1);
@@ -22,9 +22,9 @@ const sandbox = await createSandbox({ port, host, timeScale, seed, flavour }).ca
 
 const { title, keys } = flavourNamed(flavour);
 console.log(`${title} sandbox API: ${sandbox.url}`);
-const routes = 'GET /stats, /flavour, POST /faults, /quirks, /clock, /orders/:id, /sms/:id';
+const routes = 'GET /stats, /flavour, POST /faults, /quirks, /clock, /orders/:id, /refills/:id, /sms/:id';
 console.log(`admin: ${sandbox.origin}/__sandbox (${routes})`);
-console.log(`time scale ${timeScale}, seed ${seed}; keys:`);
+console.log(`time scale ${timeScale}, seed ${seed}, api ${api}; keys:`);
 for (const key of keys) console.log(`  ${key.key}  ${key.balance} ${key.currency ?? 'USD'}`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

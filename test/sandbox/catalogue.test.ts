@@ -59,6 +59,7 @@ describe('services', () => {
         'max',
         'refill',
         'cancel',
+        'dripfeed',
         'stock',
         'entityType',
         'autoDelivery',
@@ -68,7 +69,7 @@ describe('services', () => {
     }
     const smm = list.filter((service) => service.entityType === 'smm');
     const products = list.filter((service) => service.entityType === 'product');
-    expect(smm.every((service) => service.autoDelivery && service.max >= 500)).toBe(true);
+    expect(smm.every((service) => service.autoDelivery && (service.max >= 500 || service.type === 'Package'))).toBe(true);
     expect(products.some((service) => service.stock === 0)).toBe(true);
     expect(products.some((service) => !service.autoDelivery)).toBe(true);
     expect(products.every((service) => service.min === 1 && service.stock <= 200)).toBe(true);

@@ -36,7 +36,7 @@ const GROUPED = /^\d{1,3}(,\d{3})*\.\d{5}$/;
 
 /** The panel's way of printing an amount, written apart from the sandbox's own formatter. */
 const grouped = (amount: Big.BigSource) => new Big(amount).toFixed(5).replace(/\B(?=(\d{3})+\.)/g, ',');
-const FAMILY_FIELDS = ['service', 'name', 'type', 'category', 'rate', 'min', 'max', 'refill', 'cancel'];
+const FAMILY_FIELDS = ['service', 'name', 'type', 'category', 'rate', 'min', 'max', 'refill', 'cancel', 'dripfeed'];
 const PREMIUM = 'YouTube Subscribers [Premium Package] [Monetization Ready]';
 
 async function premiumOf(sandbox: Sandbox, key = DEMO_KEY) {
@@ -87,7 +87,7 @@ describe('the panel flavour: amounts', () => {
 describe('the panel flavour: catalogue', () => {
   it('has no categories and no inventory action: HTTP 400 Unknown action', async () => {
     const sandbox = await startPanel();
-    for (const action of ['categories', 'inventory', 'refill', 'nope']) {
+    for (const action of ['categories', 'inventory', 'nope']) {
       expect(await reply(sandbox, { key: DEMO_KEY, action, service: 1001 })).toMatchObject({
         status: 400,
         body: { error: 'Unknown action' },
@@ -113,14 +113,17 @@ describe('the panel flavour: catalogue', () => {
     expect(new Set(all.services.map((service) => service.category)).size).toBeGreaterThan(5);
   });
 
-  it('lists the seeded services HstockPlus lists under the same ids, then the premium package', async () => {
+  it('lists the seeded services HstockPlus lists under the same ids, then the premium package, then the typed ones', async () => {
     const hstock = await startSandbox({ seed: 7 });
     const panel = await startPanel({ seed: 7 });
     const name = (service: { service: number; name: string }) => `${service.service} ${service.name}`;
     const seeded = (await allServices(hstock)).map(name);
     const listed = (await allServices(panel)).map(name);
-    expect(listed.slice(0, -1)).toEqual(seeded);
-    expect(listed.at(-1)).toMatch(/ YouTube Subscribers \[Premium Package\]/);
+    const typed = seeded.filter((entry) => /^50\d\d /.test(entry));
+    expect(typed.length).toBeGreaterThan(10);
+    expect(listed.slice(0, -typed.length - 1)).toEqual(seeded.slice(0, -typed.length));
+    expect(listed.at(-typed.length - 1)).toMatch(/ YouTube Subscribers \[Premium Package\]/);
+    expect(listed.slice(-typed.length)).toEqual(typed);
   });
 });
 

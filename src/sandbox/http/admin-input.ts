@@ -1,5 +1,6 @@
 import { SandboxInputError } from '../errors.ts';
 import type { OrderPatch } from '../smm/orders.ts';
+import type { RefillPatch } from '../smm/refills.ts';
 import type { SmsPatch } from '../sms/orders.ts';
 import { FAULT_RATES, type FaultSpec } from './faults.ts';
 import type { QuirkSpec } from './quirks.ts';
@@ -14,6 +15,7 @@ type Input = Record<string, unknown>;
 const STATUS_CASES = ['as-is', 'lower', 'upper'] as const;
 const ORDER_OUTCOMES = ['completed', 'partial', 'canceled', 'failed'] as const;
 const SMS_OUTCOMES = ['code', 'no_code'] as const;
+const REFILL_OUTCOMES = ['completed', 'rejected'] as const;
 
 export function parseFaults(input: unknown): FaultSpec {
   const spec = objectWith(input, ['latencyMs', 'latencyJitterMs', ...FAULT_RATES, 'error200Message', 'actions', 'count'], 'faults');
@@ -40,6 +42,14 @@ export function parseOrderPatch(patch: unknown): OrderPatch {
   const input = objectWith(patch, ['outcome', 'rawStatus'], 'order patch');
   return defined({
     outcome: optionalChoice(input, 'outcome', ORDER_OUTCOMES),
+    rawStatus: optionalString(input, 'rawStatus'),
+  });
+}
+
+export function parseRefillPatch(patch: unknown): RefillPatch {
+  const input = objectWith(patch, ['outcome', 'rawStatus'], 'refill patch');
+  return defined({
+    outcome: optionalChoice(input, 'outcome', REFILL_OUTCOMES),
     rawStatus: optionalString(input, 'rawStatus'),
   });
 }

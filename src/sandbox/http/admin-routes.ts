@@ -32,6 +32,7 @@ const ROUTES = new Map<string, Route>([
   ],
   ['POST /orders/:id', (controls, body, id) => (controls.forceOrder(id, body), ok)],
   ['POST /sms/:id', (controls, body, id) => (controls.forceSms(id, body), ok)],
+  ['POST /refills/:id', (controls, body, id) => (controls.forceRefill(id, body), ok)],
 ]);
 
 export interface AdminAnswer {

@@ -1,6 +1,9 @@
+import { FAMILY_ACTIONS } from '../api-level.ts';
 import { ERRORS, SupplierError } from '../errors.ts';
+import { cancel } from '../smm/cancel-action.ts';
 import { categories, inventory, services } from '../smm/catalogue-actions.ts';
 import { add, balance, status } from '../smm/order-actions.ts';
+import { refill, refillStatus } from '../smm/refill-actions.ts';
 import { addSms, smsCode, smsCountries, smsProjects, smsStatus } from '../sms/actions.ts';
 import { settleDue, type ActionContext, type World } from '../world/world.ts';
 import type { Fields, Json } from './form.ts';
@@ -14,8 +17,8 @@ export interface ApiAnswer {
 }
 
 /**
- * Every action of the supplier's page, and nothing more: the wider standard's actions are unknown
- * here, and so are those the flavour lacks.
+ * Every action of the supplier's page, then the family's beyond it (unknown to a `basic` supplier);
+ * the flavour may lack some of them too.
  */
 const ACTIONS = new Map<string, Action>([
   ['categories', categories],
@@ -29,6 +32,9 @@ const ACTIONS = new Map<string, Action>([
   ['add_sms', addSms],
   ['sms_code', smsCode],
   ['sms_status', smsStatus],
+  ['refill', refill],
+  ['refill_status', refillStatus],
+  ['cancel', cancel],
 ]);
 
 /** Answers one API request. The key is checked before the action, as real panels do. */
@@ -37,7 +43,8 @@ export function dispatch(world: World, fields: Fields): ApiAnswer {
   const account = world.accounts.get(fields.get('key') ?? '');
   if (!account) return refusal(world, ERRORS.invalidKey);
   const name = fields.get('action') ?? '';
-  const action = world.flavour.missingActions.has(name) ? undefined : ACTIONS.get(name);
+  const missing = world.flavour.missingActions.has(name) || (world.api === 'basic' && FAMILY_ACTIONS.has(name));
+  const action = missing ? undefined : ACTIONS.get(name);
   if (!action) return refusal(world, ERRORS.invalidAction);
   try {
     return { status: 200, body: action({ world, account, fields, now }) };

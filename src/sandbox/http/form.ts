@@ -92,3 +92,22 @@ export function ownOrder<T extends { account: Account }>(orders: Map<number, T>,
   if (!order || order.account !== account) throw new SupplierError(ERRORS.orderNotFound);
   return order;
 }
+
+const MAX_IDS = 100;
+
+/**
+ * The ids of a batch field (`orders=1,2,3`), in order, each once, as written: an id that is not a
+ * whole number is still answered, with its own error. Undefined when the field is absent or empty.
+ */
+export function idList(fields: Fields, name: string): string[] | undefined {
+  const raw = text(fields, name);
+  if (raw === undefined) return undefined;
+  const ids = [...new Set(raw.split(',').map((id) => id.trim()))].filter((id) => id !== '');
+  if (ids.length > MAX_IDS) throw new SupplierError(ERRORS.tooManyIds(MAX_IDS));
+  return ids.length > 0 ? ids : undefined;
+}
+
+/** How a batch answer names an id: a number when it is one, else the text as sent. */
+export function idValue(id: string): number | string {
+  return wholeNumber(id) ?? id;
+}

@@ -1,5 +1,4 @@
 import { ERRORS, SupplierError } from '../errors.ts';
-import type { Flavour } from '../flavours.ts';
 import { text, wholeNumber, type Fields, type Json } from '../http/form.ts';
 import type { Account } from '../world/accounts.ts';
 import { scale, type Decimal } from '../world/money.ts';
@@ -49,7 +48,7 @@ export function services({ world, account, fields }: ActionContext): Json {
   const total = matching.length;
   const limit = wholeNumber(text(fields, 'limit')) ?? 0;
   const page = Math.max(1, wholeNumber(text(fields, 'page')) ?? 1);
-  const view = (service: Service) => serviceView(world.flavour, account, service);
+  const view = (service: Service) => serviceView(world, account, service);
   if (limit === 0) {
     return { services: matching.map(view), total, page: total, limit: total, total_pages: total === 0 ? 0 : 1 };
   }
@@ -63,17 +62,19 @@ export function services({ world, account, fields }: ActionContext): Json {
   };
 }
 
-function serviceView(flavour: Flavour, account: Account, service: Service): Json {
+/** `dripfeed` is a field of the family's, not of the supplier's page. */
+function serviceView({ flavour, api }: World, account: Account, service: Service): Json {
   return {
     service: service.id,
     name: service.name,
-    type: 'Default',
+    type: service.type,
     category: service.category,
     rate: flavour.money(rateFor(account, service)),
     min: service.min,
     max: service.max,
     refill: service.refill,
     cancel: service.cancel,
+    ...(api === 'full' ? { dripfeed: service.dripfeed } : {}),
     ...(flavour.serviceDetails ? { stock: service.stock, entityType: service.entityType, autoDelivery: service.autoDelivery } : {}),
   };
 }

@@ -134,6 +134,10 @@ export interface FixedService {
   max: number;
   refill: boolean;
   cancel: boolean;
+  /** Default "Default": the `add` parameters it takes (service-types.ts). */
+  type?: string;
+  /** Takes drip-feed `runs` and `interval`. */
+  dripfeed?: boolean;
 }
 
 /** Priced over 1,000 per 1,000 units, so that rates and charges of four digits and more occur. */
@@ -147,6 +151,44 @@ export const PREMIUM_PACKAGE: FixedService = {
   refill: true,
   cancel: false,
 };
+
+const typed = (type: string, name: string, category: string, subcategory: string, terms: Partial<FixedService> = {}): FixedService => ({
+  name,
+  category,
+  subcategory,
+  type,
+  rate: 20000,
+  min: 10,
+  max: 1000,
+  refill: false,
+  cancel: false,
+  ...terms,
+});
+
+/**
+ * One service of each `add` type of the API v2 family, and a drip-feed one, whatever the seed: listed
+ * last when the sandbox speaks the whole family. A Package's rate is its price; it has no quantity.
+ */
+export const TYPED_SERVICES: readonly FixedService[] = [
+  typed('Default', 'Instagram Likes [Drip-feed] [Refill 30D]', 'Instagram', 'Likes', {
+    rate: 5000,
+    max: 10000,
+    refill: true,
+    cancel: true,
+    dripfeed: true,
+  }),
+  typed('Package', 'Instagram Starter Package [1K Followers + 1K Likes]', 'Instagram', 'Followers', { rate: 49900, min: 1, max: 1 }),
+  typed('Custom Comments', 'Instagram Comments [Custom] [Real]', 'Instagram', 'Comments', { rate: 150000, min: 5, max: 500, cancel: true }),
+  typed('Mentions', 'Instagram Mentions [Custom List]', 'Instagram', 'Comments', { rate: 80000 }),
+  typed('Mentions with Hashtags', 'Instagram Mentions [With Hashtags]', 'Instagram', 'Comments', { rate: 90000 }),
+  typed('Mentions Hashtag', 'Instagram Mentions [Hashtag Users]', 'Instagram', 'Comments', { rate: 30000, min: 100, max: 10000 }),
+  typed('Mentions User Followers', 'Instagram Mentions [User Followers]', 'Instagram', 'Comments', { rate: 30000, min: 100, max: 10000 }),
+  typed('Mentions Media Likers', 'Instagram Mentions [Media Likers]', 'Instagram', 'Comments', { rate: 30000, min: 100, max: 10000 }),
+  typed('Comment Likes', 'Instagram Comment Likes [Refill 30D]', 'Instagram', 'Likes', { rate: 40000, min: 20, max: 5000, refill: true }),
+  typed('Poll', 'Telegram Poll Votes [Fast]', 'Telegram', 'Reactions', { rate: 15000, min: 50, max: 20000, cancel: true }),
+  typed('Invites from Groups', 'Telegram Members [Invites from Groups]', 'Telegram', 'Members', { rate: 60000, min: 100, max: 5000 }),
+  typed('Subscriptions', 'Instagram Auto Likes [Subscription]', 'Instagram', 'Likes', { rate: 8000, min: 50, max: 5000 }),
+];
 
 export const SMM_QUALIFIERS = [
   'Real',

@@ -26,6 +26,10 @@ export interface Service {
   max: number;
   refill: boolean;
   cancel: boolean;
+  /** What `add` takes for it (service-types.ts). */
+  type: string;
+  /** Takes drip-feed `runs` and `interval`. */
+  dripfeed: boolean;
   /** Shared by every key; products lose stock when ordered and regain what a refund returns. */
   stock: number;
   entityType: EntityType;
@@ -46,9 +50,17 @@ export interface Catalogue {
 
 const FIRST_SERVICE_ID = 1001;
 const CATALOGUE_SALT = 1;
+const DRIPFEED_SALT = 7;
+const DRIPFEED_SHARE = 0.3;
 
-/** The seeded catalogue, then `fixed` services: they come last, so the seeded ones keep their ids. */
-export function createCatalogue(seed: number, fixed: readonly FixedService[] = []): Catalogue {
+/** Ids of their own, apart from the seeded ones' (below 2000 whatever the seed), the same in every flavour. */
+const FIRST_TYPED_ID = 5001;
+
+/**
+ * The seeded catalogue, then `fixed` services, then `typed` ones: they come last, so the seeded
+ * ones keep their ids.
+ */
+export function createCatalogue(seed: number, fixed: readonly FixedService[] = [], typed: readonly FixedService[] = []): Catalogue {
   const random = mulberry32(seedFor(seed, CATALOGUE_SALT));
   const services: Service[] = [];
   let nextId = FIRST_SERVICE_ID;
@@ -59,7 +71,9 @@ export function createCatalogue(seed: number, fixed: readonly FixedService[] = [
   };
   for (const category of SMM_CATEGORIES) services.push(...smmServices(random, category, newId));
   for (const category of PRODUCT_CATEGORIES) services.push(...productServices(random, category, newId));
+  for (const service of services) service.dripfeed = takesDripFeed(seed, service);
   for (const service of fixed) services.push(fixedService(service, newId()));
+  typed.forEach((service, index) => services.push(fixedService(service, FIRST_TYPED_ID + index)));
   const categories = [...SMM_CATEGORIES, ...PRODUCT_CATEGORIES].map((entry) => ({
     category: entry.category,
     subcategories: entry.subcategories.map((subcategory) => subcategory.name),
@@ -96,6 +110,8 @@ function smmServices(random: Random, category: SmmCategory, newId: () => number)
         max,
         refill: [first, second].some((qualifier) => qualifier.includes('Refill')) || random() < 0.3,
         cancel: random() < 0.4,
+        type: 'Default',
+        dripfeed: false,
         stock: max,
         entityType: 'smm' as const,
         autoDelivery: true,
@@ -124,6 +140,8 @@ function productServices(random: Random, category: ProductCategory, newId: () =>
         max: Math.max(1, Math.min(pick(random, [10, 25, 50, 100]), stock || 50)),
         refill: false,
         cancel: false,
+        type: 'Default',
+        dripfeed: false,
         stock,
         entityType: 'product' as const,
         autoDelivery: index !== MANUAL_INDEX && random() >= 0.2,
@@ -133,9 +151,16 @@ function productServices(random: Random, category: ProductCategory, newId: () =>
   });
 }
 
+/** Drawn from a stream of its own, so the catalogue's draws, and with them every id and rate, stay as they were. */
+function takesDripFeed(seed: number, service: Service): boolean {
+  return service.entityType === 'smm' && mulberry32(seedFor(seed, DRIPFEED_SALT, service.id))() < DRIPFEED_SHARE;
+}
+
 function fixedService(service: FixedService, id: number): Service {
   return {
     ...service,
+    type: service.type ?? 'Default',
+    dripfeed: service.dripfeed ?? false,
     id,
     group: service.category,
     rate: decimal(service.rate).div(10000),

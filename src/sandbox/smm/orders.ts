@@ -3,8 +3,12 @@ import { credit, type Account } from '../world/accounts.ts';
 import { scale, type Decimal } from '../world/money.ts';
 import { mulberry32, pick, randomInt, seedFor, type Random } from '../world/random.ts';
 import type { Service } from './catalogue.ts';
+import type { DripFeed } from './service-types.ts';
 
-/** How an order ends. `failed`: the panel could not run it; as with `canceled`, nothing is delivered, all refunded. */
+/**
+ * How an order ends. `failed`: the panel could not run it; as with `canceled`, nothing is delivered,
+ * all refunded, unless a `cancel` asked for it kept what was delivered by then.
+ */
 type Outcome = 'completed' | 'partial' | 'canceled' | 'failed';
 
 /**
@@ -39,6 +43,8 @@ export interface Order {
   accounts: string[];
   rawStatus?: string;
   settled: boolean;
+  /** A `cancel` was asked for it. */
+  cancelAsked?: boolean;
 }
 
 export interface OrderState {
@@ -78,6 +84,7 @@ export interface NewOrder {
   charge: Decimal;
   now: number;
   seed: number;
+  drip?: DripFeed;
 }
 
 const ORDER_SALT = 3;
@@ -89,12 +96,14 @@ export function createOrder(order: NewOrder, shares: Shares): Order {
   // Only SMM orders fail by themselves; products always deliver unless forced.
   const outcome = smm ? drawOutcome(random(), shares) : 'completed';
   const timing = timingOf(service);
+  const { drip, ...placed } = order;
   const created: Order = {
-    ...order,
+    ...placed,
     startCount: smm ? randomInt(random, 0, 50000) : 0,
     pendingEnd: now + timing.pending * 1000,
-    runMs: timing.run(quantity) * 1000,
-    steps: timing.parts(quantity),
+    // A drip-feed order delivers one run at the end of each interval.
+    runMs: (drip ? drip.runs * drip.intervalMinutes * 60 : timing.run(quantity)) * 1000,
+    steps: drip ? drip.runs : timing.parts(quantity),
     outcome,
     partialRemains: randomInt(random, 1, Math.max(1, quantity - 1)),
     target: quantity,
@@ -140,9 +149,23 @@ function aimAt(order: Order, outcome: Outcome, now: number, delivered: number): 
   order.finalAt = order.pendingEnd + (order.runMs * order.target) / order.quantity;
 }
 
+const CANCEL_DELAY_MS = 10_000;
+
+/**
+ * A cancel keeps what was delivered when it was asked for and ends the order Canceled a little
+ * later, when the refund of the rest is made. Asking again changes nothing.
+ */
+export function askCancel(order: Order, now: number): void {
+  if (order.cancelAsked) return;
+  order.cancelAsked = true;
+  order.outcome = 'canceled';
+  order.target = orderState(order, now).delivered;
+  order.finalAt = now + CANCEL_DELAY_MS;
+}
+
 export function orderState(order: Order, now: number): OrderState {
   if (now >= order.finalAt) {
-    if (refundsAll(order.outcome)) return { phase: order.outcome, delivered: 0 };
+    if (refundsAll(order.outcome)) return { phase: order.outcome, delivered: order.target };
     return { phase: order.target === order.quantity ? 'completed' : 'partial', delivered: order.target };
   }
   if (now < order.pendingEnd) return { phase: 'pending', delivered: 0 };
@@ -151,13 +174,13 @@ export function orderState(order: Order, now: number): OrderState {
   return { phase: delivered === 0 ? 'processing' : 'inProgress', delivered };
 }
 
-/** Refunds what was not delivered, once: canceled and failed orders give back the charge, partial ones its share. */
+/** Refunds what was not delivered, once: the whole charge when nothing was, else the undelivered share. */
 export function settleOrder(order: Order, now: number): void {
   if (order.settled || now < order.finalAt) return;
   order.settled = true;
   const remains = order.quantity - orderState(order, now).delivered;
   if (remains === 0) return;
-  credit(order.account, refundsAll(order.outcome) ? order.charge : scale(order.charge, remains, order.quantity));
+  credit(order.account, remains === order.quantity ? order.charge : scale(order.charge, remains, order.quantity));
   if (order.service.entityType === 'product') order.service.stock += remains;
 }
 

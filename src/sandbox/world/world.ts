@@ -1,9 +1,12 @@
+import { apiLevel, type ApiLevel } from '../api-level.ts';
 import { flavourNamed, type Flavour, type FlavourName } from '../flavours.ts';
 import { Faults } from '../http/faults.ts';
 import type { Fields } from '../http/form.ts';
 import type { QuirkSpec } from '../http/quirks.ts';
+import { TYPED_SERVICES } from '../smm/catalogue-data.ts';
 import { createCatalogue, type Catalogue } from '../smm/catalogue.ts';
 import { settleOrder, type Order, type Shares } from '../smm/orders.ts';
+import type { Refill } from '../smm/refills.ts';
 import { createSmsCatalogue, type SmsCatalogue } from '../sms/catalogue.ts';
 import { settleSms, type SmsOrder, type SmsTimings } from '../sms/orders.ts';
 import { createAccounts, type Account, type SandboxKey } from './accounts.ts';
@@ -22,6 +25,8 @@ export interface ActionContext {
 export interface WorldOptions {
   /** Default 'hstock': HstockPlus as documented; 'panel': another panel of the family (flavours.ts). */
   flavour?: FlavourName;
+  /** Default 'full': the whole API v2 family; 'basic': only the supplier's page (api-level.ts). */
+  api?: ApiLevel;
   /** Default 42; catalogue and outcomes are deterministic for a seed. */
   seed?: number;
   /** Default 1; 60 => one sandbox minute per real second; 0 freezes the clock, so only advance() moves it. */
@@ -41,11 +46,14 @@ export interface WorldOptions {
   smsLifetimeSeconds?: number;
   /** Share of SMS orders that never get a code and expire (default 0.1). */
   smsNoCodeShare?: number;
+  /** Share of refills that end Rejected (default 0.2). */
+  refillRejectShare?: number;
 }
 
 /** Everything the simulated supplier knows. Handlers read and change it; nothing else holds state. */
 export interface World {
   flavour: Flavour;
+  api: ApiLevel;
   seed: number;
   clock: Clock;
   catalogue: Catalogue;
@@ -53,10 +61,13 @@ export interface World {
   accounts: Map<string, Account>;
   orders: Map<number, Order>;
   smsOrders: Map<number, SmsOrder>;
+  refills: Map<number, Refill>;
   shares: Shares;
+  refillRejectShare: number;
   smsTimings: SmsTimings;
   nextOrderId: number;
   nextSmsId: number;
+  nextRefillId: number;
   /** Orders and numbers waiting to turn final, so refunds and stock settle even if nobody asks. */
   due: DueQueue;
   faults: Faults;
@@ -66,9 +77,11 @@ export interface World {
 
 const FIRST_ORDER_ID = 100001;
 const FIRST_SMS_ID = 700001;
+const FIRST_REFILL_ID = 300001;
 
 export function createWorld(options: WorldOptions): World {
   const flavour = flavourNamed(options.flavour ?? 'hstock');
+  const api = apiLevel(options.api ?? 'full');
   const seed = options.seed ?? 42;
   const timeScale = options.timeScale ?? 1;
   if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer (got ${seed})`);
@@ -84,14 +97,17 @@ export function createWorld(options: WorldOptions): World {
   }
   return {
     flavour,
+    api,
     seed,
     clock: createClock(timeScale),
-    catalogue: createCatalogue(seed, flavour.fixedServices),
+    catalogue: createCatalogue(seed, flavour.fixedServices, api === 'full' ? TYPED_SERVICES : []),
     sms: createSmsCatalogue(seed),
     accounts: createAccounts(options.keys ?? flavour.keys),
     orders: new Map(),
     smsOrders: new Map(),
+    refills: new Map(),
     shares,
+    refillRejectShare: share(options.refillRejectShare ?? 0.2, 'refillRejectShare'),
     smsTimings: {
       codeDelayMs: seconds(options.smsCodeDelaySeconds ?? 30, 'smsCodeDelaySeconds') * 1000,
       lifetimeMs: seconds(options.smsLifetimeSeconds ?? 1200, 'smsLifetimeSeconds') * 1000,
@@ -99,6 +115,7 @@ export function createWorld(options: WorldOptions): World {
     },
     nextOrderId: FIRST_ORDER_ID,
     nextSmsId: FIRST_SMS_ID,
+    nextRefillId: FIRST_REFILL_ID,
     due: new DueQueue(),
     faults: new Faults(seed, flavour.outageText),
     quirks: {},
