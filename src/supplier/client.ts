@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { errorFromSupplier, GatewayError, isUnsupportedAction, unsupportedAction, upstreamUnavailable } from '../errors.ts';
+import { errorFromSupplier, GatewayError, isGatewayError, isUnsupportedAction, unsupportedAction, upstreamUnavailable } from '../errors.ts';
 import { retryAfterMs, SupplierRateLimit, UpstreamGuard, type GuardPolicy, type RejectedKeys } from '../limits/upstream-guard.ts';
 import { supplierCallSpan } from '../observability/tracing.ts';
 import {
@@ -15,16 +15,18 @@ import {
   parseInventory,
   parseOrderId,
   parseOrderState,
+  parseOrderStates,
   parseServices,
   parseSmsCode,
   parseSmsCountries,
   parseSmsOrdersPlaced,
   parseSmsProjects,
   parseSmsStatus,
+  SingleStatusOnly,
   text,
   type Skipped,
 } from './parse.ts';
-import type { Money, NewOrder, NewSmsOrder, ServiceFilter } from './types.ts';
+import type { Money, NewOrder, NewSmsOrder, OrderState, ServiceFilter } from './types.ts';
 
 export type Action =
   | 'categories'
@@ -82,6 +84,8 @@ export interface HstockClientOptions {
   onCall?: (event: CallEvent) => void;
   /** Told once when the supplier turns out not to have an action (it is then not asked again for a while). */
   onUnsupported?: (action: Action, upstreamMessage: string | undefined) => void;
+  /** Told once when the supplier turns out to read one order per `status` call. */
+  onSingleStatus?: () => void;
 }
 
 type Params = Record<string, string | number | undefined>;
@@ -108,10 +112,12 @@ const UNSUPPORTED_FOR_MS = 10 * 60_000;
 export class HstockClient {
   readonly #pool: Pool;
   readonly #path: string;
-  readonly #options: Required<Omit<HstockClientOptions, 'onCall' | 'rejectedKeys' | 'onUnsupported'>> &
-    Pick<HstockClientOptions, 'onCall' | 'onUnsupported'>;
+  readonly #options: Required<Omit<HstockClientOptions, 'onCall' | 'rejectedKeys' | 'onUnsupported' | 'onSingleStatus'>> &
+    Pick<HstockClientOptions, 'onCall' | 'onUnsupported' | 'onSingleStatus'>;
   /** Actions this supplier (this client's origin) answered as unknown, until when they are not asked again. */
   readonly #unsupported = new Map<Action, number>();
+  /** Until when `status` is asked one order at a time: the supplier did not take `orders=`. */
+  #singleStatusUntil = 0;
   readonly guard: UpstreamGuard;
 
   constructor(options: HstockClientOptions) {
@@ -143,6 +149,41 @@ export class HstockClient {
     this.#read(key, 'add', { service: order.serviceId, quantity: order.quantity, link: order.link }, parseOrderId);
 
   orderStatus = (key: string, id: string) => this.#read(key, 'status', { order: id }, (body) => parseOrderState(body, id));
+
+  /**
+   * Many orders' statuses in one call (`orders=`, at most 100), each its state or its own error. A
+   * supplier that does not take `orders=` answers an error for the whole call, or one order's shape:
+   * that is remembered for a while, said once, and SingleStatusOnly tells the caller to read the
+   * orders one at a time (`manyStatuses` is then false, and no such call is made).
+   */
+  async orderStatuses(key: string, ids: readonly string[]): Promise<Map<string, OrderState | GatewayError>> {
+    let states: Map<string, OrderState | ParseError | string>;
+    try {
+      states = await this.#read(key, 'status', { orders: ids.join(',') }, (body, skipped) => parseOrderStates(body, ids, skipped));
+    } catch (error) {
+      if (error instanceof SingleStatusOnly || isGatewayError(error, 'UPSTREAM_ERROR', 'NOT_FOUND')) {
+        this.#singleStatusUntil = Date.now() + UNSUPPORTED_FOR_MS;
+        this.#options.onSingleStatus?.();
+        throw new SingleStatusOnly('the supplier reads one order per status call');
+      }
+      throw error;
+    }
+    return new Map(
+      [...states].map(([id, state]) => [
+        id,
+        typeof state === 'string'
+          ? errorFromSupplier(redact(state, key), 'status')
+          : state instanceof ParseError
+            ? upstreamUnavailable('status', 'unexpected response', state)
+            : state,
+      ]),
+    );
+  }
+
+  /** Whether `status` takes many orders at once here, as far as the supplier has shown lately. */
+  get manyStatuses(): boolean {
+    return this.#singleStatusUntil <= Date.now();
+  }
 
   balance = (key: string) => this.#read(key, 'balance', {}, parseBalance);
 

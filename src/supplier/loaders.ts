@@ -5,6 +5,7 @@
 import DataLoader from 'dataloader';
 import { errorFromSupplier } from '../errors.ts';
 import type { Ledger, PlacementKind } from '../state/store.ts';
+import { SingleStatusOnly } from './parse.ts';
 import type { Supplier } from './supplier.ts';
 import type { Balance, Inventory, OrderState, Service, SmsCodeState, SmsOrderState } from './types.ts';
 
@@ -12,6 +13,9 @@ import type { Balance, Inventory, OrderState, Service, SmsCodeState, SmsOrderSta
 function each<K, V>(load: (key: K) => Promise<V>) {
   return (keys: readonly K[]) => Promise.all(keys.map((key) => load(key).catch(asError)));
 }
+
+/** The most ids one `status` call takes (the family's bound). */
+const STATUSES_PER_CALL = 100;
 
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
@@ -28,12 +32,35 @@ export class Loaders {
     private readonly ledger: Pick<Ledger, 'owners'>,
   ) {}
 
+  /** The orders of one operation (or poll) read together: one `status` call per 100 where the supplier takes many. */
   get orderStatus() {
-    return (this.#orderStatus ??= new DataLoader(this.#owned('order', 'status', (id) => this.supplier.orderStatus(id))));
+    return (this.#orderStatus ??= new DataLoader(
+      this.#owned('order', 'status', (ids) => this.#orderStates(ids)),
+      { maxBatchSize: STATUSES_PER_CALL },
+    ));
   }
 
   get smsStatus() {
-    return (this.#smsStatus ??= new DataLoader(this.#owned('sms', 'sms_status', (id) => this.supplier.smsStatus(id))));
+    return (this.#smsStatus ??= new DataLoader(
+      this.#owned(
+        'sms',
+        'sms_status',
+        each((id) => this.supplier.smsStatus(id)),
+      ),
+    ));
+  }
+
+  async #orderStates(ids: readonly string[]): Promise<Array<OrderState | Error>> {
+    if (ids.length > 1 && this.supplier.manyStatuses) {
+      try {
+        const states = await this.supplier.orderStatuses(ids);
+        return ids.map((id) => states.get(id)!);
+      } catch (error) {
+        if (!(error instanceof SingleStatusOnly)) return ids.map(() => asError(error));
+        // The supplier reads one order per call: read them so, as from now on.
+      }
+    }
+    return each((id: string) => this.supplier.orderStatus(id))(ids);
   }
 
   /**
@@ -48,8 +75,7 @@ export class Loaders {
   }
 
   /** Loads the visible ids; any other is NOT_FOUND exactly as the supplier says it of an unknown id. */
-  #owned<V>(kind: PlacementKind, action: string, load: (id: string) => Promise<V>) {
-    const loadEach = each(load);
+  #owned<V>(kind: PlacementKind, action: string, loadEach: (ids: readonly string[]) => Promise<Array<V | Error>>) {
     return async (ids: readonly string[]): Promise<Array<V | Error>> => {
       let visible: boolean[];
       try {

@@ -255,6 +255,40 @@ export function parseOrderState(body: unknown, id: string): OrderState {
   };
 }
 
+/** A supplier that read `order`, not `orders`: it answers one status per call (see HstockClient.orderStatuses). */
+export class SingleStatusOnly extends Error {
+  override name = 'SingleStatusOnly';
+}
+
+/**
+ * `status` with `orders=`: an object keyed by id, each a status or its own `{"error": …}`. An id
+ * the answer leaves out is not found. One entry that cannot be read fails that entry only.
+ */
+export function parseOrderStates(
+  body: unknown,
+  ids: readonly string[],
+  skipped: Skipped = ignore,
+): Map<string, OrderState | ParseError | string> {
+  const entries = record(body, 'status');
+  if (typeof entries.status === 'string') throw new SingleStatusOnly('a single-order answer to orders=');
+  const states = new Map<string, OrderState | ParseError | string>();
+  for (const id of ids) {
+    const entry = entries[id];
+    if (isRecord(entry) && typeof entry.error === 'string') {
+      states.set(id, entry.error);
+      continue;
+    }
+    try {
+      states.set(id, entry === undefined ? 'Incorrect order ID' : parseOrderState(entry, id));
+    } catch (error) {
+      if (!(error instanceof ParseError)) throw error;
+      skipped(`order ${id}: ${error.message}`);
+      states.set(id, error);
+    }
+  }
+  return states;
+}
+
 export function parseBalance(body: unknown): Balance {
   const entry = record(body, 'balance');
   return { amount: requiredDecimal(entry.balance, 'balance'), currency: text(entry.currency) ?? 'USD' };

@@ -8,7 +8,7 @@ import { GatewayError, isUnsupportedAction } from '../errors.ts';
 import { Line } from '../limits/line.ts';
 import type { ReadCache } from './cache.ts';
 import type { HstockClient } from './client.ts';
-import type { Category, Inventory, Money, NewOrder, NewSmsOrder, Service, ServiceFilter } from './types.ts';
+import type { Category, Inventory, Money, NewOrder, NewSmsOrder, OrderState, Service, ServiceFilter } from './types.ts';
 
 export interface Catalogue {
   services: Service[];
@@ -171,6 +171,18 @@ export class Supplier {
 
   orderStatus(id: string) {
     return this.#call((key) => this.deps.client.orderStatus(key, id)).then((state) => this.#known('order', state));
+  }
+
+  /** Many orders in one `status` call (at most 100), each its state or its own error. */
+  async orderStatuses(ids: readonly string[]): Promise<Map<string, OrderState | Error>> {
+    const states = await this.#call((key) => this.deps.client.orderStatuses(key, ids));
+    for (const state of states.values()) if (!(state instanceof Error)) this.#known('order', state);
+    return states;
+  }
+
+  /** Whether `status` takes many orders at once from this supplier. */
+  get manyStatuses(): boolean {
+    return this.deps.client.manyStatuses;
   }
 
   smsStatus(id: string) {

@@ -38,7 +38,8 @@ function fanOut(aliases: number, per: number) {
 describe('one request fanning out to thousands of supplier calls', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    // A supplier that reads one order per status call: ids fan out to one call each.
+    h = await startHarness({ sandbox: { api: 'basic' } });
   });
   afterAll(() => h.close());
   beforeEach(() => {

@@ -6,17 +6,24 @@
  */
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { Writable } from 'node:stream';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { propagation, trace } from '@opentelemetry/api';
-import { print } from 'graphql';
+import { parse, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { Tracing } from '../../src/observability/tracing.ts';
 import { createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
-import { BalanceDocument, OrdersDocument, OrderStatusDocument } from '../generated/graphql.ts';
+import { BalanceDocument, OrderStatusDocument } from '../generated/graphql.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { DEMO_KEY } from '../support/keys.ts';
 import { freePort, listen } from '../support/ports.ts';
 import { wsClient } from '../support/subscribe.ts';
+
+/** One operation that makes two supplier calls, each of its own action: the balance and one order. */
+const BALANCE_AND_ORDER = parse('query Orders($id: ID!) { balance { amount } order(id: $id) { status } }') as TypedDocumentNode<
+  unknown,
+  { id: string }
+>;
 
 /** OTLP's span kinds, as numbers in its JSON encoding. */
 const SERVER = 2;
@@ -145,15 +152,19 @@ describe('traces', () => {
     };
 
     it('makes one trace of an operation that calls the supplier twice: both calls under the operation, under the HTTP request', async () => {
-      const ids = [await h.placeOrder(), await h.placeOrder()];
+      const id = await h.placeOrder();
       sandbox.resetStats();
-      const answer = await h.request(OrdersDocument, { ids });
+      const answer = await h.request(BALANCE_AND_ORDER, { id });
       expect(answer.errors).toBeUndefined();
-      expect(h.calls('status')).toBe(2);
+      expect([h.calls('balance'), h.calls('status')]).toEqual([1, 1]);
 
+      const traceOf = (all: ExportedSpan[]) => all.filter((span) => span.traceId === named(all, 'query Orders')[0]?.traceId);
       const spans = await exported(
         (all) =>
-          named(all, 'query Orders').length === 1 && named(all, 'hstock status').length === 2 && named(all, 'POST /graphql').length >= 3,
+          named(all, 'query Orders').length === 1 &&
+          named(traceOf(all), 'hstock balance').length === 1 &&
+          named(traceOf(all), 'hstock status').length === 1 &&
+          named(all, 'POST /graphql').length >= 3,
       );
       const operation = named(spans, 'query Orders')[0]!;
       const inTrace = spans.filter((span) => span.traceId === operation.traceId);
@@ -168,12 +179,12 @@ describe('traces', () => {
       expect(operation.parentSpanId).toBe(roots[0]!.spanId);
       expect(operation.attributes).toEqual({ 'graphql.operation.type': 'query', 'graphql.operation.name': 'Orders' });
 
-      const calls = named(inTrace, 'hstock status');
+      const calls = [...named(inTrace, 'hstock balance'), ...named(inTrace, 'hstock status')];
       expect(calls).toHaveLength(2);
       for (const call of calls) {
         expect(call).toMatchObject({
           kind: CLIENT,
-          attributes: { 'hstock.action': 'status', 'hstock.attempts': 1, 'hstock.outcome': 'ok' },
+          attributes: { 'hstock.action': call.name.split(' ')[1], 'hstock.attempts': 1, 'hstock.outcome': 'ok' },
         });
         expect(isUnder(inTrace, call, operation)).toBe(true);
         expect(childrenOf(inTrace, call)).toMatchObject([{ name: 'POST', kind: CLIENT, attributes: { 'http.response.status_code': 200 } }]);
