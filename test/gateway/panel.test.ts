@@ -18,7 +18,7 @@ import {
   ServiceInventoryDocument,
   ServicesPageDocument,
 } from '../generated/graphql.ts';
-import { codes, startHarness, type Harness } from '../support/harness.ts';
+import { codes, MANY_REQUESTS, startHarness, type Harness } from '../support/harness.ts';
 import { collectSse } from '../support/subscribe.ts';
 
 const flavours: FlavourName[] = ['hstock', 'panel'];
@@ -26,7 +26,8 @@ const flavours: FlavourName[] = ['hstock', 'panel'];
 describe.each(flavours)('in front of the %s flavour', (flavour) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ sandbox: { flavour }, config: { orderPollMs: 20, orderPollMaxMs: 50 } });
+    // A hundred placements and their reads: past the default request rate of one tenant.
+    h = await startHarness({ sandbox: { flavour }, config: { orderPollMs: 20, orderPollMaxMs: 50, rateLimit: MANY_REQUESTS } });
   });
   afterAll(() => h.close());
 

@@ -5,14 +5,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiLevel } from '../../src/sandbox/index.ts';
 import { OrdersDocument, PlacedOrdersWithStatusDocument } from '../generated/graphql.ts';
-import { captureLogs, startHarness, type Harness } from '../support/harness.ts';
+import { captureLogs, MANY_REQUESTS, startHarness, type Harness } from '../support/harness.ts';
 
 describe.each(['full', 'basic'] as ApiLevel[])('order statuses from a supplier with the %s API', (api) => {
   let h: Harness;
   let ids: string[];
   const { lines, logger } = captureLogs();
   beforeAll(async () => {
-    h = await startHarness({ sandbox: { api }, logger });
+    // A hundred placements and their reads: past the default request rate of one tenant.
+    h = await startHarness({ sandbox: { api }, logger, config: { rateLimit: MANY_REQUESTS } });
     ids = [];
     for (let n = 0; n < 100; n += 1) ids.push(await h.placeOrder());
   });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import { OrdersDocument } from '../generated/graphql.ts';
-import { startHarness, type Harness } from '../support/harness.ts';
+import { MANY_REQUESTS, startHarness, type Harness } from '../support/harness.ts';
 import { DEMO_KEY } from '../support/keys.ts';
 
 const modes: { mode: string; config: Partial<Config>; key?: string }[] = [
@@ -19,7 +19,7 @@ describe.each(modes)('orders(ids:) with 100 ids in $mode mode', ({ config, key }
   let ids: string[];
   beforeAll(async () => {
     // A supplier that reads one order per status call: 100 ids are 100 calls, all in one operation.
-    h = await startHarness({ config, sandbox: { api: 'basic' } });
+    h = await startHarness({ config: { ...config, rateLimit: MANY_REQUESTS }, sandbox: { api: 'basic' } });
     ids = [];
     for (let n = 0; n < 100; n += 1) ids.push(await h.placeOrder({ key }));
   });

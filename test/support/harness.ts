@@ -97,6 +97,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 export const codes = (response: GraphQLResponse<unknown>) => (response.errors ?? []).map((error) => error.extensions?.code);
 
 /** A logger whose JSON lines a test can read. */
+/** A request rate no test that places a hundred orders meets: the rate's own tests set theirs. */
+export const MANY_REQUESTS = { perSecond: 10_000, burst: 10_000 };
+
 export function captureLogs() {
   const lines: Array<Record<string, unknown>> = [];
   const stream = new Writable({
