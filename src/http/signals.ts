@@ -20,12 +20,7 @@ export interface Stoppable {
 /** Signals that start a drain; SIGQUIT ends the process at once. */
 const DRAIN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
-export function stopOnSignals(
-  target: Stoppable,
-  logger: Logger,
-  deadlineMs: number,
-  exit: (code: number) => void = process.exit,
-): () => void {
+export function stopOnSignals(target: Stoppable, logger: Logger, deadlineMs: number, exit: (code: number) => void = process.exit): void {
   let stopping: string | undefined;
   const forced = (why: string) => {
     const unresolved = target.unresolvedSpends();
@@ -58,8 +53,4 @@ export function stopOnSignals(
   const quit = () => forced('SIGQUIT');
   for (const signal of DRAIN_SIGNALS) process.on(signal, drain);
   process.on('SIGQUIT', quit);
-  return () => {
-    for (const signal of DRAIN_SIGNALS) process.off(signal, drain);
-    process.off('SIGQUIT', quit);
-  };
 }

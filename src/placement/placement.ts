@@ -69,11 +69,11 @@ export interface UnrecordedPlacement {
   tenant: string;
 }
 
-const unrecorded = (placement: Placement, orderIds: string[]): UnrecordedPlacement => ({
+const unrecorded = (placement: Placement): UnrecordedPlacement => ({
   placement: placement.id,
   kind: placement.kind,
   outcome: placement.outcome,
-  orderIds,
+  orderIds: placement.orderIds,
   tenant: placement.tenant.slice(0, 8),
 });
 
@@ -98,11 +98,11 @@ async function record<T>(ctx: Spender, draft: Draft, call: () => Promise<T>, ids
     value = await call();
   } catch (error) {
     const recorded = mayHavePlaced(error) ? ledger.put(placement) : ledger.remove(placement);
-    await recorded.catch((failure: unknown) => ctx.runtime.onUnrecorded(failure, unrecorded(placement, [])));
+    await recorded.catch((failure: unknown) => ctx.runtime.onUnrecorded(failure, unrecorded(placement)));
     throw error;
   }
   const placed: Placement = { ...placement, outcome: 'PLACED', orderIds: idsOf(value) };
-  await ledger.put(placed).catch((failure: unknown) => ctx.runtime.onUnrecorded(failure, unrecorded(placed, placed.orderIds)));
+  await ledger.put(placed).catch((failure: unknown) => ctx.runtime.onUnrecorded(failure, unrecorded(placed)));
   return value;
 }
 

@@ -106,7 +106,10 @@ const PROBE_KEY = 'hstock-gateway-readiness-probe';
 
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
-/** How long an action the supplier said it lacks is not asked for again: a panel may gain it. */
+/** What the supplier may lack besides a whole action: `status` taking many orders (`orders=`). */
+const MANY_STATUSES = 'status orders=';
+
+/** How long what the supplier showed it lacks is not asked for again: a panel may gain it. */
 const UNSUPPORTED_FOR_MS = 10 * 60_000;
 
 export class HstockClient {
@@ -115,9 +118,7 @@ export class HstockClient {
   readonly #options: Required<Omit<HstockClientOptions, 'onCall' | 'rejectedKeys' | 'onUnsupported' | 'onSingleStatus'>> &
     Pick<HstockClientOptions, 'onCall' | 'onUnsupported' | 'onSingleStatus'>;
   /** Actions this supplier (this client's origin) answered as unknown, until when they are not asked again. */
-  readonly #unsupported = new Map<Action, number>();
-  /** Until when `status` is asked one order at a time: the supplier did not take `orders=`. */
-  #singleStatusUntil = 0;
+  readonly #lacking = new Map<Action | typeof MANY_STATUSES, number>();
   readonly guard: UpstreamGuard;
 
   constructor(options: HstockClientOptions) {
@@ -162,7 +163,7 @@ export class HstockClient {
       states = await this.#read(key, 'status', { orders: ids.join(',') }, (body, skipped) => parseOrderStates(body, ids, skipped));
     } catch (error) {
       if (error instanceof SingleStatusOnly || isGatewayError(error, 'UPSTREAM_ERROR', 'NOT_FOUND')) {
-        this.#singleStatusUntil = Date.now() + UNSUPPORTED_FOR_MS;
+        this.#lacking.set(MANY_STATUSES, Date.now() + UNSUPPORTED_FOR_MS);
         this.#options.onSingleStatus?.();
         throw new SingleStatusOnly('the supplier reads one order per status call');
       }
@@ -182,7 +183,7 @@ export class HstockClient {
 
   /** Whether `status` takes many orders at once here, as far as the supplier has shown lately. */
   get manyStatuses(): boolean {
-    return this.#singleStatusUntil <= Date.now();
+    return !this.lacks(MANY_STATUSES);
   }
 
   balance = (key: string) => this.#read(key, 'balance', {}, parseBalance);
@@ -208,10 +209,8 @@ export class HstockClient {
   }
 
   /** Whether the supplier said lately that it has no such action. */
-  lacks(action: Action): boolean {
-    const until = this.#unsupported.get(action);
-    if (until !== undefined && until <= Date.now()) this.#unsupported.delete(action);
-    return (this.#unsupported.get(action) ?? 0) > Date.now();
+  lacks(what: Action | typeof MANY_STATUSES): boolean {
+    return (this.#lacking.get(what) ?? 0) > Date.now();
   }
 
   /**
@@ -265,7 +264,7 @@ export class HstockClient {
       }
     } catch (error) {
       if (isUnsupportedAction(error) && !this.lacks(action)) {
-        this.#unsupported.set(action, Date.now() + UNSUPPORTED_FOR_MS);
+        this.#lacking.set(action, Date.now() + UNSUPPORTED_FOR_MS);
         this.#options.onUnsupported?.(action, error.extensions.upstreamMessage as string | undefined);
       }
       if (error instanceof GatewayError && outcome !== 'parse_error') {

@@ -82,11 +82,8 @@ function bool(value: unknown): boolean | null {
   return null;
 }
 
-/** Decimals stay strings, as the supplier wrote them less their grouping (decimal.ts). */
-const decimal = readDecimal;
-
 function requiredDecimal(value: unknown, what: string): string {
-  const result = decimal(value);
+  const result = readDecimal(value);
   if (result === null) throw new ParseError(`${what}: expected a decimal`);
   return result;
 }
@@ -108,7 +105,7 @@ function serviceKind(value: unknown, what: string): EntityType {
 }
 
 function money(amount: unknown, currency: unknown, fallbackCurrency: string): Money | null {
-  const value = decimal(amount);
+  const value = readDecimal(amount);
   return value === null ? null : { amount: value, currency: text(currency) ?? fallbackCurrency };
 }
 
