@@ -13,12 +13,17 @@ import { LRUCache } from 'lru-cache';
 import { GatewayError, isGatewayError } from '../errors.ts';
 import { bounded } from '../limits/lru.ts';
 import { pollTickSpan } from '../observability/tracing.ts';
+import { PollBatch, type BatchSpec } from './batch.ts';
 import { Channel } from './channel.ts';
 import type { Coordination, LoopEvent } from './coordination.ts';
 
+/**
+ * A loop reads its state by itself (`poll`, with fresh per-poll loaders), or with the other loops
+ * of its batch (`batch`, batch.ts): one supplier call for many of them. A spec has one of the two.
+ */
 export interface PollSpec<T> {
-  /** Reads the current state; called with fresh per-poll loaders by the caller. */
-  poll(): Promise<T>;
+  poll?(): Promise<T>;
+  batch?: BatchSpec<T>;
   /** Whether two states differ in anything a subscriber sees. */
   same(a: T, b: T): boolean;
   /** A final state ends the loop after it is delivered. */
@@ -56,6 +61,7 @@ interface Loop<T> {
   role: Role;
   token?: string;
   leave?: () => Promise<void>;
+  batch?: PollBatch<Loop<unknown>>;
 }
 
 /** Errors that polling again cannot mend: the loop ends with them. */
@@ -71,8 +77,12 @@ const KEEP_LAST_MS = 10 * 60_000;
 const NOT_FOUND_MS = 30_000;
 const NOT_FOUND_ENTRIES = 10_000;
 
+/** How long a batched loop's first poll waits for others starting about then, to be read with them. */
+const FIRST_POLL_WINDOW_MS = 20;
+
 export class PollHub {
   readonly #loops = new Map<string, Loop<unknown>>();
+  readonly #batches = new Map<string, PollBatch<Loop<unknown>>>();
   readonly #perTenant = new Map<string, number>();
   readonly #notFound = new LRUCache<string, { message: string; extensions: Record<string, unknown>; until: number }>(
     bounded(NOT_FOUND_ENTRIES),
@@ -144,6 +154,7 @@ export class PollHub {
       loop = { id, spec: created, subscribers: new Set(), seq: 0, interval: created.intervalMs, stopped: false, role: 'joining' };
       const started = loop as Loop<unknown>;
       this.#loops.set(id, started);
+      if (created.batch) started.batch = this.#batch(`${tenant}\u0000${created.batch.group}`);
       loop.subscribers.add(channel);
       if (this.#coordination) void this.#join(started);
       else this.#goLocal(started, false);
@@ -171,6 +182,22 @@ export class PollHub {
     await Promise.all(stopping);
   }
 
+  /** The batch of a group, made with its first loop and gone with its last. */
+  #batch(key: string): PollBatch<Loop<unknown>> {
+    let batch = this.#batches.get(key);
+    if (!batch) {
+      batch = new PollBatch<Loop<unknown>>(
+        key,
+        (loop) => loop.spec.batch!,
+        (loop, state) => void this.#tick(loop, state),
+        this.#now,
+      );
+      this.#batches.set(key, batch);
+    }
+    batch.members += 1;
+    return batch;
+  }
+
   #release(tenant: string): void {
     const held = (this.#perTenant.get(tenant) ?? 1) - 1;
     if (held <= 0) this.#perTenant.delete(tenant);
@@ -188,8 +215,13 @@ export class PollHub {
   async #stop(loop: Loop<unknown>): Promise<void> {
     if (loop.stopped) return;
     loop.stopped = true;
-    clearTimeout(loop.timer);
+    this.#unschedule(loop);
     if (this.#loops.get(loop.id) === loop) this.#loops.delete(loop.id);
+    const { batch } = loop;
+    if (batch && --batch.members === 0) {
+      batch.close();
+      if (this.#batches.get(batch.key) === batch) this.#batches.delete(batch.key);
+    }
     const { token, leave } = loop;
     loop.token = undefined;
     await Promise.all([token && this.#coordination?.resign(loop.id, token).catch(() => undefined), leave?.().catch(() => undefined)]);
@@ -225,11 +257,11 @@ export class PollHub {
         if (token) await this.#coordination!.resign(loop.id, token);
         return;
       }
-      clearTimeout(loop.timer);
+      this.#unschedule(loop);
       if (token) {
         this.#setRole(loop, 'leader');
         loop.token = token;
-        void this.#tick(loop);
+        this.#pollSoon(loop);
       } else {
         this.#setRole(loop, 'follower');
         this.#schedule(loop, this.#leaseMs(loop) / 3, () => void this.#lead(loop));
@@ -252,11 +284,11 @@ export class PollHub {
     if (loop.stopped) return;
     if (redisAway) {
       this.#degrade(loop);
-      clearTimeout(loop.timer);
+      this.#unschedule(loop);
     } else {
       loop.role = 'local';
     }
-    void this.#tick(loop);
+    this.#pollSoon(loop);
   }
 
   #setRole(loop: Loop<unknown>, role: Role): void {
@@ -299,11 +331,12 @@ export class PollHub {
     void this.#stop(loop);
   }
 
-  async #tick(loop: Loop<unknown>): Promise<void> {
+  /** `polled`: the loop's state as its batch read it; a loop without a batch polls by itself. */
+  async #tick(loop: Loop<unknown>, polled?: Promise<unknown>): Promise<void> {
     if (loop.role === 'local' && this.#coordination?.ready && !loop.leave) return this.#join(loop);
     let state: unknown;
     try {
-      state = await pollTickSpan(loop.role, () => loop.spec.poll());
+      state = await pollTickSpan(loop.role, () => polled ?? loop.spec.poll!());
     } catch (error) {
       if (!loop.stopped) await this.#failed(loop, error);
       return;
@@ -321,7 +354,7 @@ export class PollHub {
       if (!(await this.#renew(loop))) return;
     }
     if (final) return this.#end(loop);
-    this.#schedule(loop, loop.interval, () => void this.#tick(loop));
+    this.#scheduleTick(loop, loop.interval);
   }
 
   /**
@@ -376,7 +409,7 @@ export class PollHub {
     }
     loop.interval = Math.min(loop.interval * 2, loop.spec.maxIntervalMs);
     if (!(await this.#renew(loop))) return;
-    this.#schedule(loop, loop.interval, () => void this.#tick(loop));
+    this.#scheduleTick(loop, loop.interval);
   }
 
   #remember(loop: Loop<unknown>, error: unknown): void {
@@ -387,9 +420,30 @@ export class PollHub {
   /** ±20% jitter, so that thousands of loops started together do not poll in lockstep. */
   #schedule(loop: Loop<unknown>, interval: number, run: () => void): void {
     if (loop.stopped) return;
-    clearTimeout(loop.timer);
+    this.#unschedule(loop);
     const delay = interval * (0.8 + 0.4 * this.#random());
     loop.timer = setTimeout(run, delay);
     loop.timer.unref?.();
+  }
+
+  /** The next poll: by itself, or with its batch from the start of its jitter window to its own time. */
+  #scheduleTick(loop: Loop<unknown>, interval: number): void {
+    if (!loop.batch) return this.#schedule(loop, interval, () => void this.#tick(loop));
+    if (loop.stopped) return;
+    clearTimeout(loop.timer);
+    const now = this.#now();
+    loop.batch.wait(loop, now + interval * 0.8, now + interval * (0.8 + 0.4 * this.#random()));
+  }
+
+  /** A first poll, or the first as leader: at once, or with the batch's loops starting about now. */
+  #pollSoon(loop: Loop<unknown>): void {
+    if (!loop.batch) return void this.#tick(loop);
+    const now = this.#now();
+    loop.batch.wait(loop, now, now + FIRST_POLL_WINDOW_MS);
+  }
+
+  #unschedule(loop: Loop<unknown>): void {
+    clearTimeout(loop.timer);
+    loop.batch?.forget(loop);
   }
 }

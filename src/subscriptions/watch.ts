@@ -1,13 +1,13 @@
 /**
  * What a subscription watches, through the poll hub: one loop per tenant and order however many
- * watch it. Each poll reads through fresh loaders, so a long-lived subscription never sees a
- * stale per-request cache.
+ * watch it, a tenant's orders polled together (one `status` call per 100). Each poll reads through
+ * fresh loaders, so a long-lived subscription never sees a stale per-request cache.
  */
 import { errorFromSupplier, GatewayError, isGatewayError } from '../errors.ts';
 import type { OperationContext } from '../graphql/context.ts';
 import { rateLimited } from '../limits/upstream-guard.ts';
 import type { PlacementKind } from '../state/store.ts';
-import { Loaders } from '../supplier/loaders.ts';
+import { Loaders, STATUSES_PER_CALL } from '../supplier/loaders.ts';
 import { isFinalOrder, isFinalSms, smsMessage } from '../supplier/states.ts';
 import type { OrderState, SmsOrderState } from '../supplier/types.ts';
 import { merge } from './merge.ts';
@@ -69,7 +69,12 @@ function watchOrder({ supplier, runtime }: OperationContext, id: string, onEnd: 
     supplier.tenant,
     `order:${id}`,
     () => ({
-      poll: () => new Loaders(supplier, runtime.state.ledger).orderStatus.load(id),
+      batch: {
+        group: 'order',
+        id,
+        perCall: () => (supplier.manyStatuses ? STATUSES_PER_CALL : 1),
+        read: (ids) => new Loaders(supplier, runtime.state.ledger).orderStates(ids),
+      },
       same,
       isFinal: isFinalOrder,
       intervalMs: runtime.config.orderPollMs,

@@ -15,7 +15,7 @@ function each<K, V>(load: (key: K) => Promise<V>) {
 }
 
 /** The most ids one `status` call takes (the family's bound). */
-const STATUSES_PER_CALL = 100;
+export const STATUSES_PER_CALL = 100;
 
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
@@ -35,7 +35,7 @@ export class Loaders {
   /** The orders of one operation (or poll) read together: one `status` call per 100 where the supplier takes many. */
   get orderStatus() {
     return (this.#orderStatus ??= new DataLoader(
-      this.#owned('order', 'status', (ids) => this.#orderStates(ids)),
+      this.#owned('order', 'status', (ids) => this.orderStates(ids)),
       { maxBatchSize: STATUSES_PER_CALL },
     ));
   }
@@ -50,7 +50,11 @@ export class Loaders {
     ));
   }
 
-  async #orderStates(ids: readonly string[]): Promise<Array<OrderState | Error>> {
+  /**
+   * At most 100 orders' states, without the ownership check: for the polls of orders whose
+   * watchers were each shown them when they subscribed. One call where the supplier takes many.
+   */
+  async orderStates(ids: readonly string[]): Promise<Array<OrderState | Error>> {
     if (ids.length > 1 && this.supplier.manyStatuses) {
       try {
         const states = await this.supplier.orderStatuses(ids);

@@ -6,6 +6,7 @@ import { benchCatalogue } from './catalogue.ts';
 import { benchCluster } from './cluster.ts';
 import { benchLatency } from './latency.ts';
 import { benchParse } from './parse.ts';
+import { benchStatuses } from './statuses.ts';
 import { benchSubscriptionMemory, benchSubscriptions } from './subscriptions.ts';
 import { benchTracing } from './tracing.ts';
 
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<void>> = {
   cluster: () => benchCluster(),
   parse: async () => benchParse(),
   tracing: () => benchTracing(),
+  statuses: () => benchStatuses(),
 };
 
 const chosen = process.argv.slice(2);

@@ -200,3 +200,143 @@ describe('PollHub', () => {
     expect(hub.loops).toBe(2);
   });
 });
+
+/**
+ * Loops whose spec reads many ids at once: each read records its ids and the time, and answers
+ * every id from `states` (an Error there is that id's own error).
+ */
+function batched(states: Map<string, State | Error>, options: { perCall?: number; fail?: () => Error | undefined } = {}) {
+  const reads: Array<{ at: number; ids: string[] }> = [];
+  const spec = (id: string): PollSpec<State> => ({
+    batch: {
+      group: 'order',
+      id,
+      perCall: () => options.perCall ?? 100,
+      read: async (ids) => {
+        reads.push({ at: Date.now(), ids: [...ids] });
+        const failure = options.fail?.();
+        if (failure) throw failure;
+        return ids.map((one) => states.get(one) ?? { status: 'pending' });
+      },
+    },
+    same: (a, b) => a.status === b.status,
+    isFinal: (state) => state.status === 'done',
+    intervalMs: 1000,
+    maxIntervalMs: 8000,
+  });
+  return { spec, reads };
+}
+
+const readsWithin = (reads: Array<{ at: number }>, from: number, to: number) => reads.filter(({ at }) => at >= from && at < to).length;
+
+describe('PollHub batches', () => {
+  it('reads 250 orders started together in 3 calls of at most 100, and again each interval', async () => {
+    hub = new PollHub({ failureLimitMs: 10_000, perTenant: 1000, random: () => 0.5 });
+    const { spec, reads } = batched(new Map());
+    for (let id = 1; id <= 250; id++) drain(hub.watch('t', `order:${id}`, () => spec(String(id))));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(reads.map(({ ids }) => ids.length)).toEqual([100, 100, 50]);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(Math.max(...reads.map(({ ids }) => ids.length))).toBe(100);
+    // Nothing changes: the loops back off together, to one round per maximum interval.
+    expect(readsWithin(reads, 16_000, 24_000)).toBe(3);
+    expect(new Set(reads.flatMap(({ ids }) => ids)).size).toBe(250);
+  });
+
+  it('brings loops started apart into one round, with real jitter', async () => {
+    let seed = 1;
+    hub = new PollHub({ failureLimitMs: 10_000, perTenant: 1000, random: () => (seed = (seed * 16807) % 2147483647) / 2147483647 });
+    const states = new Map<string, State>();
+    const { spec, reads } = batched(states);
+    for (let id = 1; id <= 300; id++) {
+      drain(hub.watch('t', `order:${id}`, () => spec(String(id))));
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    // Every order changes every second, so no loop backs off: one round a second of 3 calls.
+    for (let second = 0; second < 20; second++) {
+      for (let id = 1; id <= 300; id++) states.set(String(id), { status: `s${second}` });
+      await vi.advanceTimersByTimeAsync(1000);
+    }
+    const lastTen = readsWithin(reads, Date.now() - 10_000, Date.now());
+    expect(lastTen).toBeLessThanOrEqual(3 * 10 * 1.25 + 3);
+    expect(lastTen).toBeGreaterThanOrEqual(3 * 10 * 0.8 - 3);
+  });
+
+  it('ends only the loop whose id the supplier does not know, and tells its subscriber', async () => {
+    const { spec, reads } = batched(new Map([['2', new GatewayError('NOT_FOUND', 'Order not found')]]));
+    const one = drain(hub.watch('t', 'order:1', () => spec('1')));
+    const two = drain(hub.watch('t', 'order:2', () => spec('2')));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(reads).toHaveLength(1);
+    expect(await two.ended).toMatchObject({ code: 'NOT_FOUND' });
+    expect(one.seen).toEqual(['pending']);
+    expect(hub.loops).toBe(1);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(reads.at(-1)!.ids).toEqual(['1']);
+  });
+
+  it('retries a round that failed as a whole, and tells subscribers past the failure limit', async () => {
+    let failing = true;
+    const { spec, reads } = batched(new Map(), { fail: () => (failing ? unavailable() : undefined) });
+    const one = drain(hub.watch('t', 'order:1', () => spec('1')));
+    // Failures back off as unchanged states do: reads at 20 ms and 2,020 ms.
+    await vi.advanceTimersByTimeAsync(50 + 2000);
+    expect(reads.length).toBe(2);
+    failing = false;
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(one.seen).toEqual(['pending']);
+    failing = true;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(await one.ended).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+  });
+
+  it('reads no more of a loop whose last subscriber left, and nothing once every loop is gone', async () => {
+    const { spec, reads } = batched(new Map());
+    const one = hub.watch('t', 'order:1', () => spec('1'));
+    const two = hub.watch('t', 'order:2', () => spec('2'));
+    drain(one);
+    drain(two);
+    await vi.advanceTimersByTimeAsync(50);
+    await one.return!();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(reads.at(-1)!.ids).toEqual(['2']);
+    await two.return!();
+    const count = reads.length;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(reads).toHaveLength(count);
+    expect(hub.loops).toBe(0);
+  });
+
+  it('fills a call with loops not yet due, but not when the supplier reads one id per call', async () => {
+    for (const perCall of [100, 1]) {
+      hub.close();
+      hub = new PollHub({ failureLimitMs: 10_000, perTenant: 100, random: () => 0.5 });
+      const states = new Map<string, State>();
+      const { spec, reads } = batched(states, { perCall });
+      drain(hub.watch('t', 'order:1', () => spec('1')));
+      drain(hub.watch('t', 'order:2', () => spec('2')));
+      await vi.advanceTimersByTimeAsync(50);
+      // Order 1 changes each second and is polled each second; order 2 never does and backs off.
+      for (let second = 0; second < 16; second++) {
+        states.set('1', { status: `s${second}` });
+        await vi.advanceTimersByTimeAsync(1000);
+      }
+      const twos = reads.filter(({ ids }) => ids.includes('2')).length;
+      if (perCall === 100) {
+        expect(twos).toBe(reads.length);
+        expect(reads.every(({ ids }) => ids.length === 2)).toBe(true);
+      } else {
+        expect(twos).toBeLessThan(8);
+        expect(reads.every(({ ids }) => ids.length === 1)).toBe(true);
+      }
+    }
+  });
+
+  it('never reads two tenants in one call', async () => {
+    const { spec, reads } = batched(new Map());
+    drain(hub.watch('a', 'order:1', () => spec('1')));
+    drain(hub.watch('b', 'order:2', () => spec('2')));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(reads.map(({ ids }) => ids)).toEqual([['1'], ['2']]);
+  });
+});
