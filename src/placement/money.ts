@@ -1,13 +1,16 @@
 import Big from 'big.js';
 import { GatewayError } from '../errors.ts';
 import type { Balance, Decimal, Service } from '../supplier/types.ts';
+import type { OrderTerms } from './order-terms.ts';
 
 /**
- * What an order should cost: the rate is per 1,000 units for SMM services and per unit for
- * products. The supplier page implies rather than states this, so it is only an estimate.
+ * What an order should cost: a Package its rate; any other order the rate per 1,000 units for SMM
+ * services and per unit for products, times the units it is charged for. The supplier page
+ * implies rather than states this, so it is only an estimate.
  */
-export function estimateCharge(service: Service, quantity: number): Decimal {
-  const units = service.entityType === 'SMM' ? new Big(quantity).div(1000) : new Big(quantity);
+export function estimateCharge(service: Service, terms: Pick<OrderTerms, 'units' | 'flat'>): Decimal {
+  if (terms.flat) return new Big(service.rate).toFixed();
+  const units = service.entityType === 'SMM' ? new Big(terms.units).div(1000) : new Big(terms.units);
   return new Big(service.rate).times(units).toFixed();
 }
 

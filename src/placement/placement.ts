@@ -14,6 +14,7 @@ import type { NewOrder, NewSmsOrder, SmsOrderState } from '../supplier/types.ts'
 import { idempotent, mayHavePlaced, type IdempotencyPolicy } from './idempotency.ts';
 import type { InFlight } from './in-flight.ts';
 import { estimateCharge, times } from './money.ts';
+import { orderTerms } from './order-terms.ts';
 import type { Hold, Reservations } from './reservations.ts';
 
 export interface Spender {
@@ -106,28 +107,23 @@ async function record<T>(ctx: Spender, draft: Draft, call: () => Promise<T>, ids
   return value;
 }
 
-/** Checks the service, quantity, link, stock and balance, then places the order; resolves to its id. */
+/** Checks the service, the fields its type takes (order-terms.ts), stock and balance, then places the order; resolves to its id. */
 export function addOrder(ctx: Spender, order: NewOrder, idempotencyKey?: string | null): Promise<string> {
   return once(ctx, 'addOrder', idempotencyKey, order, async () => {
     const { supplier, loaders } = ctx;
     const service = await loaders.service.load(order.serviceId);
     if (!service) throw new GatewayError('NOT_FOUND', `Service ${order.serviceId} not found.`, { extensions: { field: 'serviceId' } });
-    if (order.quantity < service.min || order.quantity > service.max) {
-      throw badInput(`quantity must be from ${service.min} to ${service.max} for service ${service.id}, got ${order.quantity}.`, {
-        field: 'quantity',
-      });
-    }
-    if (service.entityType === 'SMM' && !order.link) throw badInput(`link is required for SMM service ${service.id}.`, { field: 'link' });
+    const terms = orderTerms(order, service);
     const [inventory, { balance, readAt }] = await Promise.all([
       service.entityType === 'PRODUCT' ? loaders.inventory.load(service.id) : undefined,
       loaders.balanceRead(),
     ]);
     // A product's live stock, else the catalogue's; a supplier that says neither judges the order itself.
     const stock = service.entityType !== 'PRODUCT' ? null : inventory ? (inventory.available ? inventory.stock : 0) : service.stock;
-    if (stock !== null && stock < order.quantity) {
+    if (stock !== null && stock < terms.units) {
       throw new GatewayError('OUT_OF_STOCK', `Only ${stock} in stock for service ${service.id}.`, { extensions: { stock } });
     }
-    const estimate = estimateCharge(service, order.quantity);
+    const estimate = estimateCharge(service, terms);
     const hold = ctx.runtime.reservations.hold(supplier.caller.tenant, balance, readAt, estimate, 'The order costs');
     const draft: Draft = {
       kind: 'order',

@@ -1,5 +1,6 @@
 import { badInput } from '../errors.ts';
 import type { Context } from '../graphql/context.ts';
+import { orderedQuantity } from '../placement/order-terms.ts';
 import { InvalidCursorError, type Placement, type PlacementKind } from '../state/store.ts';
 import { Money } from './balance.ts';
 import { builder } from './builder.ts';
@@ -33,7 +34,11 @@ const PlacedOrder = builder.objectRef<OrderPlacement>('PlacedOrder').implement({
     }),
     outcome: t.field({ type: PlacementOutcome, description: 'How the placement ended.', resolve: (placement) => placement.outcome }),
     serviceId: t.id({ description: 'The service ordered.', resolve: (placement) => placement.input.serviceId }),
-    quantity: t.int({ description: 'The quantity ordered.', resolve: (placement) => placement.input.quantity }),
+    quantity: t.int({
+      description:
+        'The quantity ordered: as sent, else what the service type counts (the entries of `comments` or `usernames`, `max` times `posts` for a subscription, 1 for a Package). Per run for a drip-feed.',
+      resolve: (placement) => orderedQuantity(placement.input),
+    }),
     link: t.string({
       nullable: true,
       description: 'The link sent with the order; null when none was.',

@@ -1,4 +1,3 @@
-import { badInput } from '../errors.ts';
 import type { Context } from '../graphql/context.ts';
 import { addOrder } from '../placement/placement.ts';
 import { watchOrders, watchOrderStatus } from '../subscriptions/watch.ts';
@@ -81,21 +80,96 @@ export const Order = builder.objectRef<StateRef<OrderState>>('Order').implement(
   }),
 });
 
+const SubscriptionOrderInput = builder.inputType('SubscriptionOrderInput', {
+  description: "A Subscriptions order: units for each new post of a user, each within the service's `min` to `max`.",
+  fields: (t) => ({
+    username: t.string({ required: true, description: 'The user whose new posts get the units.' }),
+    min: t.int({ required: true, description: 'The fewest units a post gets.' }),
+    max: t.int({ required: true, description: 'The most units a post gets; the estimate charges `max` for each post.' }),
+    posts: t.int({ description: 'How many new posts it covers; the supplier decides when absent, and the estimate counts one.' }),
+    oldPosts: t.int({ description: 'How many of the posts already there it covers too.' }),
+    delay: t.int({
+      required: true,
+      description:
+        'Minutes after a post before delivery starts: 0, 5, 10, 15, 30, 60, 90, 120, 150, 180, 210, 240, 270, 300, 360, 420, 480, 540 or 600.',
+    }),
+    expiry: t.string({ description: 'The last day it runs, as YYYY-MM-DD; none when absent.' }),
+  }),
+});
+
 const AddOrderInput = builder.inputType('AddOrderInput', {
-  description: 'An order to place.',
+  description:
+    'An order to place. Besides `serviceId`, it takes the fields the service\'s `type` needs, and no others: see docs/frontend.md, "Ordering by service type".',
   fields: (t) => ({
     serviceId: t.id({ required: true, description: 'The service to order (`Service.id`).' }),
-    link: t.string({ description: 'Required for SMM services; optional delivery e-mail or reference for products.' }),
+    link: t.string({
+      description: 'Required for SMM services except Subscriptions, which take none; optional delivery e-mail or reference for products.',
+    }),
     quantity: t.int({
       required: true,
-      description: "Units to order, from the service's `min` to its `max` (and at most its stock for products).",
+      defaultValue: 0,
+      description:
+        "Units to order, from the service's `min` to its `max` (and at most its stock for products). Left out (0) for the types that count it themselves or have none: Package, Custom Comments, Mentions, Mentions with Hashtags, Subscriptions.",
     }),
+    runs: t.int({
+      description:
+        'Drip-feed, on a service with `dripfeed` true, with `interval`: the quantity is delivered this many times (and charged as many).',
+    }),
+    interval: t.int({ description: 'Drip-feed, with `runs`: minutes between runs.' }),
+    comments: t.stringList({ description: 'Custom Comments: one comment per entry; their number is the quantity.' }),
+    usernames: t.stringList({ description: 'Mentions, Mentions with Hashtags: one user per entry; their number is the quantity.' }),
+    hashtags: t.stringList({ description: 'Mentions with Hashtags: one hashtag per entry.' }),
+    hashtag: t.string({ description: 'Mentions Hashtag: the hashtag whose users are mentioned.' }),
+    username: t.string({
+      description: "Mentions User Followers: the user whose followers are mentioned; Comment Likes: the comment's author.",
+    }),
+    media: t.string({ description: 'Mentions Media Likers: the post whose likers are mentioned.' }),
+    answerNumber: t.int({ description: 'Poll: the answer to vote for, from 1.' }),
+    groups: t.stringList({ description: 'Invites from Groups: one group per entry.' }),
+    keywords: t.stringList({ description: 'SEO: one keyword per entry.' }),
+    subscription: t.field({ type: SubscriptionOrderInput, description: 'Subscriptions: which posts, and how many units each.' }),
     idempotencyKey: t.string({
       description:
         'Repeating a mutation with the same key returns the first result and places nothing new. Per caller, kept `IDEMPOTENCY_TTL_S` (24 h); up to 255 characters. Reusing it with different input is BAD_USER_INPUT.',
     }),
   }),
 });
+
+/** Texts trimmed, in a fixed field order, absent fields left out: the ledger keeps it and idempotency fingerprints it. */
+function newOrder(input: typeof AddOrderInput.$inferInput): NewOrder {
+  const { subscription } = input;
+  const list = (values: readonly string[] | null | undefined) => values?.map((value) => value.trim());
+  return present({
+    serviceId: supplierId(input.serviceId, 'serviceId'),
+    quantity: input.quantity === 0 ? undefined : input.quantity,
+    link: optionalText(input.link, 'link'),
+    runs: input.runs ?? undefined,
+    interval: input.interval ?? undefined,
+    comments: list(input.comments),
+    usernames: list(input.usernames),
+    hashtags: list(input.hashtags),
+    hashtag: optionalText(input.hashtag, 'hashtag'),
+    username: optionalText(input.username, 'username'),
+    answerNumber: input.answerNumber ?? undefined,
+    media: optionalText(input.media, 'media'),
+    groups: list(input.groups),
+    keywords: list(input.keywords),
+    subscription: subscription
+      ? present({
+          username: subscription.username.trim(),
+          min: subscription.min,
+          max: subscription.max,
+          posts: subscription.posts ?? undefined,
+          oldPosts: subscription.oldPosts ?? undefined,
+          delay: subscription.delay,
+          expiry: optionalText(subscription.expiry, 'subscription.expiry'),
+        })
+      : undefined,
+  });
+}
+
+const present = <T extends object>(fields: T): T =>
+  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as T;
 
 builder.queryFields((t) => ({
   order: t.field({
@@ -122,17 +196,9 @@ builder.mutationField('addOrder', (t) =>
   t.field({
     type: Order,
     description:
-      'Places an order and charges the balance. Checked first, before anything is spent: the service exists, `quantity` is within min..max, SMM services have a `link`, products are in stock, the balance covers the estimate. Errors: BAD_USER_INPUT, NOT_FOUND (no such service), INSUFFICIENT_BALANCE, OUT_OF_STOCK, UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE (with `orderMayExist: true` when the supplier may have placed it: retry with the same `idempotencyKey`, or look in `placedOrders`), UPSTREAM_ERROR.',
+      'Places an order and charges the balance. Checked first, before anything is spent: the service exists, the input has the fields its `type` needs and no others, `quantity` (or the number of `comments` or `usernames`) is within min..max, SMM services have a `link` (Subscriptions none), products are in stock, the balance covers the estimate. Errors: BAD_USER_INPUT, NOT_FOUND (no such service), INSUFFICIENT_BALANCE, OUT_OF_STOCK, UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE (with `orderMayExist: true` when the supplier may have placed it: retry with the same `idempotencyKey`, or look in `placedOrders`), UPSTREAM_ERROR.',
     args: { input: t.arg({ type: AddOrderInput, required: true, description: 'What to order.' }) },
-    resolve: async (_root, { input }, ctx) => {
-      const order: NewOrder = {
-        serviceId: supplierId(input.serviceId, 'serviceId'),
-        quantity: input.quantity,
-        link: optionalText(input.link, 'link'),
-      };
-      if (order.quantity <= 0) throw badInput(`quantity must be a positive integer, got ${order.quantity}.`, { field: 'quantity' });
-      return { id: await addOrder(ctx, order, input.idempotencyKey) };
-    },
+    resolve: async (_root, { input }, ctx) => ({ id: await addOrder(ctx, newOrder(input), input.idempotencyKey) }),
   }),
 );
 

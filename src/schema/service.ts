@@ -45,6 +45,12 @@ const Service = builder.objectRef<ServiceShape>('Service').implement({
       description: 'Whether the supplier refills drops (lost followers, say) during its refill period.',
     }),
     cancel: t.exposeBoolean('cancel', { description: 'Whether the supplier lets its orders be canceled.' }),
+    dripfeed: t.boolean({
+      description:
+        '`addOrder` takes drip-feed `runs` and `interval` for it: the quantity delivered each run. False when the supplier does not say.',
+      // A catalogue an instance of an earlier version cached in Redis has no such field.
+      resolve: (service) => service.dripfeed ?? false,
+    }),
     stock: t.exposeInt('stock', {
       nullable: true,
       description: 'Stock as of the cached catalogue; `inventory` asks the supplier live. Null when the supplier does not say.',

@@ -90,6 +90,35 @@ export interface HstockClientOptions {
 
 type Params = Record<string, string | number | undefined>;
 
+/** `add`'s fields by the family's names: a list one entry a line, the expiry as d/m/Y; absent ones are not sent. */
+function addFields(order: NewOrder): Params {
+  const { subscription } = order;
+  const lines = (entries: string[] | undefined) => entries?.join('\n');
+  const [year, month, day] = subscription?.expiry?.split('-') ?? [];
+  return {
+    service: order.serviceId,
+    quantity: order.quantity,
+    link: order.link,
+    runs: order.runs,
+    interval: order.interval,
+    comments: lines(order.comments),
+    usernames: lines(order.usernames),
+    hashtags: lines(order.hashtags),
+    hashtag: order.hashtag,
+    username: order.username ?? subscription?.username,
+    media: order.media,
+    answer_number: order.answerNumber,
+    groups: lines(order.groups),
+    keywords: lines(order.keywords),
+    min: subscription?.min,
+    max: subscription?.max,
+    posts: subscription?.posts,
+    old_posts: subscription?.oldPosts,
+    delay: subscription?.delay,
+    expiry: day && `${day}/${month}/${year}`,
+  };
+}
+
 /** A failed attempt that a read may retry. */
 class TransientFailure extends Error {
   constructor(
@@ -146,8 +175,7 @@ export class HstockClient {
   inventory = (key: string, serviceId: string) =>
     this.#read(key, 'inventory', { service: serviceId }, (body) => parseInventory(body, serviceId));
 
-  addOrder = (key: string, order: NewOrder) =>
-    this.#read(key, 'add', { service: order.serviceId, quantity: order.quantity, link: order.link }, parseOrderId);
+  addOrder = (key: string, order: NewOrder) => this.#read(key, 'add', addFields(order), parseOrderId);
 
   orderStatus = (key: string, id: string) => this.#read(key, 'status', { order: id }, (body) => parseOrderState(body, id));
 

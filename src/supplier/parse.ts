@@ -211,6 +211,7 @@ export function parseService(item: unknown): Service {
     stock: int(entry.stock),
     entityType: serviceKind(entry.entityType ?? entry.entity_type, `service ${id} entityType`),
     autoDelivery: bool(entry.autoDelivery ?? entry.auto_delivery),
+    dripfeed: bool(entry.dripfeed) ?? false,
   };
 }
 

@@ -35,6 +35,8 @@ export interface Service {
   stock: number | null;
   entityType: EntityType;
   autoDelivery: boolean | null;
+  /** Takes drip-feed `runs` and `interval`; false when the supplier does not say. */
+  dripfeed: boolean;
 }
 
 export interface ServiceFilter {
@@ -98,10 +100,44 @@ export interface SmsCodeState {
   smsContent: string | null;
 }
 
+/**
+ * An order as the caller asked for it, in the gateway's names: the fields its service's type takes
+ * (placement/order-terms.ts), absent ones left out. Plain data: the ledger keeps it and idempotency
+ * fingerprints it.
+ */
 export interface NewOrder {
   serviceId: string;
-  quantity: number;
+  /** Absent for the types that count it themselves or have none (a Package, custom comments, mentions, subscriptions). */
+  quantity?: number;
   link?: string;
+  /** Drip-feed: the quantity is delivered `runs` times, `interval` minutes apart. */
+  runs?: number;
+  interval?: number;
+  comments?: string[];
+  usernames?: string[];
+  hashtags?: string[];
+  hashtag?: string;
+  username?: string;
+  answerNumber?: number;
+  media?: string;
+  groups?: string[];
+  keywords?: string[];
+  subscription?: SubscriptionTerms;
+}
+
+/** A Subscriptions order: each new post of `username` gets from `min` to `max` units. */
+export interface SubscriptionTerms {
+  username: string;
+  min: number;
+  max: number;
+  /** How many new posts it covers; absent, the supplier decides, and the estimate counts one. */
+  posts?: number;
+  /** How many of the posts already there it covers too. */
+  oldPosts?: number;
+  /** Minutes after a post before delivery starts. */
+  delay: number;
+  /** The last day it runs, YYYY-MM-DD. */
+  expiry?: string;
 }
 
 export interface NewSmsOrder {

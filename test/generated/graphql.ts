@@ -4,16 +4,40 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
-/** An order to place. */
+/** An order to place. Besides `serviceId`, it takes the fields the service's `type` needs, and no others: see docs/frontend.md, "Ordering by service type". */
 export type AddOrderInput = {
+  /** Poll: the answer to vote for, from 1. */
+  answerNumber?: number | null | undefined;
+  /** Custom Comments: one comment per entry; their number is the quantity. */
+  comments?: Array<string> | null | undefined;
+  /** Invites from Groups: one group per entry. */
+  groups?: Array<string> | null | undefined;
+  /** Mentions Hashtag: the hashtag whose users are mentioned. */
+  hashtag?: string | null | undefined;
+  /** Mentions with Hashtags: one hashtag per entry. */
+  hashtags?: Array<string> | null | undefined;
   /** Repeating a mutation with the same key returns the first result and places nothing new. Per caller, kept `IDEMPOTENCY_TTL_S` (24 h); up to 255 characters. Reusing it with different input is BAD_USER_INPUT. */
   idempotencyKey?: string | null | undefined;
-  /** Required for SMM services; optional delivery e-mail or reference for products. */
+  /** Drip-feed, with `runs`: minutes between runs. */
+  interval?: number | null | undefined;
+  /** SEO: one keyword per entry. */
+  keywords?: Array<string> | null | undefined;
+  /** Required for SMM services except Subscriptions, which take none; optional delivery e-mail or reference for products. */
   link?: string | null | undefined;
-  /** Units to order, from the service's `min` to its `max` (and at most its stock for products). */
-  quantity: number;
+  /** Mentions Media Likers: the post whose likers are mentioned. */
+  media?: string | null | undefined;
+  /** Units to order, from the service's `min` to its `max` (and at most its stock for products). Left out (0) for the types that count it themselves or have none: Package, Custom Comments, Mentions, Mentions with Hashtags, Subscriptions. */
+  quantity?: number;
+  /** Drip-feed, on a service with `dripfeed` true, with `interval`: the quantity is delivered this many times (and charged as many). */
+  runs?: number | null | undefined;
   /** The service to order (`Service.id`). */
   serviceId: string | number;
+  /** Subscriptions: which posts, and how many units each. */
+  subscription?: SubscriptionOrderInput | null | undefined;
+  /** Mentions User Followers: the user whose followers are mentioned; Comment Likes: the comment's author. */
+  username?: string | null | undefined;
+  /** Mentions, Mentions with Hashtags: one user per entry; their number is the quantity. */
+  usernames?: Array<string> | null | undefined;
 };
 
 /** Numbers to rent for one project. */
@@ -77,6 +101,24 @@ export type SmsOrderStatus =
   | 'UNKNOWN'
   /** The number is rented and no SMS has arrived yet. */
   | 'WAITING';
+
+/** A Subscriptions order: units for each new post of a user, each within the service's `min` to `max`. */
+export type SubscriptionOrderInput = {
+  /** Minutes after a post before delivery starts: 0, 5, 10, 15, 30, 60, 90, 120, 150, 180, 210, 240, 270, 300, 360, 420, 480, 540 or 600. */
+  delay: number;
+  /** The last day it runs, as YYYY-MM-DD; none when absent. */
+  expiry?: string | null | undefined;
+  /** The most units a post gets; the estimate charges `max` for each post. */
+  max: number;
+  /** The fewest units a post gets. */
+  min: number;
+  /** How many of the posts already there it covers too. */
+  oldPosts?: number | null | undefined;
+  /** How many new posts it covers; the supplier decides when absent, and the estimate counts one. */
+  posts?: number | null | undefined;
+  /** The user whose new posts get the units. */
+  username: string;
+};
 
 export type BalanceQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -173,6 +215,20 @@ export type PlacedOrdersWithStatusQueryVariables = Exact<{
 
 export type PlacedOrdersWithStatusQuery = { placedOrders: { edges: Array<{ node: { outcome: PlacementOutcome, order: { id: string, status: OrderStatus } | null } }> } };
 
+export type TypedServiceQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type TypedServiceQuery = { service: { id: string, type: string, rate: string, min: number, max: number, dripfeed: boolean } | null };
+
+export type DripFeedFlagsQueryVariables = Exact<{
+  category?: string | null | undefined;
+}>;
+
+
+export type DripFeedFlagsQuery = { services: { edges: Array<{ node: { id: string, type: string, entityType: EntityType, min: number, dripfeed: boolean } }> } };
+
 export type SmsCountriesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -252,6 +308,8 @@ export const OrdersDocument = {"__meta__":{"hash":"sha256:fc2152708d275a831b011e
 export const SameOrderTwiceDocument = {"__meta__":{"hash":"sha256:76a7c8c4d226fce6c3d96be1cf6666ed315c70bd44ece41fb3987a42e2494b3f"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SameOrderTwice"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","alias":{"kind":"Name","value":"first"},"name":{"kind":"Name","value":"order"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}},{"kind":"Field","alias":{"kind":"Name","value":"again"},"name":{"kind":"Name","value":"order"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rawStatus"}},{"kind":"Field","name":{"kind":"Name","value":"remains"}}]}}]}}]} as unknown as DocumentNode<SameOrderTwiceQuery, SameOrderTwiceQueryVariables>;
 export const PlacedOrdersDocument = {"__meta__":{"hash":"sha256:740e1bbd2340656c2fc45e9248771dea07fcf3f0cd084722742d5f5d7272010e"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"PlacedOrders"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"placedOrders"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"outcome"}},{"kind":"Field","name":{"kind":"Name","value":"serviceId"}},{"kind":"Field","name":{"kind":"Name","value":"quantity"}},{"kind":"Field","name":{"kind":"Name","value":"link"}},{"kind":"Field","name":{"kind":"Name","value":"idempotencyKey"}},{"kind":"Field","name":{"kind":"Name","value":"estimatedCharge"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}}]}},{"kind":"Field","name":{"kind":"Name","value":"placedAt"}},{"kind":"Field","name":{"kind":"Name","value":"order"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"hasPreviousPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}}]} as unknown as DocumentNode<PlacedOrdersQuery, PlacedOrdersQueryVariables>;
 export const PlacedOrdersWithStatusDocument = {"__meta__":{"hash":"sha256:2c7c0e11b0604dc44b3cdd9c60b554aee791f1966e619059456dae89bf1a82dd"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"PlacedOrdersWithStatus"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"placedOrders"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"outcome"}},{"kind":"Field","name":{"kind":"Name","value":"order"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<PlacedOrdersWithStatusQuery, PlacedOrdersWithStatusQueryVariables>;
+export const TypedServiceDocument = {"__meta__":{"hash":"sha256:b25590f0fa32441ff0b732b25cd54ca1d65915856d6d35a50131911d9cc49868"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"TypedService"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"service"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"rate"}},{"kind":"Field","name":{"kind":"Name","value":"min"}},{"kind":"Field","name":{"kind":"Name","value":"max"}},{"kind":"Field","name":{"kind":"Name","value":"dripfeed"}}]}}]}}]} as unknown as DocumentNode<TypedServiceQuery, TypedServiceQueryVariables>;
+export const DripFeedFlagsDocument = {"__meta__":{"hash":"sha256:4227c4dcc13dac073e4cd4eb09b2ff891ced079e4794b215e237ca18b9d43d2f"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DripFeedFlags"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"category"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"services"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"500"}},{"kind":"Argument","name":{"kind":"Name","value":"category"},"value":{"kind":"Variable","name":{"kind":"Name","value":"category"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"entityType"}},{"kind":"Field","name":{"kind":"Name","value":"min"}},{"kind":"Field","name":{"kind":"Name","value":"dripfeed"}}]}}]}}]}}]}}]} as unknown as DocumentNode<DripFeedFlagsQuery, DripFeedFlagsQueryVariables>;
 export const SmsCountriesDocument = {"__meta__":{"hash":"sha256:75cbd538e2bdef2603c6fbcb3c3772e03293559c7c8032be841d7c6ffb44fe44"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SmsCountries"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"smsCountries"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"projects"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"countryCode"}}]}}]}}]}}]} as unknown as DocumentNode<SmsCountriesQuery, SmsCountriesQueryVariables>;
 export const SmsProjectsDocument = {"__meta__":{"hash":"sha256:da01c6a7643aab9fe6ea736548c5d472c5961138e811e983c8881604155fb8f4"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SmsProjects"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"country"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"smsProjects"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"country"},"value":{"kind":"Variable","name":{"kind":"Name","value":"country"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"price"}},{"kind":"Field","name":{"kind":"Name","value":"countryCode"}},{"kind":"Field","name":{"kind":"Name","value":"countryName"}}]}}]}}]} as unknown as DocumentNode<SmsProjectsQuery, SmsProjectsQueryVariables>;
 export const AddSmsOrderDocument = {"__meta__":{"hash":"sha256:da95b72fb0812abfd9d15433a0945f8925c68ec9fffd74a34e16cd0f369d1259"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"AddSmsOrder"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"AddSmsOrderInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"addSmsOrder"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"SmsOrderFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"SmsOrderFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"SmsOrder"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"phone"}},{"kind":"Field","name":{"kind":"Name","value":"country"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"rawStatus"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"smsContent"}},{"kind":"Field","name":{"kind":"Name","value":"charge"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"amount"}},{"kind":"Field","name":{"kind":"Name","value":"currency"}}]}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"isFinal"}}]}}]} as unknown as DocumentNode<AddSmsOrderMutation, AddSmsOrderMutationVariables>;

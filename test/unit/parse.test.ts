@@ -26,6 +26,7 @@ describe('tolerant parsing', () => {
       stock: '10000',
       entityType: 'SMM',
       autoDelivery: 'true',
+      dripfeed: '1',
     });
     expect(service).toEqual({
       id: '308',
@@ -41,6 +42,7 @@ describe('tolerant parsing', () => {
       stock: 10000,
       entityType: 'SMM',
       autoDelivery: true,
+      dripfeed: true,
     });
   });
 
