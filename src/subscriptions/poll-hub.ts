@@ -154,7 +154,7 @@ export class PollHub {
       loop = { id, spec: created, subscribers: new Set(), seq: 0, interval: created.intervalMs, stopped: false, role: 'joining' };
       const started = loop as Loop<unknown>;
       this.#loops.set(id, started);
-      if (created.batch) started.batch = this.#batch(`${tenant}\u0000${created.batch.group}`);
+      if (created.batch) started.batch = this.#batch(`${tenant}\u0000${created.batch.group}`, created.intervalMs);
       loop.subscribers.add(channel);
       if (this.#coordination) void this.#join(started);
       else this.#goLocal(started, false);
@@ -183,7 +183,7 @@ export class PollHub {
   }
 
   /** The batch of a group, made with its first loop and gone with its last. */
-  #batch(key: string): PollBatch<Loop<unknown>> {
+  #batch(key: string, period: number): PollBatch<Loop<unknown>> {
     let batch = this.#batches.get(key);
     if (!batch) {
       batch = new PollBatch<Loop<unknown>>(
@@ -191,6 +191,8 @@ export class PollHub {
         (loop) => loop.spec.batch!,
         (loop, state) => void this.#tick(loop, state),
         this.#now,
+        period,
+        (first, read) => pollTickSpan(first.role, read),
       );
       this.#batches.set(key, batch);
     }
@@ -336,7 +338,8 @@ export class PollHub {
     if (loop.role === 'local' && this.#coordination?.ready && !loop.leave) return this.#join(loop);
     let state: unknown;
     try {
-      state = await pollTickSpan(loop.role, () => polled ?? loop.spec.poll!());
+      // A batch's round is traced once, for all its loops (batch.ts).
+      state = await (polled ?? pollTickSpan(loop.role, () => this.#pollAlone(loop)));
     } catch (error) {
       if (!loop.stopped) await this.#failed(loop, error);
       return;
@@ -426,20 +429,33 @@ export class PollHub {
     loop.timer.unref?.();
   }
 
-  /** The next poll: by itself, or with its batch from the start of its jitter window to its own time. */
+  /**
+   * The next poll: in one of its batch's rounds (batch.ts), or by itself, jittered, where the
+   * supplier reads one id per call: a round would send all its calls at once.
+   */
   #scheduleTick(loop: Loop<unknown>, interval: number): void {
-    if (!loop.batch) return this.#schedule(loop, interval, () => void this.#tick(loop));
+    if (!this.#batched(loop)) return this.#schedule(loop, interval, () => void this.#tick(loop));
     if (loop.stopped) return;
     clearTimeout(loop.timer);
-    const now = this.#now();
-    loop.batch.wait(loop, now + interval * 0.8, now + interval * (0.8 + 0.4 * this.#random()));
+    loop.batch.wait(loop, interval);
   }
 
   /** A first poll, or the first as leader: at once, or with the batch's loops starting about now. */
   #pollSoon(loop: Loop<unknown>): void {
-    if (!loop.batch) return void this.#tick(loop);
-    const now = this.#now();
-    loop.batch.wait(loop, now, now + FIRST_POLL_WINDOW_MS);
+    if (!this.#batched(loop)) return void this.#tick(loop);
+    loop.batch.first(loop, FIRST_POLL_WINDOW_MS);
+  }
+
+  #batched(loop: Loop<unknown>): loop is Loop<unknown> & { batch: PollBatch<Loop<unknown>> } {
+    return loop.batch !== undefined && loop.spec.batch!.perCall() > 1;
+  }
+
+  /** A loop's own poll: its spec's, or its batch's read of its id alone. */
+  async #pollAlone(loop: Loop<unknown>): Promise<unknown> {
+    if (loop.spec.poll) return loop.spec.poll();
+    const [state] = await loop.spec.batch!.read([loop.spec.batch!.id]);
+    if (state instanceof Error) throw state;
+    return state;
   }
 
   #unschedule(loop: Loop<unknown>): void {

@@ -205,8 +205,13 @@ describe('PollHub', () => {
  * Loops whose spec reads many ids at once: each read records its ids and the time, and answers
  * every id from `states` (an Error there is that id's own error).
  */
-function batched(states: Map<string, State | Error>, options: { perCall?: number; fail?: () => Error | undefined } = {}) {
+function batched(
+  states: Map<string, State | Error>,
+  options: { perCall?: number; fail?: () => Error | undefined; latencyMs?: number } = {},
+) {
   const reads: Array<{ at: number; ids: string[] }> = [];
+  // Reads answer one after another, each `latencyMs` after the one before, as through a key's line.
+  let line = Promise.resolve();
   const spec = (id: string): PollSpec<State> => ({
     batch: {
       group: 'order',
@@ -214,6 +219,7 @@ function batched(states: Map<string, State | Error>, options: { perCall?: number
       perCall: () => options.perCall ?? 100,
       read: async (ids) => {
         reads.push({ at: Date.now(), ids: [...ids] });
+        if (options.latencyMs) await (line = line.then(() => new Promise((resolve) => setTimeout(resolve, options.latencyMs))));
         const failure = options.fail?.();
         if (failure) throw failure;
         return ids.map((one) => states.get(one) ?? { status: 'pending' });
@@ -243,23 +249,28 @@ describe('PollHub batches', () => {
     expect(new Set(reads.flatMap(({ ids }) => ids)).size).toBe(250);
   });
 
-  it('brings loops started apart into one round, with real jitter', async () => {
+  it('brings 1,000 loops started apart into one round of 10 calls an interval, with real jitter', async () => {
     let seed = 1;
     hub = new PollHub({ failureLimitMs: 10_000, perTenant: 1000, random: () => (seed = (seed * 16807) % 2147483647) / 2147483647 });
     const states = new Map<string, State>();
-    const { spec, reads } = batched(states);
-    for (let id = 1; id <= 300; id++) {
+    const { spec, reads } = batched(states, { latencyMs: 40 });
+    // Subscriptions started over 600 ms, as a client opening them one after another does; each
+    // call takes 40 ms, after the one before.
+    for (let id = 1; id <= 1000; id++) {
       drain(hub.watch('t', `order:${id}`, () => spec(String(id))));
-      await vi.advanceTimersByTimeAsync(10);
+      if (id % 5 === 0) await vi.advanceTimersByTimeAsync(3);
     }
-    // Every order changes every second, so no loop backs off: one round a second of 3 calls.
+    // Every order changes every second, so no loop backs off: from its second poll, each loop
+    // is in the group's one round a second.
     for (let second = 0; second < 20; second++) {
-      for (let id = 1; id <= 300; id++) states.set(String(id), { status: `s${second}` });
+      for (let id = 1; id <= 1000; id++) states.set(String(id), { status: `s${second}` });
       await vi.advanceTimersByTimeAsync(1000);
     }
-    const lastTen = readsWithin(reads, Date.now() - 10_000, Date.now());
-    expect(lastTen).toBeLessThanOrEqual(3 * 10 * 1.25 + 3);
-    expect(lastTen).toBeGreaterThanOrEqual(3 * 10 * 0.8 - 3);
+    // Ten rounds in ten seconds (one more where the window cuts a round in two), each of 10 full calls.
+    const lastTen = reads.filter(({ at }) => at >= Date.now() - 10_000);
+    expect(lastTen.length).toBeGreaterThanOrEqual(100);
+    expect(lastTen.length).toBeLessThanOrEqual(110);
+    expect(lastTen.every(({ ids }) => ids.length === 100)).toBe(true);
   });
 
   it('ends only the loop whose id the supplier does not know, and tells its subscriber', async () => {
