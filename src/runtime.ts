@@ -111,8 +111,10 @@ export function createRuntime(config: Config & { upstreamUrl: string }, logger: 
         );
       }
     },
-    onSingleStatus: () =>
-      logger.warn('the supplier reads one order per status call (no orders=): orders are read one at a time for a while'),
+    onSingleStatus: (action) =>
+      action === 'status'
+        ? logger.warn('the supplier reads one order per status call (no orders=): orders are read one at a time for a while')
+        : logger.warn('the supplier reads one refill per refill_status call (no refills=): refills are read one at a time for a while'),
     onUnsupported: (action, upstreamMessage) => {
       logger.warn({ action, upstreamMessage }, `the supplier has no ${action} action: the gateway does without it for a while`);
     },

@@ -4,11 +4,11 @@
  * the one call that spends, then what the spend made stale and its outcome recorded.
  */
 import { randomUUID } from 'node:crypto';
-import { badInput, GatewayError } from '../errors.ts';
+import { badInput, errorFromSupplier, GatewayError } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { placementSpan } from '../observability/tracing.ts';
 import type { Placement, StateStore } from '../state/store.ts';
-import type { Loaders } from '../supplier/loaders.ts';
+import type { Loaders, RefillRef } from '../supplier/loaders.ts';
 import type { Supplier } from '../supplier/supplier.ts';
 import type { NewOrder, NewSmsOrder, SmsOrderState } from '../supplier/types.ts';
 import { idempotent, mayHavePlaced, type IdempotencyPolicy } from './idempotency.ts';
@@ -32,7 +32,8 @@ export interface Spender {
   };
 }
 
-type Draft = Omit<Placement, 'id' | 'placedAt' | 'outcome' | 'orderIds'>;
+/** A placement before it is written: each kind with its own input. */
+type Draft = Placement extends infer P ? (P extends Placement ? Omit<P, 'id' | 'placedAt' | 'outcome' | 'orderIds'> : never) : never;
 
 const owner = (supplier: Supplier) => ({ tenant: supplier.caller.tenant, caller: supplier.caller.caller });
 
@@ -179,5 +180,37 @@ export function addSmsOrder(ctx: Spender, order: NewSmsOrder, idempotencyKey?: s
     } finally {
       void loaders.spent();
     }
+  });
+}
+
+/**
+ * Asks for a refill of an order the caller may see, of a service that offers refills (checked
+ * before any call where the ledger knows the order's service; otherwise the supplier judges).
+ * Free, but recorded as placements are: the entry makes the caller own the refill and says which
+ * order it refills, and a repeat with the same idempotency key asks for nothing new.
+ */
+export function refillOrder(ctx: Spender, orderId: string, idempotencyKey?: string | null): Promise<RefillRef> {
+  return once(ctx, 'refillOrder', idempotencyKey, { orderId }, async () => {
+    const { supplier, loaders } = ctx;
+    const [[visible], [placement]] = await Promise.all([
+      loaders.visible('order', [orderId]),
+      ctx.runtime.state.ledger.placementsOf(supplier.caller.tenant, 'order', [orderId]),
+    ]);
+    if (!visible) throw errorFromSupplier('Order not found', 'refill');
+    const service = placement?.kind === 'order' ? await loaders.service.load(placement.input.serviceId) : null;
+    if (service && !service.refill) {
+      throw badInput(`Service ${service.id}, which order ${orderId} is of, offers no refill.`, {
+        field: 'orderId',
+        reason: 'REFILL_UNAVAILABLE',
+      });
+    }
+    const draft: Draft = { kind: 'refill', ...owner(supplier), input: { orderId }, idempotencyKey: idempotencyKey?.trim() ?? null };
+    const id = await record(
+      ctx,
+      draft,
+      () => supplier.refill(orderId),
+      (refill) => [refill],
+    );
+    return { id, orderId };
   });
 }

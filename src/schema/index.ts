@@ -6,5 +6,7 @@ import './category.ts';
 import './order.ts';
 import './sms.ts';
 import './ledger.ts';
+import './refill.ts';
+import './cancel.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

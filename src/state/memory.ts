@@ -85,7 +85,8 @@ class MemoryIdempotency implements IdempotencyStore {
 class MemoryLedger implements Ledger {
   /** Per tenant, caller and kind, newest first. */
   readonly #lists = new Map<string, Placement[]>();
-  readonly #owners: LRUCache<string, string>;
+  /** Each order's (or refill's) placement, by tenant, kind and id. */
+  readonly #owners: LRUCache<string, Placement>;
 
   constructor(private readonly policy: StatePolicy) {
     this.#owners = new LRUCache({ ...bounded(MAX_OWNED_ORDERS), ttl: this.#retentionMs });
@@ -101,7 +102,7 @@ class MemoryLedger implements Ledger {
     if (at >= 0) list[at] = placement;
     else if (list.unshift(placement) > MAX_PLACEMENTS_PER_CALLER) list.pop();
     if (placement.outcome === 'PLACED') {
-      for (const id of placement.orderIds) this.#owners.set(this.#ownerKey(placement.tenant, placement.kind, id), placement.caller);
+      for (const id of placement.orderIds) this.#owners.set(this.#ownerKey(placement.tenant, placement.kind, id), placement);
     }
   }
 
@@ -124,6 +125,10 @@ class MemoryLedger implements Ledger {
   }
 
   async owners(tenant: string, kind: PlacementKind, ids: readonly string[]) {
+    return (await this.placementsOf(tenant, kind, ids)).map((placement) => placement?.caller);
+  }
+
+  async placementsOf(tenant: string, kind: PlacementKind, ids: readonly string[]) {
     return ids.map((id) => this.#owners.get(this.#ownerKey(tenant, kind, id)));
   }
 

@@ -191,6 +191,7 @@ class RedisLedger implements Ledger {
     if (placement.outcome === 'PLACED') {
       for (const id of placement.orderIds) {
         batch.set(this.#owner(placement.tenant, placement.kind, id), placement.caller, { expiration: { type: 'PX', value: keepMs } });
+        batch.set(this.#placedBy(placement.tenant, placement.kind, id), placement.id, { expiration: { type: 'PX', value: keepMs } });
       }
     }
     return batch.exec();
@@ -224,6 +225,23 @@ class RedisLedger implements Ledger {
     return found.map((caller) => (typeof caller === 'string' ? caller : undefined));
   }
 
+  /** Two reads: each id's placement, then the entries. An entry written before `placed:` keys existed is not found. */
+  async placementsOf(tenant: string, kind: PlacementKind, ids: readonly string[]) {
+    if (ids.length === 0) return [];
+    return this.redis.run(async (client) => {
+      const placementIds = await client.mGet(ids.map((id) => this.#placedBy(tenant, kind, id)));
+      const wanted = placementIds.filter((id): id is string => typeof id === 'string');
+      const entries = wanted.length > 0 ? await client.mGet(wanted.map((id) => this.#entry(id))) : [];
+      const byId = new Map<string, Placement>();
+      for (const entry of entries) {
+        if (typeof entry !== 'string') continue;
+        const placement = JSON.parse(entry) as Placement;
+        byId.set(placement.id, placement);
+      }
+      return placementIds.map((id) => (typeof id === 'string' ? byId.get(id) : undefined));
+    });
+  }
+
   get #retentionMs() {
     return this.policy.ledgerRetentionDays * DAY_MS;
   }
@@ -238,6 +256,10 @@ class RedisLedger implements Ledger {
 
   #owner(tenant: string, kind: PlacementKind, id: string) {
     return `${this.prefix}owner:${tenant}:${kind}:${id}`;
+  }
+
+  #placedBy(tenant: string, kind: PlacementKind, id: string) {
+    return `${this.prefix}placed:${tenant}:${kind}:${id}`;
   }
 }
 

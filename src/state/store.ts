@@ -64,9 +64,15 @@ interface PlacementBase {
   orderIds: string[];
 }
 
+/** A refill is free: its entry is what makes its caller own it, and what says which order it refills. */
 export type Placement =
   | (PlacementBase & { kind: 'order'; input: NewOrder; estimate: Money })
-  | (PlacementBase & { kind: 'sms'; input: NewSmsOrder; estimate: Money });
+  | (PlacementBase & { kind: 'sms'; input: NewSmsOrder; estimate: Money })
+  | (PlacementBase & { kind: 'refill'; input: NewRefill });
+
+interface NewRefill {
+  orderId: string;
+}
 
 export type PlacementKind = Placement['kind'];
 
@@ -89,6 +95,8 @@ export interface Ledger {
   page(owner: { tenant: string; caller: string }, kind: PlacementKind, first: number, after?: string): Promise<LedgerPage>;
   /** The caller that placed each order, in the order of `ids`; undefined when not placed through this gateway. */
   owners(tenant: string, kind: PlacementKind, ids: readonly string[]): Promise<Array<string | undefined>>;
+  /** The PLACED entry that made each of these orders (or refills), in the order of `ids`; undefined when not placed through this gateway. */
+  placementsOf(tenant: string, kind: PlacementKind, ids: readonly string[]): Promise<Array<Placement | undefined>>;
 }
 
 export interface StateStore {

@@ -8,8 +8,8 @@ import type { OperationContext } from '../graphql/context.ts';
 import { rateLimited } from '../limits/upstream-guard.ts';
 import type { PlacementKind } from '../state/store.ts';
 import { Loaders, STATUSES_PER_CALL } from '../supplier/loaders.ts';
-import { isFinalOrder, isFinalSms, smsMessage } from '../supplier/states.ts';
-import type { OrderState, SmsOrderState } from '../supplier/types.ts';
+import { isFinalOrder, isFinalRefill, isFinalSms, smsMessage } from '../supplier/states.ts';
+import type { OrderState, RefillState, SmsOrderState } from '../supplier/types.ts';
 import { merge } from './merge.ts';
 
 /**
@@ -132,6 +132,39 @@ export async function watchSms(ctx: OperationContext, id: string) {
   });
   try {
     return runtime.hub.watch<SmsOrderState>(supplier.tenant, `sms:${id}`, spec, give);
+  } catch (error) {
+    give!();
+    throw error;
+  }
+}
+
+/**
+ * A refill the caller may see (the ledger's, so NOT_FOUND for any other before any loop starts),
+ * polled like orders: a tenant's watched refills read together, one `refill_status` call per 100.
+ */
+export async function watchRefill(ctx: OperationContext, id: string) {
+  start(ctx, 1);
+  await ctx.loaders.refill.load(id);
+  const { supplier, runtime } = ctx;
+  const [give] = await places(ctx, 1);
+  try {
+    return runtime.hub.watch<RefillState>(
+      supplier.tenant,
+      `refill:${id}`,
+      () => ({
+        batch: {
+          group: 'refill',
+          id,
+          perCall: () => (supplier.manyRefillStatuses ? STATUSES_PER_CALL : 1),
+          read: (ids) => new Loaders(supplier, runtime.state.ledger).refillStates(ids),
+        },
+        same,
+        isFinal: isFinalRefill,
+        intervalMs: runtime.config.orderPollMs,
+        maxIntervalMs: runtime.config.orderPollMaxMs,
+      }),
+      give,
+    );
   } catch (error) {
     give!();
     throw error;

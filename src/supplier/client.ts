@@ -10,12 +10,16 @@ import { supplierCallSpan } from '../observability/tracing.ts';
 import {
   isRecord,
   parseBalance,
+  parseCancels,
   parseCategories,
   ParseError,
   parseInventory,
   parseOrderId,
   parseOrderState,
   parseOrderStates,
+  parseRefillId,
+  parseRefillState,
+  parseRefillStates,
   parseServices,
   parseSmsCode,
   parseSmsCountries,
@@ -24,9 +28,10 @@ import {
   parseSmsStatus,
   SingleStatusOnly,
   text,
+  type Each,
   type Skipped,
 } from './parse.ts';
-import type { Money, NewOrder, NewSmsOrder, OrderState, ServiceFilter } from './types.ts';
+import type { Money, NewOrder, NewSmsOrder, OrderState, RefillState, ServiceFilter } from './types.ts';
 
 export type Action =
   | 'categories'
@@ -39,11 +44,15 @@ export type Action =
   | 'sms_countries'
   | 'add_sms'
   | 'sms_code'
-  | 'sms_status';
+  | 'sms_status'
+  | 'refill'
+  | 'refill_status'
+  | 'cancel';
 
 /**
  * Reads are safe to repeat; `add` and `add_sms` charge money and the supplier has no idempotency
- * key, so a retry after an ambiguous failure could place (and charge) a second order.
+ * key, so a retry after an ambiguous failure could place (and charge) a second order. `refill`
+ * and `cancel` act on orders: a second refill of one, or a cancel asked twice, is not the caller's.
  */
 const RETRYABLE: Record<Action, boolean> = {
   categories: true,
@@ -55,8 +64,11 @@ const RETRYABLE: Record<Action, boolean> = {
   sms_countries: true,
   sms_code: true,
   sms_status: true,
+  refill_status: true,
   add: false,
   add_sms: false,
+  refill: false,
+  cancel: false,
 };
 
 /** `parse_error`: the supplier answered, and the answer could not be read. */
@@ -84,8 +96,8 @@ export interface HstockClientOptions {
   onCall?: (event: CallEvent) => void;
   /** Told once when the supplier turns out not to have an action (it is then not asked again for a while). */
   onUnsupported?: (action: Action, upstreamMessage: string | undefined) => void;
-  /** Told once when the supplier turns out to read one order per `status` call. */
-  onSingleStatus?: () => void;
+  /** Told once when the supplier turns out to read one order (or refill) per status call. */
+  onSingleStatus?: (action: 'status' | 'refill_status') => void;
 }
 
 type Params = Record<string, string | number | undefined>;
@@ -135,8 +147,10 @@ const PROBE_KEY = 'hstock-gateway-readiness-probe';
 
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
-/** What the supplier may lack besides a whole action: `status` taking many orders (`orders=`). */
+/** What the supplier may lack besides whole actions: reading many orders or refills in one call. */
 const MANY_STATUSES = 'status orders=';
+const MANY_REFILLS = 'refill_status refills=';
+type Lack = Action | typeof MANY_STATUSES | typeof MANY_REFILLS;
 
 /** How long what the supplier showed it lacks is not asked for again: a panel may gain it. */
 const UNSUPPORTED_FOR_MS = 10 * 60_000;
@@ -147,7 +161,7 @@ export class HstockClient {
   readonly #options: Required<Omit<HstockClientOptions, 'onCall' | 'rejectedKeys' | 'onUnsupported' | 'onSingleStatus'>> &
     Pick<HstockClientOptions, 'onCall' | 'onUnsupported' | 'onSingleStatus'>;
   /** Actions this supplier (this client's origin) answered as unknown, until when they are not asked again. */
-  readonly #lacking = new Map<Action | typeof MANY_STATUSES, number>();
+  readonly #lacking = new Map<Lack, number>();
   readonly guard: UpstreamGuard;
 
   constructor(options: HstockClientOptions) {
@@ -186,32 +200,76 @@ export class HstockClient {
    * orders one at a time (`manyStatuses` is then false, and no such call is made).
    */
   async orderStatuses(key: string, ids: readonly string[]): Promise<Map<string, OrderState | GatewayError>> {
-    let states: Map<string, OrderState | ParseError | string>;
-    try {
-      states = await this.#read(key, 'status', { orders: ids.join(',') }, (body, skipped) => parseOrderStates(body, ids, skipped));
-    } catch (error) {
-      if (error instanceof SingleStatusOnly || isGatewayError(error, 'UPSTREAM_ERROR', 'NOT_FOUND')) {
-        this.#lacking.set(MANY_STATUSES, Date.now() + UNSUPPORTED_FOR_MS);
-        this.#options.onSingleStatus?.();
-        throw new SingleStatusOnly('the supplier reads one order per status call');
-      }
-      throw error;
-    }
-    return new Map(
-      [...states].map(([id, state]) => [
-        id,
-        typeof state === 'string'
-          ? errorFromSupplier(redact(state, key), 'status')
-          : state instanceof ParseError
-            ? upstreamUnavailable('status', 'unexpected response', state)
-            : state,
-      ]),
+    const states = await this.#many(key, 'status', MANY_STATUSES, { orders: ids.join(',') }, (body, skipped) =>
+      parseOrderStates(body, ids, skipped),
     );
+    return this.#each(key, 'status', states);
   }
 
   /** Whether `status` takes many orders at once here, as far as the supplier has shown lately. */
   get manyStatuses(): boolean {
     return !this.lacks(MANY_STATUSES);
+  }
+
+  /** Asks for a refill of one order; resolves to the refill's id. Never retried. */
+  refill = (key: string, orderId: string) => this.#read(key, 'refill', { order: orderId }, parseRefillId);
+
+  refillStatus = (key: string, id: string) => this.#read(key, 'refill_status', { refill: id }, (body) => parseRefillState(body, id));
+
+  /** Many refills' statuses in one call (`refills=`, at most 100), as orderStatuses reads orders. */
+  async refillStatuses(key: string, ids: readonly string[]): Promise<Map<string, RefillState | GatewayError>> {
+    const states = await this.#many(key, 'refill_status', MANY_REFILLS, { refills: ids.join(',') }, (body, skipped) =>
+      parseRefillStates(body, ids, skipped),
+    );
+    return this.#each(key, 'refill_status', states);
+  }
+
+  get manyRefillStatuses(): boolean {
+    return !this.lacks(MANY_REFILLS);
+  }
+
+  /** Asks the supplier to cancel these orders (at most 100): each `true` (asked) or its own error. Never retried. */
+  async cancel(key: string, ids: readonly string[]): Promise<Map<string, true | GatewayError>> {
+    const asked = await this.#read(key, 'cancel', { orders: ids.join(',') }, (body, skipped) => parseCancels(body, ids, skipped));
+    return this.#each(key, 'cancel', asked);
+  }
+
+  /**
+   * A read of many ids that a supplier may not take: an error for the whole call, or one item's
+   * shape, is remembered for a while, said once, and SingleStatusOnly tells the caller to read the
+   * ids one at a time.
+   */
+  async #many<T>(
+    key: string,
+    action: 'status' | 'refill_status',
+    lack: Lack,
+    params: Params,
+    parse: (body: unknown, skipped: Skipped) => T,
+  ) {
+    try {
+      return await this.#read(key, action, params, parse);
+    } catch (error) {
+      if (error instanceof SingleStatusOnly || isGatewayError(error, 'UPSTREAM_ERROR', 'NOT_FOUND')) {
+        this.#lacking.set(lack, Date.now() + UNSUPPORTED_FOR_MS);
+        this.#options.onSingleStatus?.(action);
+        throw new SingleStatusOnly(`the supplier reads one ${action === 'status' ? 'order' : 'refill'} per ${action} call`);
+      }
+      throw error;
+    }
+  }
+
+  /** Each item's own error text as the error it means; an item that could not be read as the supplier's fault. */
+  #each<T>(key: string, action: Action, items: Map<string, Each<T>>): Map<string, T | GatewayError> {
+    return new Map(
+      [...items].map(([id, item]) => [
+        id,
+        typeof item === 'string'
+          ? errorFromSupplier(redact(item, key), action)
+          : item instanceof ParseError
+            ? upstreamUnavailable(action, 'unexpected response', item)
+            : item,
+      ]),
+    );
   }
 
   balance = (key: string) => this.#read(key, 'balance', {}, parseBalance);
@@ -237,7 +295,7 @@ export class HstockClient {
   }
 
   /** Whether the supplier said lately that it has no such action. */
-  lacks(what: Action | typeof MANY_STATUSES): boolean {
+  lacks(what: Lack): boolean {
     return (this.#lacking.get(what) ?? 0) > Date.now();
   }
 

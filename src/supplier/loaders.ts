@@ -7,7 +7,13 @@ import { errorFromSupplier } from '../errors.ts';
 import type { Ledger, PlacementKind } from '../state/store.ts';
 import { SingleStatusOnly } from './parse.ts';
 import type { Supplier } from './supplier.ts';
-import type { Balance, Inventory, OrderState, Service, SmsCodeState, SmsOrderState } from './types.ts';
+import type { Balance, Inventory, OrderState, RefillState, Service, SmsCodeState, SmsOrderState } from './types.ts';
+
+/** A refill the caller may see, and the order it refills (which only the ledger knows). */
+export interface RefillRef {
+  id: string;
+  orderId: string;
+}
 
 /** Results in key order, with an Error in place of a single key that failed. */
 function each<K, V>(load: (key: K) => Promise<V>) {
@@ -22,6 +28,8 @@ const asError = (error: unknown) => (error instanceof Error ? error : new Error(
 export class Loaders {
   #orderStatus?: DataLoader<string, OrderState>;
   #smsStatus?: DataLoader<string, SmsOrderState>;
+  #refill?: DataLoader<string, RefillRef>;
+  #refillStatus?: DataLoader<string, RefillState>;
   #smsCode?: DataLoader<string, SmsCodeState>;
   #inventory?: DataLoader<string, Inventory | null>;
   #service?: DataLoader<string, Service | null>;
@@ -29,7 +37,7 @@ export class Loaders {
 
   constructor(
     private readonly supplier: Supplier,
-    private readonly ledger: Pick<Ledger, 'owners'>,
+    private readonly ledger: Pick<Ledger, 'owners' | 'placementsOf'>,
   ) {}
 
   /** The orders of one operation (or poll) read together: one `status` call per 100 where the supplier takes many. */
@@ -65,6 +73,48 @@ export class Loaders {
       }
     }
     return each((id: string) => this.supplier.orderStatus(id))(ids);
+  }
+
+  /**
+   * Refills asked for through this gateway that the caller may see (its own, or any of the tenant's
+   * when it reads all); any other is NOT_FOUND, as the supplier says of an unknown refill: the
+   * supplier's `refill_status` does not say which order a refill is for.
+   */
+  get refill() {
+    return (this.#refill ??= new DataLoader(async (ids: readonly string[]): Promise<Array<RefillRef | Error>> => {
+      const { tenant, caller, readsAll } = this.supplier.caller;
+      let placements;
+      try {
+        placements = await this.ledger.placementsOf(tenant, 'refill', ids);
+      } catch (error) {
+        return ids.map(() => asError(error));
+      }
+      return ids.map((id, index) => {
+        const placement = placements[index];
+        if (placement?.kind !== 'refill' || (!readsAll && placement.caller !== caller)) {
+          return errorFromSupplier('Refill not found', 'refill_status');
+        }
+        return { id, orderId: placement.input.orderId };
+      });
+    }));
+  }
+
+  /** Statuses of refills already shown to be the caller's (`refill`): one call per 100 where the supplier takes many. */
+  get refillStatus() {
+    return (this.#refillStatus ??= new DataLoader((ids: readonly string[]) => this.refillStates(ids), { maxBatchSize: STATUSES_PER_CALL }));
+  }
+
+  /** At most 100 refills' statuses, without the ownership check (see `orderStates`). */
+  async refillStates(ids: readonly string[]): Promise<Array<RefillState | Error>> {
+    if (ids.length > 1 && this.supplier.manyRefillStatuses) {
+      try {
+        const states = await this.supplier.refillStatuses(ids);
+        return ids.map((id) => states.get(id)!);
+      } catch (error) {
+        if (!(error instanceof SingleStatusOnly)) return ids.map(() => asError(error));
+      }
+    }
+    return each((id: string) => this.supplier.refillStatus(id))(ids);
   }
 
   /**

@@ -13,6 +13,8 @@ import type {
   Money,
   OrderState,
   OrderStatus,
+  RefillState,
+  RefillStatus,
   Service,
   SmsCodeState,
   SmsCountry,
@@ -156,6 +158,31 @@ const SMS_STATUSES: Record<string, SmsOrderStatus> = {
 };
 
 export const orderStatus = (raw: string): OrderStatus => ORDER_STATUSES[squash(raw)] ?? 'UNKNOWN';
+
+/**
+ * Refill statuses: the four the family documents, and the spellings of panels that say more. A
+ * refill canceled, failed or refused has ended without refilling: REJECTED, `rawStatus` says which.
+ */
+const REFILL_STATUSES: Record<string, RefillStatus> = {
+  pending: 'PENDING',
+  awaiting: 'PENDING',
+  queued: 'PENDING',
+  'in progress': 'IN_PROGRESS',
+  inprogress: 'IN_PROGRESS',
+  processing: 'IN_PROGRESS',
+  completed: 'COMPLETED',
+  complete: 'COMPLETED',
+  success: 'COMPLETED',
+  rejected: 'REJECTED',
+  refused: 'REJECTED',
+  canceled: 'REJECTED',
+  cancelled: 'REJECTED',
+  fail: 'REJECTED',
+  failed: 'REJECTED',
+  error: 'REJECTED',
+};
+
+const refillStatus = (raw: string): RefillStatus => REFILL_STATUSES[squash(raw)] ?? 'UNKNOWN';
 
 export const smsStatus = (raw: string): SmsOrderStatus => SMS_STATUSES[squash(raw)] ?? 'UNKNOWN';
 
@@ -376,4 +403,77 @@ export function parseSmsCode(body: unknown, id: string): SmsCodeState {
     code: text(entry.code),
     smsContent: text(entry.sms_content ?? entry.smsContent),
   };
+}
+
+/** `refill` with `order=`: `{"refill": "ID"}`, the id as a string or a number. */
+export function parseRefillId(body: unknown): string {
+  return requiredText(record(body, 'refill').refill, 'refill id');
+}
+
+export function parseRefillState(body: unknown, id: string): RefillState {
+  const rawStatus = requiredText(record(body, 'refill_status').status, 'refill status');
+  return { id, status: refillStatus(rawStatus), rawStatus };
+}
+
+/** One item's outcome in an answer about many: its value, its own error text, or what could not be read. */
+export type Each<T> = T | ParseError | string;
+
+/**
+ * A list of `{"<idField>": id, "<valueField>": value}` answering many ids at once, each value
+ * possibly its own `{"error": …}`: one entry per id asked for, an id missing from the answer read
+ * as `missing`.
+ */
+function listById<T>(
+  body: unknown,
+  action: string,
+  ids: readonly string[],
+  fields: { id: string; value: string; missing: string },
+  read: (value: unknown, id: string) => T,
+  skipped: Skipped,
+): Map<string, Each<T>> {
+  const answered = new Map<string, unknown>();
+  for (const item of array(body, action)) {
+    const id = isRecord(item) ? text(item[fields.id]) : null;
+    if (id === null) {
+      skipped(`${action}: an entry without ${fields.id}`);
+      continue;
+    }
+    answered.set(id, (item as Json)[fields.value]);
+  }
+  const each = new Map<string, Each<T>>();
+  for (const id of ids) {
+    const value = answered.get(id);
+    if (isRecord(value) && typeof value.error === 'string') {
+      each.set(id, value.error);
+      continue;
+    }
+    try {
+      each.set(id, answered.has(id) ? read(value, id) : fields.missing);
+    } catch (error) {
+      if (!(error instanceof ParseError)) throw error;
+      skipped(`${action} ${id}: ${error.message}`);
+      each.set(id, error);
+    }
+  }
+  return each;
+}
+
+/**
+ * `refill_status` with `refills=`: `[{"refill": 1, "status": "Completed"}, {"refill": 3, "status":
+ * {"error": "Refill not found"}}]`. A panel that read `refill`, not `refills`, answers one
+ * refill's shape: SingleStatusOnly.
+ */
+export function parseRefillStates(body: unknown, ids: readonly string[], skipped: Skipped = ignore): Map<string, Each<RefillState>> {
+  if (isRecord(body) && body.status !== undefined) throw new SingleStatusOnly('a single-refill answer to refills=');
+  const status = (value: unknown, id: string) => parseRefillState({ status: value }, id);
+  return listById(body, 'refill_status', ids, { id: 'refill', value: 'status', missing: 'Refill not found' }, status, skipped);
+}
+
+/** `cancel` with `orders=`: `[{"order": 2, "cancel": 1}, {"order": 9, "cancel": {"error": "Incorrect order ID"}}]`. */
+export function parseCancels(body: unknown, ids: readonly string[], skipped: Skipped = ignore): Map<string, Each<true>> {
+  const asked = (value: unknown): true => {
+    if (value === 1 || value === '1' || value === true) return true;
+    throw new ParseError(`cancel: expected 1 or an error, got ${JSON.stringify(value)?.slice(0, 40)}`);
+  };
+  return listById(body, 'cancel', ids, { id: 'order', value: 'cancel', missing: 'Incorrect order ID' }, asked, skipped);
 }

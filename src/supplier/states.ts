@@ -4,11 +4,16 @@
  */
 import type DataLoader from 'dataloader';
 import type { Loaders } from './loaders.ts';
-import type { OrderState, OrderStatus, SmsOrderState, SmsOrderStatus } from './types.ts';
+import type { OrderState, OrderStatus, RefillState, RefillStatus, SmsOrderState, SmsOrderStatus } from './types.ts';
 
 const FINAL_ORDER_STATUSES: ReadonlySet<OrderStatus> = new Set(['COMPLETED', 'PARTIAL', 'CANCELED']);
 
 const FINAL_SMS_STATUSES: ReadonlySet<SmsOrderStatus> = new Set(['CODE_RECEIVED', 'COMPLETED', 'CANCELED', 'EXPIRED']);
+
+const FINAL_REFILL_STATUSES: ReadonlySet<RefillStatus> = new Set(['COMPLETED', 'REJECTED']);
+
+/** COMPLETED and REJECTED: the refill will not change again. */
+export const isFinalRefill = (state: Pick<RefillState, 'status'>) => FINAL_REFILL_STATUSES.has(state.status);
 
 /** COMPLETED, PARTIAL and CANCELED: the order will not change again. */
 export const isFinalOrder = (state: Pick<OrderState, 'status'>) => FINAL_ORDER_STATUSES.has(state.status);

@@ -8,7 +8,7 @@ import { GatewayError, isUnsupportedAction } from '../errors.ts';
 import { Line } from '../limits/line.ts';
 import type { ReadCache } from './cache.ts';
 import type { HstockClient } from './client.ts';
-import type { Category, Inventory, Money, NewOrder, NewSmsOrder, OrderState, Service, ServiceFilter } from './types.ts';
+import type { Category, Inventory, Money, NewOrder, NewSmsOrder, OrderState, RefillState, Service, ServiceFilter } from './types.ts';
 
 export interface Catalogue {
   services: Service[];
@@ -24,7 +24,7 @@ export interface SupplierDeps {
   /** Calls one operation sends to its key's line at once (the key's concurrency). */
   callsAtOnce: number;
   /** Told of each status read that the gateway does not know (it reads UNKNOWN, with its rawStatus). */
-  onUnknownStatus?: (kind: 'order' | 'sms') => void;
+  onUnknownStatus?: (kind: 'order' | 'sms' | 'refill') => void;
 }
 
 /**
@@ -185,11 +185,36 @@ export class Supplier {
     return this.deps.client.manyStatuses;
   }
 
+  /** Asks for a refill of the order; resolves to the refill's id. */
+  refill(orderId: string): Promise<string> {
+    return this.#call((key) => this.deps.client.refill(key, orderId));
+  }
+
+  refillStatus(id: string) {
+    return this.#call((key) => this.deps.client.refillStatus(key, id)).then((state) => this.#known('refill', state));
+  }
+
+  /** Many refills in one `refill_status` call (at most 100), each its state or its own error. */
+  async refillStatuses(ids: readonly string[]): Promise<Map<string, RefillState | Error>> {
+    const states = await this.#call((key) => this.deps.client.refillStatuses(key, ids));
+    for (const state of states.values()) if (!(state instanceof Error)) this.#known('refill', state);
+    return states;
+  }
+
+  get manyRefillStatuses(): boolean {
+    return this.deps.client.manyRefillStatuses;
+  }
+
+  /** Asks for these orders (at most 100) to be canceled, in one call: each asked (`true`) or its own error. */
+  cancel(ids: readonly string[]): Promise<Map<string, true | Error>> {
+    return this.#call((key) => this.deps.client.cancel(key, ids));
+  }
+
   smsStatus(id: string) {
     return this.#call((key) => this.deps.client.smsStatus(key, id)).then((state) => this.#known('sms', state));
   }
 
-  #known<S extends { status: string }>(kind: 'order' | 'sms', state: S): S {
+  #known<S extends { status: string }>(kind: 'order' | 'sms' | 'refill', state: S): S {
     if (state.status === 'UNKNOWN') this.deps.onUnknownStatus?.(kind);
     return state;
   }

@@ -4,6 +4,8 @@ export type EntityType = 'SMM' | 'PRODUCT';
 
 export type OrderStatus = 'PENDING' | 'IN_PROGRESS' | 'PROCESSING' | 'COMPLETED' | 'PARTIAL' | 'CANCELED' | 'UNKNOWN';
 
+export type RefillStatus = 'PENDING' | 'IN_PROGRESS' | 'COMPLETED' | 'REJECTED' | 'UNKNOWN';
+
 export type SmsOrderStatus = 'ACTIVE' | 'WAITING' | 'CODE_RECEIVED' | 'COMPLETED' | 'CANCELED' | 'EXPIRED' | 'UNKNOWN';
 
 /** An exact decimal kept as its string, e.g. "0.50". */
@@ -145,4 +147,11 @@ export interface NewSmsOrder {
   quantity: number;
   country?: string;
   phone?: string;
+}
+
+/** A refill of an order, as `refill_status` says of it; the order it refills is the ledger's to say. */
+export interface RefillState {
+  id: string;
+  status: RefillStatus;
+  rawStatus: string;
 }

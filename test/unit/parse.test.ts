@@ -3,10 +3,14 @@ import { errorFromSupplier } from '../../src/errors.ts';
 import {
   orderStatus,
   parseBalance,
+  parseCancels,
   parseOrderState,
+  parseRefillId,
+  parseRefillStates,
   parseService,
   parseServices,
   parseSmsStatus,
+  SingleStatusOnly,
   smsStatus,
 } from '../../src/supplier/parse.ts';
 import { isFinalOrder } from '../../src/supplier/states.ts';
@@ -153,5 +157,72 @@ describe('the supplier error map', () => {
   ])('maps "%s" to %s and keeps the text', (text, code) => {
     const error = errorFromSupplier(text, 'add');
     expect(error.extensions).toMatchObject({ code, upstreamMessage: text });
+  });
+});
+
+describe('refills and cancels of the API v2 family', () => {
+  it('reads a refill id given as a string or a number', () => {
+    expect(parseRefillId({ refill: '300001' })).toBe('300001');
+    expect(parseRefillId({ refill: 300002 })).toBe('300002');
+    expect(() => parseRefillId({ refill: '' })).toThrow();
+  });
+
+  it("reads many refills' statuses, each id's own error, a missing id, and the family's words", () => {
+    const skipped: string[] = [];
+    const states = parseRefillStates(
+      [
+        { refill: 1, status: 'Completed' },
+        { refill: '2', status: 'Rejected' },
+        { refill: 3, status: { error: 'Refill not found' } },
+        { refill: 5, status: 'In progress' },
+        { refill: 6, status: 'Canceled' },
+        { refill: 7, status: 'Awaiting moderation' },
+        { refill: 8, status: 42 },
+        { status: 'Completed' },
+      ],
+      ['1', '2', '3', '4', '5', '6', '7', '8'],
+      (problem) => skipped.push(problem),
+    );
+    const view = [...states].map(([id, state]) => [
+      id,
+      typeof state === 'string' ? state : state instanceof Error ? 'unreadable' : state.status,
+    ]);
+    expect(view).toEqual([
+      ['1', 'COMPLETED'],
+      ['2', 'REJECTED'],
+      ['3', 'Refill not found'],
+      ['4', 'Refill not found'],
+      ['5', 'IN_PROGRESS'],
+      ['6', 'REJECTED'],
+      ['7', 'UNKNOWN'],
+      ['8', 'UNKNOWN'],
+    ]);
+    expect(skipped).toEqual(['refill_status: an entry without refill']);
+  });
+
+  it('tells a single-refill answer to refills= apart, so that refills are read one at a time', () => {
+    expect(() => parseRefillStates({ status: 'Pending' }, ['1', '2'])).toThrow(SingleStatusOnly);
+  });
+
+  it('reads each cancel as asked (1) or its own error, and an answer it cannot read as unreadable', () => {
+    const skipped: string[] = [];
+    const asked = parseCancels(
+      [
+        { order: 9, cancel: { error: 'Incorrect order ID' } },
+        { order: 2, cancel: 1 },
+        { order: '3', cancel: '1' },
+        { order: 4, cancel: 'maybe' },
+      ],
+      ['2', '3', '4', '9', '10'],
+      (problem) => skipped.push(problem),
+    );
+    expect([...asked].map(([id, answer]) => [id, answer instanceof Error ? 'unreadable' : answer])).toEqual([
+      ['2', true],
+      ['3', true],
+      ['4', 'unreadable'],
+      ['9', 'Incorrect order ID'],
+      ['10', 'Incorrect order ID'],
+    ]);
+    expect(skipped).toHaveLength(1);
   });
 });
