@@ -12,6 +12,8 @@ export interface SandboxConfig {
   flavour: FlavourName;
   /** How much of the API v2 family it speaks: all of it, or only the supplier's page. */
   api: ApiLevel;
+  /** The identity provider beside it (identity/): its port, and how long its access tokens last. */
+  identity: { port: number; accessTokenTtlS: number };
 }
 
 export function loadSandboxConfig(env: Env = process.env): SandboxConfig {
@@ -22,6 +24,10 @@ export function loadSandboxConfig(env: Env = process.env): SandboxConfig {
     seed: integer(env, 'SANDBOX_SEED', 42, 0),
     flavour: choice(env, 'SANDBOX_FLAVOUR', FLAVOUR_NAMES, 'hstock'),
     api: choice(env, 'SANDBOX_API', API_LEVELS, 'full'),
+    identity: {
+      port: integer(env, 'SANDBOX_IDP_PORT', 4011, 0, PORT_MAX),
+      accessTokenTtlS: integer(env, 'SANDBOX_IDP_TOKEN_TTL_S', 900, 1),
+    },
   };
 }
 

@@ -13,12 +13,23 @@ function config(): SandboxConfig {
   }
 }
 
-const { port, host, timeScale, seed, flavour, api } = config();
-const sandbox = await createSandbox({ port, host, timeScale, seed, flavour, api }).catch((error: unknown) => {
-  const reason = error instanceof Error ? error.message : String(error);
-  console.error(`sandbox could not listen on ${host}:${port}: ${reason}`);
-  process.exit(1);
-});
+const { port, host, timeScale, seed, flavour, api, identity } = config();
+
+function cannotListen(what: string, port: number): (error: unknown) => never {
+  return (error) => {
+    const reason = error instanceof Error ? error.message : String(error);
+    console.error(`${what} could not listen on ${host}:${port}: ${reason}`);
+    process.exit(1);
+  };
+}
+
+const sandbox = await createSandbox({ port, host, timeScale, seed, flavour, api }).catch(cannotListen('sandbox', port));
+// Imported once the settings are good: oidc-provider warns about Node 20 as it loads, and a bad
+// setting's one line should be all that stderr says.
+const { createIdentityProvider } = await import('./identity/index.ts');
+const idp = await createIdentityProvider({ port: identity.port, host, accessTokenTtlS: identity.accessTokenTtlS }).catch(
+  cannotListen('identity provider', identity.port),
+);
 
 const { title, keys } = flavourNamed(flavour);
 console.log(`${title} sandbox API: ${sandbox.url}`);
@@ -26,9 +37,15 @@ const routes = 'GET /stats, /flavour, POST /faults, /quirks, /clock, /orders/:id
 console.log(`admin: ${sandbox.origin}/__sandbox (${routes})`);
 console.log(`time scale ${timeScale}, seed ${seed}, api ${api}; keys:`);
 for (const key of keys) console.log(`  ${key.key}  ${key.balance} ${key.currency ?? 'USD'}`);
+console.log(`identity provider: ${idp.issuer} (client ${idp.clientId}, audience ${idp.audience})`);
+console.log(`admin: ${idp.issuer}/__identity (GET /customers, /keys, POST /keys, DELETE /keys/:kid); customers:`);
+for (const customer of idp.customers) {
+  const limit = customer.spendLimit ? `, spend limit ${customer.spendLimit}` : '';
+  console.log(`  ${customer.login} / ${customer.password}  ${customer.subject}${limit}`);
+}
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void sandbox.close().then(() => process.exit(0));
+    void Promise.all([sandbox.close(), idp.close()]).then(() => process.exit(0));
   });
 }

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { loadSandboxConfig } from '../../src/sandbox/config.ts';
 import { DEMO_KEY } from '../support/keys.ts';
 import { form } from '../support/sandbox.ts';
 
 function runMain(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/sandbox/main.ts'], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, SANDBOX_IDP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -31,6 +32,19 @@ describe('npm run sandbox', () => {
     expect(code).toBe(0);
   });
 
+  it('runs the identity provider beside it and tells its issuer and demo customers', { timeout: 20000 }, async () => {
+    const run = runMain({ SANDBOX_PORT: '0' });
+    await expect.poll(run.stdout, { timeout: 15000, interval: 50 }).toMatch(/customers:[\s\S]*sam/);
+    const issuer = /identity provider: (\S+)/.exec(run.stdout())?.[1] ?? '';
+    expect(issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(run.stdout()).toContain('bob / bob-demo  customer-bob, spend limit 14.50');
+    const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as { issuer: string };
+    expect(discovery.issuer).toBe(issuer);
+    run.child.kill('SIGTERM');
+    const [code] = await once(run.child, 'exit');
+    expect(code).toBe(0);
+  });
+
   it('plays another panel of the family with SANDBOX_FLAVOUR=panel', { timeout: 20000 }, async () => {
     const run = runMain({ SANDBOX_PORT: '0', SANDBOX_FLAVOUR: 'panel' });
     await expect.poll(run.stdout, { timeout: 15000, interval: 50 }).toMatch(/keys:[\s\S]*sandbox-reseller-key/);
@@ -49,6 +63,12 @@ describe('npm run sandbox', () => {
     const [code] = await once(run.child, 'exit');
     expect(code).toBe(1);
     expect(run.stderr()).toBe('SANDBOX_TIME_SCALE must be a positive number (got "fast")\n');
+  });
+
+  it('reads the port of the identity provider and the lifetime of its access tokens', () => {
+    expect(loadSandboxConfig({}).identity).toEqual({ port: 4011, accessTokenTtlS: 900 });
+    expect(loadSandboxConfig({ SANDBOX_IDP_PORT: '0', SANDBOX_IDP_TOKEN_TTL_S: '60' }).identity).toEqual({ port: 0, accessTokenTtlS: 60 });
+    expect(() => loadSandboxConfig({ SANDBOX_IDP_TOKEN_TTL_S: '0' })).toThrow('SANDBOX_IDP_TOKEN_TTL_S must be an integer from 1 to');
   });
 
   it('names the flavours it knows when SANDBOX_FLAVOUR is another', { timeout: 20000 }, async () => {
