@@ -22,6 +22,24 @@ export interface TracesConfig {
   serviceName: string;
 }
 
+/** Customers signed in with the reseller's identity provider (auth/jwt.ts). */
+export interface JwtConfig {
+  /** The `iss` tokens must carry; OpenID Connect discovery finds the key set from it unless `jwksUrl` is set. */
+  issuer: string | undefined;
+  jwksUrl: string | undefined;
+  audience: string;
+  algorithms: string[];
+  /** The claim that holds the scopes (space-separated or an array). */
+  scopesClaim: string;
+  /** The numeric claim of a customer's own daily spend cap; unset: none is read. */
+  spendLimitClaim: string | undefined;
+  clockToleranceS: number;
+  /** A key id the key set does not know makes it fetched again at most this often. */
+  jwksCooldownMs: number;
+  /** The key set is fetched again after this long, whatever the tokens say (a retired key stops verifying). */
+  jwksMaxAgeMs: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -34,6 +52,12 @@ export interface Config {
   /** Tokens of callers that read every order of the key (a reseller's back office). */
   adminTokens: string[];
   allowAnonymous: boolean;
+  /** Unset: bearer tokens that are JWTs are not taken. */
+  jwt: JwtConfig | undefined;
+  /** Callers with no credentials may read the catalogue (rates only with `account:read`). */
+  publicCatalogue: boolean;
+  /** What one JWT caller may spend a day, in the account's currency; unset: no cap. */
+  spendLimitPerDay: string | undefined;
   /** Unset: idempotency records and the ledger live in this process. */
   redisUrl: string | undefined;
   redisKeyPrefix: string;
@@ -60,7 +84,10 @@ export interface Config {
   traces: TracesConfig | undefined;
   /** Readiness probe of the supplier; 0: none (readiness from client calls alone). */
   readyProbeMs: number;
-  /** Browser origins allowed by CORS; empty: any origin (credentials travel in headers, not cookies). */
+  /**
+   * Browser origins allowed by CORS. Empty: any origin, unless JWT callers are configured or the
+   * gateway spends its own key, where a page of any origin could spend it: then none.
+   */
   corsOrigins: string[];
   /** Persisted documents by hash, from the manifests PERSISTED_DOCUMENTS names. */
   persistedDocuments: PersistedDocuments;
@@ -160,6 +187,48 @@ function list(env: Env, name: string): string[] {
     .filter(Boolean);
 }
 
+/** Never `none`, never an HMAC algorithm: a public key set verifies asymmetric signatures only. */
+const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+
+function jwt(env: Env): JwtConfig | undefined {
+  const issuer = read(env, 'JWT_ISSUER');
+  const jwksUrl = httpUrl(env, 'JWT_JWKS_URL', 'https://id.example.com/.well-known/jwks.json');
+  if (issuer === undefined && jwksUrl === undefined) {
+    for (const name of ['JWT_AUDIENCE', 'JWT_ALGORITHMS', 'JWT_SCOPES_CLAIM', 'JWT_SPEND_LIMIT_CLAIM']) {
+      if (read(env, name) !== undefined)
+        throw new ConfigError(`${name} is set but JWT_ISSUER is not: set JWT_ISSUER (or JWT_JWKS_URL) to take JWT callers`);
+    }
+    return undefined;
+  }
+  if (issuer !== undefined) httpUrl(env, 'JWT_ISSUER', 'https://id.example.com');
+  const audience = read(env, 'JWT_AUDIENCE');
+  if (audience === undefined)
+    throw new ConfigError('JWT_AUDIENCE must be set with JWT_ISSUER or JWT_JWKS_URL (the audience tokens for this gateway carry)');
+  const algorithms = list(env, 'JWT_ALGORITHMS');
+  for (const algorithm of algorithms) {
+    if (!JWT_ALGORITHMS.includes(algorithm))
+      fail('JWT_ALGORITHMS', `a list of ${JWT_ALGORITHMS.join(', ')} (never none or HS*)`, algorithm);
+  }
+  return {
+    issuer,
+    jwksUrl,
+    audience,
+    algorithms: algorithms.length > 0 ? algorithms : ['RS256', 'ES256', 'EdDSA'],
+    scopesClaim: read(env, 'JWT_SCOPES_CLAIM') ?? 'scope',
+    spendLimitClaim: read(env, 'JWT_SPEND_LIMIT_CLAIM'),
+    clockToleranceS: integer(env, 'JWT_CLOCK_TOLERANCE_S', 30, 0, 300),
+    jwksCooldownMs: integer(env, 'JWT_JWKS_COOLDOWN_S', 30, 0, 3600) * 1000,
+    jwksMaxAgeMs: integer(env, 'JWT_JWKS_MAX_AGE_S', 600, 1, 86400) * 1000,
+  };
+}
+
+function decimal(env: Env, name: string): string | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,9}(\.\d{1,10})?$/.test(raw)) fail(name, 'a decimal amount such as 25 or 14.50', raw);
+  return raw;
+}
+
 function logLevel(env: Env): LogLevel {
   const raw = read(env, 'LOG_LEVEL')?.toLowerCase() ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(raw)) fail('LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, raw);
@@ -190,6 +259,9 @@ export function loadConfig(env: Env = process.env): Config {
     gatewayTokens: list(env, 'GATEWAY_TOKENS'),
     adminTokens: list(env, 'GATEWAY_ADMIN_TOKENS'),
     allowAnonymous: boolean(env, 'GATEWAY_ALLOW_ANONYMOUS', false),
+    jwt: jwt(env),
+    publicCatalogue: boolean(env, 'PUBLIC_CATALOGUE', false),
+    spendLimitPerDay: decimal(env, 'SPEND_LIMIT_PER_DAY'),
     redisUrl: redisUrl(env, 'REDIS_URL'),
     redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'hstock:',
     redisCommandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 2000, 10),
@@ -269,11 +341,19 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.orderPollMaxMs < orderPollMs) {
     fail('ORDER_POLL_MAX_MS', `at least ORDER_POLL_MS (${orderPollMs})`, String(config.orderPollMaxMs));
   }
-  if (serverKey && config.gatewayTokens.length + config.adminTokens.length === 0 && !config.allowAnonymous) {
+  if (
+    serverKey &&
+    config.gatewayTokens.length + config.adminTokens.length === 0 &&
+    !config.allowAnonymous &&
+    !config.jwt &&
+    !config.publicCatalogue
+  ) {
     throw new ConfigError(
       'GATEWAY_TOKENS must list at least one token when HSTOCK_API_KEY is set ' +
-        '(or set GATEWAY_ALLOW_ANONYMOUS=true to let anyone who reaches the port spend the key)',
+        '(or set JWT_ISSUER for signed-in customers, or GATEWAY_ALLOW_ANONYMOUS=true to let anyone who reaches the port spend the key)',
     );
   }
+  if (config.publicCatalogue && !serverKey)
+    fail('PUBLIC_CATALOGUE', 'false unless HSTOCK_API_KEY is set (the catalogue is read with the gateway’s key)', 'true');
   return config;
 }

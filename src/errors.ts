@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 /** The contract's `extensions.code` values. */
 export type ErrorCode =
   | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
   | 'BAD_USER_INPUT'
   | 'NOT_FOUND'
   | 'INSUFFICIENT_BALANCE'

@@ -33,6 +33,10 @@ const NEVER: Record<string, number> = Object.fromEntries(
     'SmsOrder',
     'PlacedOrder',
     'PlacedSmsOrder',
+    'Query.refill',
+    'Refill',
+    'Query.me',
+    'Me',
   ].map((coordinate) => [coordinate, 0]),
 );
 
@@ -172,7 +176,9 @@ export const cacheOutcomeOf = (request: Request): CacheOutcome | undefined => ou
 /** How the response cache marks an answer it served. */
 const SERVED = Symbol.for('servedFromResponseCache');
 
-export const sessionOf = (identity: Identity) => (identity.ok ? `${identity.tenant}:${identity.caller}` : null);
+/** One caller's answers, apart from its answers with other scopes (a customer may sign in again with fewer). */
+export const sessionOf = (identity: Identity) =>
+  identity.ok ? `${identity.tenant}:${identity.caller}${identity.scopes ? `:${[...identity.scopes].sort().join(' ')}` : ''}` : null;
 
 /** Parsing for the key stops where the operation limits refuse a document. */
 const MAX_TOKENS = OPERATION_LIMITS.tokens;

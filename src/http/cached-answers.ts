@@ -4,7 +4,7 @@
  * holds (graphql/response-cache.ts), with the same key, text, ETag and 304.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PREFLIGHT_HEADERS, type Authenticator } from '../auth/authenticator.ts';
+import { limitKeyOf, PREFLIGHT_HEADERS, type Authenticator } from '../auth/authenticator.ts';
 import { documentIdOf, documentOfOperation, type PersistedDocuments } from '../graphql/persisted-documents.ts';
 import {
   answerKey,
@@ -150,7 +150,7 @@ export function answerFromCache(
     if (!params) return false;
     const key = answerKey(sessionOf(identity), params.operationName, params.query, params.variables);
     const cached = await cache.get(key);
-    if (!cached?.data || (await take(identity.tenant)) > 0) return false;
+    if (!cached?.data || (await take(limitKeyOf(identity))) > 0) return false;
     const lastModified = (cached.extensions as { http?: { headers?: Record<string, string> } } | undefined)?.http?.headers?.[
       'Last-Modified'
     ];

@@ -55,6 +55,11 @@ function refuseAnnouncedBody(req: IncomingMessage, res: ServerResponse, maxBytes
   log({ requestId, method: req.method, path: req.url?.split('?')[0], status: 413, durationMs: 0, supplierCalls: 0 });
 }
 
+const header = (req: IncomingMessage, name: string) => {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
 export function createHttp(runtime: Runtime, yoga: RequestListener, logger: Logger) {
   const { config, health, state } = runtime;
   const log = accessLog(logger);
@@ -73,7 +78,8 @@ export function createHttp(runtime: Runtime, yoga: RequestListener, logger: Logg
   const handler: RequestListener = (req, res) =>
     Number(req.headers['content-length']) > config.maxBodyBytes
       ? refuseAnnouncedBody(req, res, config.maxBodyBytes, log)
-      : void cached(req, res)
+      : void Promise.resolve(runtime.auth.prepare({ authorization: req.headers.authorization, apiKey: header(req, 'x-api-key') }))
+          .then(() => cached(req, res))
           .then((answered) => answered || yoga(req, res))
           .catch((error: unknown) => {
             // Never an unhandled rejection: that would end the process for every caller.

@@ -17,7 +17,7 @@ import type { Duplex } from 'node:stream';
 import { getOperationAST, GraphQLError, type execute, type ExecutionArgs, type GraphQLFormattedError, type subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { isAsyncIterable, type YogaServerInstance } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import { admitConnection, credentialsFrom, presents } from '../auth/authenticator.ts';
 import type { OperationContext, ServerContext } from '../graphql/context.ts';
 import { documentOfOperation } from '../graphql/persisted-documents.ts';
@@ -71,6 +71,15 @@ const SERVICE_RESTART = 1012;
 
 /** Close code 4429: the address failed credentials too often (AUTH_FAILURES_PER_MINUTE); graphql-ws clients do not retry on it by themselves. */
 const AUTH_FAILURES = 4429;
+/** graphql-ws's Forbidden: the socket's token expired; the client signs in again and resubscribes. */
+const FORBIDDEN = 4403;
+
+/** Sockets admitted with a JWT close when it expires (a timer per socket, gone with it). */
+function closeAtExpiry(socket: WsSocket, expiresAt: number): void {
+  const timer = setTimeout(() => socket.close(FORBIDDEN, 'Token expired: sign in again'), Math.max(0, expiresAt - Date.now()));
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
 
 export function attachWebSocket(
   server: Server,
@@ -118,6 +127,7 @@ export function attachWebSocket(
       onConnect: async (ctx) => {
         const { socket, request } = ctx.extra;
         const credentials = credentialsFrom(ctx.connectionParams);
+        await runtime.auth.prepare(credentials);
         const identity = runtime.auth.identify(credentials);
         const failing = presents(credentials) ? runtime.authFailures.wait(identity, request) : 0;
         if (failing > 0) {
@@ -128,6 +138,8 @@ export function attachWebSocket(
         const admitted = await admitConnection(ctx.connectionParams, runtime.auth, runtime.keyCheck);
         if (!admitted) runtime.authFailures.charge(request);
         else if (identity.ok) unidentified.release(socket);
+        if (admitted && identity.ok && identity.customer)
+          closeAtExpiry(socket, identity.customer.expiresAt + (config.jwt?.clockToleranceS ?? 0) * 1000);
         return admitted;
       },
       onSubscribe: async (ctx, _id, payload) => {
@@ -136,6 +148,7 @@ export function attachWebSocket(
         const connectionParams = presents(credentialsFrom(ctx.connectionParams))
           ? ctx.connectionParams
           : (payload.extensions?.headers as Record<string, unknown> | undefined);
+        await runtime.auth.prepare(credentialsFrom(connectionParams));
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           connectionParams,

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { type ExecutionResult, type GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import type { Authenticator, Identity } from '../auth/authenticator.ts';
+import { limitKeyOf, type Authenticator, type Identity } from '../auth/authenticator.ts';
 import type { Config } from '../config.ts';
 import { TokenBuckets } from './token-buckets.ts';
 import { rateLimited, type UpstreamGuard } from './upstream-guard.ts';
@@ -89,7 +89,7 @@ export function useRequestLimits(runtime: LimitRuntime): Plugin<Context> {
     const failing = authFailures.wait(identity, req);
     if (failing > 0) return tooMany(failing, 'Too many requests with failing credentials from this address.', 'AUTH_FAILURES');
     if (!identity.ok || !takesToken) return undefined;
-    const wait = await take(identity.tenant);
+    const wait = await take(limitKeyOf(identity));
     return wait > 0 ? tooMany(wait, `More than ${config.rateLimit.perSecond} requests a second for this key.`, 'TENANT_RATE') : undefined;
   };
   const charge = (context: Context, result: ExecutionResult) => {

@@ -30,5 +30,7 @@ export function startupSummary(config: Config, url: string, sandbox: boolean) {
     graphiql: config.graphiql,
     metrics: config.metrics ? (config.metricsPort === undefined ? 'on PORT' : `on METRICS_PORT=${config.metricsPort}`) : 'off',
     traces: config.traces ? new URL(config.traces.url).origin : 'off',
+    customers: config.jwt ? (config.jwt.issuer ?? new URL(config.jwt.jwksUrl!).origin) : 'off',
+    cors: config.corsOrigins.length > 0 ? config.corsOrigins.join(',') : config.serverKey || config.jwt ? 'no origin' : 'any origin',
   };
 }

@@ -4,23 +4,28 @@
  * the one call that spends, then what the spend made stale and its outcome recorded.
  */
 import { randomUUID } from 'node:crypto';
+import Big from 'big.js';
+import { customerCaller, type Identity } from '../auth/authenticator.ts';
 import { badInput, errorFromSupplier, GatewayError } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { placementSpan } from '../observability/tracing.ts';
 import type { Placement, StateStore } from '../state/store.ts';
 import type { Loaders, RefillRef } from '../supplier/loaders.ts';
 import type { Supplier } from '../supplier/supplier.ts';
-import type { NewOrder, NewSmsOrder, SmsOrderState } from '../supplier/types.ts';
+import type { Decimal, Money, NewOrder, NewSmsOrder, SmsOrderState } from '../supplier/types.ts';
 import { idempotent, mayHavePlaced, type IdempotencyPolicy } from './idempotency.ts';
 import type { InFlight } from './in-flight.ts';
 import { estimateCharge, times } from './money.ts';
 import { orderTerms } from './order-terms.ts';
 import type { Hold, Reservations } from './reservations.ts';
+import { capOf, reserveSpend, type SpendReservation } from './spend-caps.ts';
 
 export interface Spender {
+  identity: Identity;
   supplier: Supplier;
   loaders: Loaders;
   runtime: {
+    config: { spendLimitPerDay: Decimal | undefined };
     state: StateStore;
     spends: InFlight;
     idempotencyPolicy: IdempotencyPolicy;
@@ -35,7 +40,18 @@ export interface Spender {
 /** A placement before it is written: each kind with its own input. */
 type Draft = Placement extends infer P ? (P extends Placement ? Omit<P, 'id' | 'placedAt' | 'outcome' | 'orderIds'> : never) : never;
 
-const owner = (supplier: Supplier) => ({ tenant: supplier.caller.tenant, caller: supplier.caller.caller });
+/** Who owns what is placed: the caller, or the customer a backend places it for (who then owns it, the backend reading it too). */
+function owner(supplier: Supplier, onBehalfOf?: string): { tenant: string; caller: string; placedBy?: string } {
+  const { tenant, caller } = supplier.caller;
+  return onBehalfOf === undefined ? { tenant, caller } : { tenant, caller: customerCaller(onBehalfOf), placedBy: caller };
+}
+
+/** What a placement is asked with besides its input. */
+export interface PlacementOptions {
+  idempotencyKey?: string | null;
+  /** A backend places for this customer (a subject of the identity provider). */
+  onBehalfOf?: string;
+}
 
 /** Claims the key, runs the placement, and keeps shutdown waiting until its outcome is recorded. */
 function once<T>(ctx: Spender, mutation: string, key: string | null | undefined, input: object, work: () => Promise<T>): Promise<T> {
@@ -50,14 +66,41 @@ function once<T>(ctx: Spender, mutation: string, key: string | null | undefined,
   return spends.track(placementSpan(mutation, () => idempotent(options, { tenant, caller, mutation, key }, input, work)));
 }
 
-/** The spend, recorded; the estimate stays held while the balance may not show it. */
-async function spend<T>(ctx: Spender, draft: Draft, hold: Hold, call: () => Promise<T>, idsOf: (value: T) => string[]): Promise<T> {
+interface Spending<T> {
+  draft: Draft & { estimate: Money };
+  /** The estimate held against the balance while the balance may not show the spend. */
+  hold: Hold;
+  call: () => Promise<T>;
+  idsOf: (value: T) => string[];
+  /** What the supplier charged, once it says: a capped customer's spend is settled to it. */
+  chargeOf: (value: T) => Promise<Decimal | null>;
+}
+
+/**
+ * The spend, recorded: a customer's estimate reserved under its cap first (spend-caps.ts), and
+ * the estimate held against the balance while the balance may not show it.
+ */
+async function spend<T>(ctx: Spender, { draft, hold, call, idsOf, chargeOf }: Spending<T>): Promise<T> {
+  let capped: SpendReservation | undefined;
   try {
+    // A backend placing for a customer decided for it: the customer's cap is not applied.
+    const limit = draft.placedBy === undefined ? capOf(ctx.identity, ctx.runtime.config.spendLimitPerDay) : undefined;
+    if (limit !== undefined)
+      capped = await reserveSpend(ctx.runtime.state.spends, draft, limit, draft.estimate.amount, draft.estimate.currency);
     const value = await record(ctx, draft, call, idsOf);
     hold.end(true);
+    if (capped) {
+      const reservation = capped;
+      void chargeOf(value)
+        .then((charge) => (charge === null ? undefined : reservation.settle(charge)))
+        .catch(() => undefined);
+    }
     return value;
   } catch (error) {
-    hold.end(mayHavePlaced(error));
+    const placed = mayHavePlaced(error);
+    hold.end(placed);
+    // Given back only when nothing was placed; an unknown outcome keeps counting against the cap.
+    if (capped && !placed) await capped.release().catch(() => undefined);
     throw error;
   }
 }
@@ -109,8 +152,9 @@ async function record<T>(ctx: Spender, draft: Draft, call: () => Promise<T>, ids
 }
 
 /** Checks the service, the fields its type takes (order-terms.ts), stock and balance, then places the order; resolves to its id. */
-export function addOrder(ctx: Spender, order: NewOrder, idempotencyKey?: string | null): Promise<string> {
-  return once(ctx, 'addOrder', idempotencyKey, order, async () => {
+export function addOrder(ctx: Spender, order: NewOrder, { idempotencyKey, onBehalfOf }: PlacementOptions = {}): Promise<string> {
+  const fingerprinted = onBehalfOf === undefined ? order : { ...order, onBehalfOf };
+  return once(ctx, 'addOrder', idempotencyKey, fingerprinted, async () => {
     const { supplier, loaders } = ctx;
     const service = await loaders.service.load(order.serviceId);
     if (!service) throw new GatewayError('NOT_FOUND', `Service ${order.serviceId} not found.`, { extensions: { field: 'serviceId' } });
@@ -126,21 +170,23 @@ export function addOrder(ctx: Spender, order: NewOrder, idempotencyKey?: string 
     }
     const estimate = estimateCharge(service, terms);
     const hold = ctx.runtime.reservations.hold(supplier.caller.tenant, balance, readAt, estimate, 'The order costs');
-    const draft: Draft = {
-      kind: 'order',
-      ...owner(supplier),
+    const draft = {
+      kind: 'order' as const,
+      ...owner(supplier, onBehalfOf),
       input: order,
       estimate: { amount: estimate, currency: balance.currency },
       idempotencyKey: idempotencyKey?.trim() ?? null,
     };
     try {
-      return await spend(
-        ctx,
+      return await spend(ctx, {
         draft,
         hold,
-        () => supplier.addOrder(order),
-        (id) => [id],
-      );
+        call: () => supplier.addOrder(order),
+        idsOf: (id) => [id],
+        // One status read: the charge is there once the supplier accepted the order.
+        chargeOf: async (id) =>
+          (await loaders.orderStates([id]).then(([state]) => (state instanceof Error ? null : state?.charge?.amount))) ?? null,
+      });
     } finally {
       // Cached answers that show this stock are dropped once every instance's stock figure is: an
       // instance told of the answers first could cache them again from its old figure.
@@ -150,8 +196,13 @@ export function addOrder(ctx: Spender, order: NewOrder, idempotencyKey?: string 
 }
 
 /** Checks the project, its country and the balance, then rents the numbers. */
-export function addSmsOrder(ctx: Spender, order: NewSmsOrder, idempotencyKey?: string | null): Promise<SmsOrderState[]> {
-  return once(ctx, 'addSmsOrder', idempotencyKey, order, async () => {
+export function addSmsOrder(
+  ctx: Spender,
+  order: NewSmsOrder,
+  { idempotencyKey, onBehalfOf }: PlacementOptions = {},
+): Promise<SmsOrderState[]> {
+  const fingerprinted = onBehalfOf === undefined ? order : { ...order, onBehalfOf };
+  return once(ctx, 'addSmsOrder', idempotencyKey, fingerprinted, async () => {
     const { supplier, loaders } = ctx;
     const [projects, { balance, readAt }] = await Promise.all([supplier.smsProjects(), loaders.balanceRead()]);
     const project = projects.find((candidate) => candidate.id === order.projectId);
@@ -161,22 +212,25 @@ export function addSmsOrder(ctx: Spender, order: NewSmsOrder, idempotencyKey?: s
     }
     const estimate = times(project.price, order.quantity);
     const hold = ctx.runtime.reservations.hold(supplier.caller.tenant, balance, readAt, estimate, 'The numbers cost');
-    const draft: Draft = {
-      kind: 'sms',
-      ...owner(supplier),
+    const draft = {
+      kind: 'sms' as const,
+      ...owner(supplier, onBehalfOf),
       input: order,
       estimate: { amount: estimate, currency: balance.currency },
       idempotencyKey: idempotencyKey?.trim() ?? null,
     };
     const price = { amount: project.price, currency: balance.currency };
     try {
-      return await spend(
-        ctx,
+      return await spend(ctx, {
         draft,
         hold,
-        () => supplier.addSms(order, price),
-        (placed) => placed.map((number) => number.id),
-      );
+        call: () => supplier.addSms(order, price),
+        idsOf: (placed) => placed.map((number) => number.id),
+        chargeOf: async (placed) =>
+          placed.every((number) => number.charge)
+            ? placed.reduce((sum, number) => sum.plus(number.charge!.amount), new Big(0)).toFixed()
+            : null,
+      });
     } finally {
       void loaders.spent();
     }

@@ -15,6 +15,7 @@ export const Money = builder.objectRef<MoneyShape>('Money').implement({
 
 builder.queryField('balance', (t) =>
   t.field({
+    authScopes: { 'account:read': true },
     type: Money,
     description:
       'The balance of the supplier account, read live (never cached across requests). Errors: UNAUTHENTICATED (no or rejected key), RATE_LIMITED, UPSTREAM_UNAVAILABLE.',

@@ -1,9 +1,24 @@
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
+import { forbidden, SCOPES, unauthenticated, type Scope } from '../auth/scopes.ts';
 import type { Context } from '../graphql/context.ts';
+
+/** The first scope a refused field lacked. */
+function lacking(failure: AuthFailure): string | undefined {
+  if (failure.kind === AuthScopeFailureType.AuthScope) return failure.scope;
+  if (failure.kind === AuthScopeFailureType.AnyAuthScopes || failure.kind === AuthScopeFailureType.AllAuthScopes) {
+    for (const child of failure.failures) {
+      const scope = lacking(child);
+      if (scope) return scope;
+    }
+  }
+  return undefined;
+}
 
 export const builder = new SchemaBuilder<{
   Context: Context;
+  AuthScopes: Record<Scope, boolean>;
   Scalars: {
     Decimal: { Input: string; Output: string };
     DateTime: { Input: Date; Output: Date | string };
@@ -14,7 +29,22 @@ export const builder = new SchemaBuilder<{
   DefaultNodeNullability: false;
 }>({
   defaultFieldNullability: false,
-  plugins: [RelayPlugin],
+  // Scopes first, so that no other plugin's wrapper runs before a refused field is refused.
+  plugins: [ScopeAuthPlugin, RelayPlugin],
+  scopeAuth: {
+    // Subscriptions are refused when they start, not at their first event.
+    authorizeOnSubscribe: true,
+    authScopes: ({ identity }) => {
+      // A caller with no identity is told so (UNAUTHENTICATED), not that it lacks a scope.
+      if (!identity.ok) throw unauthenticated(identity);
+      const scopes = identity.scopes;
+      return Object.fromEntries((Object.keys(SCOPES) as Scope[]).map((scope) => [scope, scopes?.has(scope) ?? true])) as Record<
+        Scope,
+        boolean
+      >;
+    },
+    unauthorizedError: (_parent, _context, _info, result) => forbidden(lacking(result.failure) ?? 'required'),
+  },
   relay: {
     nodeQueryOptions: false,
     nodesQueryOptions: false,

@@ -27,6 +27,7 @@ const CancelResult = builder
 
 builder.mutationField('cancelOrders', (t) =>
   t.field({
+    authScopes: { 'orders:place': true },
     type: [CancelResult],
     description:
       'Asks the supplier to cancel up to 100 orders, in one call, and answers one result per id in the same order. Orders the caller may not see, and orders of services without `cancel: true` (where the gateway placed them), get `requested: false` with the reason and cost no call. Never retried. Errors (for the whole call): BAD_USER_INPUT (no ids, more than 100, or a malformed one), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_ERROR (the supplier has no cancel action: `reason: "UNSUPPORTED_ACTION"`), UPSTREAM_UNAVAILABLE (the cancels may have been asked for: read the orders, or ask again).',

@@ -49,12 +49,14 @@ Subcategory.implement({
 
 builder.queryFields((t) => ({
   categories: t.field({
+    authScopes: { 'catalogue:read': true },
     type: [Category],
     description:
       'Every category of the catalogue with its subcategories, cached for `CACHE_TTL_CATEGORIES_S` and served stale (flagged in `extensions.stale`) while the supplier fails. Errors: UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE (supplier down and nothing cached).',
     resolve: (_root, _args, ctx) => ctx.supplier.categories(),
   }),
   category: t.field({
+    authScopes: { 'catalogue:read': true },
     type: Category,
     nullable: true,
     description:

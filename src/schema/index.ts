@@ -6,6 +6,7 @@ import './category.ts';
 import './order.ts';
 import './sms.ts';
 import './ledger.ts';
+import './me.ts';
 import './refill.ts';
 import './cancel.ts';
 

@@ -49,6 +49,7 @@ const PlacedOrder = builder.objectRef<OrderPlacement>('PlacedOrder').implement({
       description: 'The idempotency key the client sent; null when it sent none.',
     }),
     estimatedCharge: t.field({
+      authScopes: { 'account:read': true },
       type: Money,
       nullable: true,
       description:
@@ -141,6 +142,7 @@ async function placements<K extends PlacementKind>(ctx: Context, kind: K, args: 
 
 builder.queryFields((t) => ({
   placedOrders: t.field({
+    authScopes: { 'orders:read': true },
     type: PlacedOrderConnection,
     description:
       'Orders the calling client placed through this gateway, newest first, from the ledger: no supplier call unless `order` status fields are selected (then one per order). After an ambiguous failure, look here before placing again. Errors: BAD_USER_INPUT (bad `first` or `after`), UNAUTHENTICATED, UPSTREAM_UNAVAILABLE (`reason: "STATE_STORE"`).',
@@ -148,6 +150,7 @@ builder.queryFields((t) => ({
     resolve: (_root, args, ctx) => placements(ctx, 'order', args),
   }),
   placedSmsOrders: t.field({
+    authScopes: { 'orders:read': true },
     type: PlacedSmsOrderConnection,
     description:
       'SMS rentals the calling client made through this gateway, newest first, from the ledger: no supplier call unless `smsOrders` status fields are selected. Errors: BAD_USER_INPUT (bad `first` or `after`), UNAUTHENTICATED, UPSTREAM_UNAVAILABLE (`reason: "STATE_STORE"`).',

@@ -6,7 +6,7 @@ import type { NewOrder, OrderState } from '../supplier/types.ts';
 import { Money } from './balance.ts';
 import { builder } from './builder.ts';
 import { EntityType } from './service.ts';
-import { optionalText, orderId, orderIdList, supplierId } from './validate.ts';
+import { onBehalfOf, optionalText, orderId, orderIdList, supplierId } from './validate.ts';
 
 const OrderStatus = builder.enumType('OrderStatus', {
   description: "Where an order stands, from the supplier's status string. COMPLETED, PARTIAL and CANCELED are final.",
@@ -42,6 +42,7 @@ export const Order = builder.objectRef<StateRef<OrderState>>('Order').implement(
       resolve: (order, _args, ctx) => field(order, ctx, 'rawStatus'),
     }),
     charge: t.field({
+      authScopes: { 'account:read': true },
       type: Money,
       nullable: true,
       description: 'What the supplier charged for it; null when the supplier does not say.',
@@ -128,6 +129,10 @@ const AddOrderInput = builder.inputType('AddOrderInput', {
     groups: t.stringList({ description: 'Invites from Groups: one group per entry.' }),
     keywords: t.stringList({ description: 'SEO: one keyword per entry.' }),
     subscription: t.field({ type: SubscriptionOrderInput, description: 'Subscriptions: which posts, and how many units each.' }),
+    onBehalfOf: t.string({
+      description:
+        "A backend's placement for a signed-in customer: the identity provider's subject (`sub`) of the customer, who then owns it (sees, lists and watches it with its own token); the backend keeps reading it, and the customer's spend limit does not apply. Only for gateway-token callers (`GATEWAY_TOKENS`); others get FORBIDDEN.",
+    }),
     idempotencyKey: t.string({
       description:
         'Repeating a mutation with the same key returns the first result and places nothing new. Per caller, kept `IDEMPOTENCY_TTL_S` (24 h); up to 255 characters. Reusing it with different input is BAD_USER_INPUT.',
@@ -173,6 +178,7 @@ const present = <T extends object>(fields: T): T =>
 
 builder.queryFields((t) => ({
   order: t.field({
+    authScopes: { 'orders:read': true },
     type: Order,
     nullable: true,
     description:
@@ -183,6 +189,7 @@ builder.queryFields((t) => ({
     },
   }),
   orders: t.field({
+    authScopes: { 'orders:read': true },
     type: [Order],
     nullable: { list: false, items: true },
     description:
@@ -194,16 +201,20 @@ builder.queryFields((t) => ({
 
 builder.mutationField('addOrder', (t) =>
   t.field({
+    authScopes: { 'orders:place': true },
     type: Order,
     description:
       'Places an order and charges the balance. Checked first, before anything is spent: the service exists, the input has the fields its `type` needs and no others, `quantity` (or the number of `comments` or `usernames`) is within min..max, SMM services have a `link` (Subscriptions none), products are in stock, the balance covers the estimate. Errors: BAD_USER_INPUT, NOT_FOUND (no such service), INSUFFICIENT_BALANCE, OUT_OF_STOCK, UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE (with `orderMayExist: true` when the supplier may have placed it: retry with the same `idempotencyKey`, or look in `placedOrders`), UPSTREAM_ERROR.',
     args: { input: t.arg({ type: AddOrderInput, required: true, description: 'What to order.' }) },
-    resolve: async (_root, { input }, ctx) => ({ id: await addOrder(ctx, newOrder(input), input.idempotencyKey) }),
+    resolve: async (_root, { input }, ctx) => ({
+      id: await addOrder(ctx, newOrder(input), { idempotencyKey: input.idempotencyKey, onBehalfOf: onBehalfOf(ctx, input.onBehalfOf) }),
+    }),
   }),
 );
 
 builder.subscriptionFields((t) => ({
   orderStatus: t.field({
+    authScopes: { 'orders:read': true },
     type: Order,
     description:
       'The order now, then each change of the selected fields, completing after a final status. Polled once per order however many watch it. Errors (as a last payload, then completion): NOT_FOUND, BAD_USER_INPUT, UNAUTHENTICATED, RATE_LIMITED (too many subscriptions), UPSTREAM_UNAVAILABLE (supplier failing past `POLL_FAILURE_LIMIT_MS`, or the gateway restarting over SSE).',
@@ -212,6 +223,7 @@ builder.subscriptionFields((t) => ({
     resolve: known,
   }),
   orderUpdates: t.field({
+    authScopes: { 'orders:read': true },
     type: Order,
     description:
       'Each order now, then each change of any of them, completing when all are final; each id counts as one subscription. Errors (as a last payload, then completion): NOT_FOUND, BAD_USER_INPUT (no ids, more than 100, or a malformed one), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',

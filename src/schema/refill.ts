@@ -62,6 +62,7 @@ const RefillOrderInput = builder.inputType('RefillOrderInput', {
 
 builder.mutationField('refillOrder', (t) =>
   t.field({
+    authScopes: { 'orders:place': true },
     type: Refill,
     description:
       'Asks the supplier to refill an order (deliver again what it lost). Checked first, with no supplier call: the caller may see the order (else NOT_FOUND, as for an order that does not exist), and its service has `refill: true` (else BAD_USER_INPUT with `reason: "REFILL_UNAVAILABLE"`) where the gateway placed the order. Never retried. Errors: BAD_USER_INPUT, NOT_FOUND, UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_ERROR (the supplier refused, with its text in `upstreamMessage`: the order is not completed, a refill is already running; or the supplier has no refill action, `reason: "UNSUPPORTED_ACTION"`), UPSTREAM_UNAVAILABLE (with `orderMayExist: true` when the refill may have been asked for: retry with the same `idempotencyKey`).',
@@ -76,6 +77,7 @@ builder.mutationField('refillOrder', (t) =>
 
 builder.queryField('refill', (t) =>
   t.field({
+    authScopes: { 'orders:read': true },
     type: Refill,
     nullable: true,
     description:
@@ -90,6 +92,7 @@ builder.queryField('refill', (t) =>
 
 builder.subscriptionField('refillStatus', (t) =>
   t.field({
+    authScopes: { 'orders:read': true },
     type: Refill,
     description:
       "The refill now, then each change of the selected fields, completing after a final status. Polled like orders: once per refill however many watch it, a tenant's refills read together. Errors (as a last payload, then completion): NOT_FOUND, BAD_USER_INPUT, UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.",

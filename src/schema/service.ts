@@ -35,6 +35,7 @@ const Service = builder.objectRef<ServiceShape>('Service').implement({
       description: 'The category string the supplier gives the service (need not match a Category name).',
     }),
     rate: t.field({
+      authScopes: { 'account:read': true },
       type: 'Decimal',
       description: 'Price per 1,000 units for SMM services, per unit for products, in the account currency.',
       resolve: (service) => service.rate,
@@ -104,6 +105,7 @@ export async function servicePage(ctx: Context, filter: ServiceFilter, args: { f
 
 builder.queryFields((t) => ({
   services: t.field({
+    authScopes: { 'catalogue:read': true },
     type: ServiceConnection,
     description:
       'The catalogue a page at a time, optionally filtered; one supplier read per filter per `CACHE_TTL_SERVICES_S`, served stale (flagged in `extensions.stale`) while the supplier fails. Errors: BAD_USER_INPUT (bad `first`, `after` or filter), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
@@ -126,6 +128,7 @@ builder.queryFields((t) => ({
       ),
   }),
   service: t.field({
+    authScopes: { 'catalogue:read': true },
     type: Service,
     nullable: true,
     description:

@@ -6,7 +6,7 @@ import { current, isFinalSms, smsMessage, type StateRef } from '../supplier/stat
 import type { NewSmsOrder, SmsCountry as SmsCountryShape, SmsOrderState, SmsProject as SmsProjectShape } from '../supplier/types.ts';
 import { Money } from './balance.ts';
 import { builder } from './builder.ts';
-import { optionalText, orderId, supplierId } from './validate.ts';
+import { onBehalfOf, optionalText, orderId, supplierId } from './validate.ts';
 
 const SmsOrderStatus = builder.enumType('SmsOrderStatus', {
   description: "Where an SMS rental stands, from the supplier's status string. CODE_RECEIVED, COMPLETED, CANCELED and EXPIRED are final.",
@@ -27,6 +27,7 @@ const SmsProject = builder.objectRef<SmsProjectShape>('SmsProject').implement({
     id: t.exposeID('id', { description: 'The project id `addSmsOrder` takes as `projectId`.' }),
     name: t.exposeString('name', { description: 'The site or app, as the supplier names it.' }),
     price: t.field({
+      authScopes: { 'account:read': true },
       type: 'Decimal',
       description: 'The price of one number, in the account currency.',
       resolve: (project) => project.price,
@@ -99,6 +100,7 @@ export const SmsOrder = builder.objectRef<StateRef<SmsOrderState>>('SmsOrder').i
       },
     }),
     charge: t.field({
+      authScopes: { 'account:read': true },
       type: Money,
       nullable: true,
       description: 'What the supplier charged for the number; null when the supplier does not say.',
@@ -127,6 +129,10 @@ const AddSmsOrderInput = builder.inputType('AddSmsOrderInput', {
     quantity: t.int({ defaultValue: 1, description: 'How many numbers, 1 to 10.' }),
     country: t.string({ description: 'The country code of the numbers, such as "us"; the supplier picks when omitted.' }),
     phone: t.string({ description: 'A number rented before, to rent again (for a second code from the same site).' }),
+    onBehalfOf: t.string({
+      description:
+        "A backend's placement for a signed-in customer: the identity provider's subject (`sub`) of the customer, who then owns it (sees, lists and watches it with its own token); the backend keeps reading it, and the customer's spend limit does not apply. Only for gateway-token callers (`GATEWAY_TOKENS`); others get FORBIDDEN.",
+    }),
     idempotencyKey: t.string({
       description:
         'Repeating a mutation with the same key returns the first result and rents nothing new. Per caller, kept `IDEMPOTENCY_TTL_S` (24 h); up to 255 characters. Reusing it with different input is BAD_USER_INPUT.',
@@ -136,12 +142,14 @@ const AddSmsOrderInput = builder.inputType('AddSmsOrderInput', {
 
 builder.queryFields((t) => ({
   smsCountries: t.field({
+    authScopes: { 'catalogue:read': true },
     type: [SmsCountry],
     description:
       'Every country the supplier rents numbers in, cached for `CACHE_TTL_SMS_COUNTRIES_S`. Errors: UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
     resolve: (_root, _args, ctx) => ctx.supplier.smsCountries(),
   }),
   smsProjects: t.field({
+    authScopes: { 'catalogue:read': true },
     type: [SmsProject],
     description:
       'The projects numbers can be rented for, with their prices, cached for `CACHE_TTL_SMS_PROJECTS_S`. Errors: BAD_USER_INPUT (country over 8 characters), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
@@ -151,6 +159,7 @@ builder.queryFields((t) => ({
     resolve: (_root, args, ctx) => ctx.supplier.smsProjects(optionalText(args.country, 'country', 8)?.toLowerCase()),
   }),
   smsOrder: t.field({
+    authScopes: { 'orders:read': true },
     type: SmsOrder,
     nullable: true,
     description:
@@ -164,6 +173,7 @@ builder.queryFields((t) => ({
 
 builder.mutationField('addSmsOrder', (t) =>
   t.field({
+    authScopes: { 'sms:rent': true },
     type: [SmsOrder],
     description:
       'Rents numbers and charges the balance: one SmsOrder per number. Checked first, before anything is spent: quantity 1..10 and a balance that covers the price. Errors: BAD_USER_INPUT, NOT_FOUND (no such project), INSUFFICIENT_BALANCE, UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE (with `orderMayExist: true` when the supplier may have rented them: retry with the same `idempotencyKey`, or look in `placedSmsOrders`), UPSTREAM_ERROR.',
@@ -177,7 +187,7 @@ builder.mutationField('addSmsOrder', (t) =>
         country: optionalText(input.country, 'country', 8)?.toLowerCase(),
         phone: optionalText(input.phone, 'phone', 32),
       };
-      const placed = await addSmsOrder(ctx, order, input.idempotencyKey);
+      const placed = await addSmsOrder(ctx, order, { idempotencyKey: input.idempotencyKey, onBehalfOf: onBehalfOf(ctx, input.onBehalfOf) });
       return placed.map((state) => ({ id: state.id, known: state, partial: true }));
     },
   }),
@@ -185,6 +195,7 @@ builder.mutationField('addSmsOrder', (t) =>
 
 builder.subscriptionField('smsCode', (t) =>
   t.field({
+    authScopes: { 'orders:read': true },
     type: SmsOrder,
     description:
       'The SMS order now, then each change of the selected fields, completing once a code arrives or the rental ends; polled every `SMS_POLL_MS` without backing off. Errors (as a last payload, then completion): NOT_FOUND, BAD_USER_INPUT, UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',

@@ -1,4 +1,6 @@
-import { badInput } from '../errors.ts';
+import { SUBJECT } from '../auth/jwt.ts';
+import { badInput, GatewayError } from '../errors.ts';
+import type { Context } from '../graphql/context.ts';
 
 const SUPPLIER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -38,4 +40,18 @@ export function optionalText(value: string | null | undefined, field: string, ma
   if (trimmed === undefined || trimmed === '') return undefined;
   if (trimmed.length > maxLength) throw badInput(`${field} is longer than ${maxLength} characters.`, { field });
   return trimmed;
+}
+
+/** A placement for a customer: only a backend's gateway token may ask for one, naming a subject. */
+export function onBehalfOf(ctx: Pick<Context, 'identity'>, value: string | null | undefined): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (!ctx.identity.ok || !ctx.identity.backend) {
+    throw new GatewayError('FORBIDDEN', 'Only a backend (a GATEWAY_TOKENS caller) may place on behalf of a customer.', {
+      extensions: { field: 'onBehalfOf' },
+    });
+  }
+  const subject = value.trim();
+  if (!SUBJECT.test(subject))
+    throw badInput(`onBehalfOf must be a subject of the identity provider, got ${echo(value)}.`, { field: 'onBehalfOf' });
+  return subject;
 }

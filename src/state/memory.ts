@@ -15,6 +15,7 @@ import {
   type Outcome,
   type Placement,
   type PlacementKind,
+  type SpendCounter,
   type StatePolicy,
   type StateStore,
 } from './store.ts';
@@ -97,19 +98,28 @@ class MemoryLedger implements Ledger {
   }
 
   async put(placement: Placement) {
-    const list = this.#list(placement, placement.kind);
-    const at = list.findIndex((entry) => entry.id === placement.id);
-    if (at >= 0) list[at] = placement;
-    else if (list.unshift(placement) > MAX_PLACEMENTS_PER_CALLER) list.pop();
+    this.#listed(placement, placement.caller);
+    if (placement.placedBy) this.#listed(placement, placement.placedBy);
     if (placement.outcome === 'PLACED') {
       for (const id of placement.orderIds) this.#owners.set(this.#ownerKey(placement.tenant, placement.kind, id), placement);
     }
   }
 
-  async remove(placement: Placement) {
-    const list = this.#list(placement, placement.kind);
+  /** The placement in the list of one caller who may see it: its owner, or the backend that placed it. */
+  #listed(placement: Placement, caller: string): void {
+    const list = this.#list({ tenant: placement.tenant, caller }, placement.kind);
     const at = list.findIndex((entry) => entry.id === placement.id);
-    if (at >= 0) list.splice(at, 1);
+    if (at >= 0) list[at] = placement;
+    else if (list.unshift(placement) > MAX_PLACEMENTS_PER_CALLER) list.pop();
+  }
+
+  async remove(placement: Placement) {
+    for (const caller of [placement.caller, placement.placedBy]) {
+      if (caller === undefined) continue;
+      const list = this.#list({ tenant: placement.tenant, caller }, placement.kind);
+      const at = list.findIndex((entry) => entry.id === placement.id);
+      if (at >= 0) list.splice(at, 1);
+    }
   }
 
   async page(owner: { tenant: string; caller: string }, kind: PlacementKind, first: number, after?: string): Promise<LedgerPage> {
@@ -125,7 +135,9 @@ class MemoryLedger implements Ledger {
   }
 
   async owners(tenant: string, kind: PlacementKind, ids: readonly string[]) {
-    return (await this.placementsOf(tenant, kind, ids)).map((placement) => placement?.caller);
+    return (await this.placementsOf(tenant, kind, ids)).map(
+      (placement) => placement && (placement.placedBy ? [placement.caller, placement.placedBy] : [placement.caller]),
+    );
   }
 
   async placementsOf(tenant: string, kind: PlacementKind, ids: readonly string[]) {
@@ -148,6 +160,39 @@ class MemoryLedger implements Ledger {
   }
 }
 
+/** Per tenant, caller and day; days other than today and yesterday are dropped as others are counted. */
+class MemorySpends implements SpendCounter {
+  readonly #days = new Map<string, Map<string, bigint>>();
+
+  async reserve(tenant: string, caller: string, day: string, amount: bigint, limit: bigint) {
+    const counts = this.#day(day);
+    const key = `${tenant}\u0000${caller}`;
+    const spent = counts.get(key) ?? 0n;
+    if (spent + amount > limit) return { reserved: false, spent };
+    counts.set(key, spent + amount);
+    return { reserved: true, spent: spent + amount };
+  }
+
+  async adjust(tenant: string, caller: string, day: string, delta: bigint) {
+    const counts = this.#day(day);
+    const key = `${tenant}\u0000${caller}`;
+    counts.set(key, (counts.get(key) ?? 0n) + delta);
+  }
+
+  async spent(tenant: string, caller: string, day: string) {
+    return this.#day(day).get(`${tenant}\u0000${caller}`) ?? 0n;
+  }
+
+  #day(day: string): Map<string, bigint> {
+    let counts = this.#days.get(day);
+    if (!counts) {
+      for (const old of [...this.#days.keys()].sort().slice(0, -1)) this.#days.delete(old);
+      this.#days.set(day, (counts = new Map()));
+    }
+    return counts;
+  }
+}
+
 export function createMemoryStore(policy: StatePolicy): StateStore {
   return {
     kind: 'memory',
@@ -155,6 +200,7 @@ export function createMemoryStore(policy: StatePolicy): StateStore {
     slow: false,
     idempotency: new MemoryIdempotency(policy),
     ledger: new MemoryLedger(policy),
+    spends: new MemorySpends(),
     close: async () => {},
   };
 }

@@ -20,6 +20,7 @@ import {
   type Outcome,
   type Placement,
   type PlacementKind,
+  type SpendCounter,
   type StatePolicy,
   type StateStore,
 } from './store.ts';
@@ -181,24 +182,35 @@ class RedisLedger implements Ledger {
   #write(client: RedisClient, placement: Placement) {
     const placedAt = Date.parse(placement.placedAt);
     const keepMs = Math.max(1, placedAt + this.#retentionMs - Date.now());
-    const list = this.#list(placement, placement.kind);
-    const batch = client
-      .multi()
-      .zAdd(list, { score: placedAt, value: placement.id })
-      .zRemRangeByScore(list, '-inf', Date.now() - this.#retentionMs)
-      .pExpire(list, this.#retentionMs)
-      .set(this.#entry(placement.id), JSON.stringify(placement), { expiration: { type: 'PX', value: keepMs } });
+    const batch = client.multi();
+    for (const caller of this.#callers(placement)) {
+      const list = this.#list({ tenant: placement.tenant, caller }, placement.kind);
+      batch
+        .zAdd(list, { score: placedAt, value: placement.id })
+        .zRemRangeByScore(list, '-inf', Date.now() - this.#retentionMs)
+        .pExpire(list, this.#retentionMs);
+    }
+    batch.set(this.#entry(placement.id), JSON.stringify(placement), { expiration: { type: 'PX', value: keepMs } });
     if (placement.outcome === 'PLACED') {
+      // The callers that may see it, one a line: its owner, then the backend that placed it for them.
+      const owners = this.#callers(placement).join('\n');
       for (const id of placement.orderIds) {
-        batch.set(this.#owner(placement.tenant, placement.kind, id), placement.caller, { expiration: { type: 'PX', value: keepMs } });
-        batch.set(this.#placedBy(placement.tenant, placement.kind, id), placement.id, { expiration: { type: 'PX', value: keepMs } });
+        batch.set(this.#owner(placement.tenant, placement.kind, id), owners, { expiration: { type: 'PX', value: keepMs } });
+        batch.set(this.#placementOf(placement.tenant, placement.kind, id), placement.id, { expiration: { type: 'PX', value: keepMs } });
       }
     }
     return batch.exec();
   }
 
+  #callers(placement: Placement): string[] {
+    return placement.placedBy ? [placement.caller, placement.placedBy] : [placement.caller];
+  }
+
   #remove(client: RedisClient, placement: Placement) {
-    return client.multi().zRem(this.#list(placement, placement.kind), placement.id).del(this.#entry(placement.id)).exec();
+    const batch = client.multi();
+    for (const caller of this.#callers(placement))
+      batch.zRem(this.#list({ tenant: placement.tenant, caller }, placement.kind), placement.id);
+    return batch.del(this.#entry(placement.id)).exec();
   }
 
   async page(owner: { tenant: string; caller: string }, kind: PlacementKind, first: number, after?: string): Promise<LedgerPage> {
@@ -222,14 +234,14 @@ class RedisLedger implements Ledger {
   async owners(tenant: string, kind: PlacementKind, ids: readonly string[]) {
     if (ids.length === 0) return [];
     const found = await this.redis.run((client) => client.mGet(ids.map((id) => this.#owner(tenant, kind, id))));
-    return found.map((caller) => (typeof caller === 'string' ? caller : undefined));
+    return found.map((owners) => (typeof owners === 'string' ? owners.split('\n') : undefined));
   }
 
   /** Two reads: each id's placement, then the entries. An entry written before `placed:` keys existed is not found. */
   async placementsOf(tenant: string, kind: PlacementKind, ids: readonly string[]) {
     if (ids.length === 0) return [];
     return this.redis.run(async (client) => {
-      const placementIds = await client.mGet(ids.map((id) => this.#placedBy(tenant, kind, id)));
+      const placementIds = await client.mGet(ids.map((id) => this.#placementOf(tenant, kind, id)));
       const wanted = placementIds.filter((id): id is string => typeof id === 'string');
       const entries = wanted.length > 0 ? await client.mGet(wanted.map((id) => this.#entry(id))) : [];
       const byId = new Map<string, Placement>();
@@ -258,8 +270,52 @@ class RedisLedger implements Ledger {
     return `${this.prefix}owner:${tenant}:${kind}:${id}`;
   }
 
-  #placedBy(tenant: string, kind: PlacementKind, id: string) {
+  #placementOf(tenant: string, kind: PlacementKind, id: string) {
     return `${this.prefix}placed:${tenant}:${kind}:${id}`;
+  }
+}
+
+/**
+ * KEYS: the caller's day. ARGV: amount, limit, seconds to keep. Adds the amount unless the sum
+ * would pass the limit (whole numbers under 2^53, exact in Lua's doubles): { reserved, spent }.
+ */
+const RESERVE = `
+local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
+if spent + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return { 0, tostring(spent) } end
+local now = redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return { 1, tostring(now) }`;
+
+/** A day's count is kept two days: long enough for any clock it is read by. */
+const SPEND_KEEP_S = 2 * 86_400;
+
+class RedisSpends implements SpendCounter {
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly prefix: string,
+  ) {}
+
+  async reserve(tenant: string, caller: string, day: string, amount: bigint, limit: bigint) {
+    const key = this.#key(tenant, caller, day);
+    const [reserved, spent] = (await this.redis.run((client) =>
+      client.eval(RESERVE, { keys: [key], arguments: [amount.toString(), limit.toString(), String(SPEND_KEEP_S)] }),
+    )) as [number, string];
+    return { reserved: reserved === 1, spent: BigInt(spent) };
+  }
+
+  /** Written however late it lands (persist): a give-back lost would count money never spent. */
+  async adjust(tenant: string, caller: string, day: string, delta: bigint) {
+    const key = this.#key(tenant, caller, day);
+    await this.redis.persist((client) => client.multi().incrBy(key, Number(delta)).expire(key, SPEND_KEEP_S).exec());
+  }
+
+  async spent(tenant: string, caller: string, day: string) {
+    const value = await this.redis.run((client) => client.get(this.#key(tenant, caller, day)));
+    return BigInt(value ?? '0');
+  }
+
+  #key(tenant: string, caller: string, day: string) {
+    return `${this.prefix}spend:${tenant}:${caller}:${day}`;
   }
 }
 
@@ -268,6 +324,7 @@ export function createRedisStore(redis: RedisConnection, policy: StatePolicy): S
     kind: 'redis',
     idempotency: new RedisIdempotency(redis, redis.prefix, policy),
     ledger: new RedisLedger(redis, redis.prefix, policy),
+    spends: new RedisSpends(redis, redis.prefix),
     get ready() {
       return redis.ready;
     },

@@ -55,7 +55,10 @@ type PlacementOutcome = 'PLACED' | 'UNCONFIRMED';
 interface PlacementBase {
   id: string;
   tenant: string;
+  /** Who owns what it placed: the caller, or the customer a backend placed it for. */
   caller: string;
+  /** The backend that placed it for the customer `caller` (`onBehalfOf`); it reads it too. */
+  placedBy?: string;
   idempotencyKey: string | null;
   /** ISO-8601. */
   placedAt: string;
@@ -93,10 +96,25 @@ export interface Ledger {
   remove(placement: Placement): Promise<void>;
   /** Newest first; `after` is the id of the last placement of the previous page. */
   page(owner: { tenant: string; caller: string }, kind: PlacementKind, first: number, after?: string): Promise<LedgerPage>;
-  /** The caller that placed each order, in the order of `ids`; undefined when not placed through this gateway. */
-  owners(tenant: string, kind: PlacementKind, ids: readonly string[]): Promise<Array<string | undefined>>;
+  /**
+   * The callers that may see each order, in the order of `ids`: its owner, and the backend that
+   * placed it for them; undefined when not placed through this gateway.
+   */
+  owners(tenant: string, kind: PlacementKind, ids: readonly string[]): Promise<Array<string[] | undefined>>;
   /** The PLACED entry that made each of these orders (or refills), in the order of `ids`; undefined when not placed through this gateway. */
   placementsOf(tenant: string, kind: PlacementKind, ids: readonly string[]): Promise<Array<Placement | undefined>>;
+}
+
+/**
+ * What each capped caller spent per day (SPEND_LIMIT_PER_DAY), as whole units of 10^-10 of the
+ * account's currency, so that sums are exact.
+ */
+export interface SpendCounter {
+  /** Adds `amount` to the caller's day unless the sum would pass `limit`; resolves whether it did and the sum now. */
+  reserve(tenant: string, caller: string, day: string, amount: bigint, limit: bigint): Promise<{ reserved: boolean; spent: bigint }>;
+  /** Adds `delta` to the caller's day: negative to give back what was not spent. */
+  adjust(tenant: string, caller: string, day: string, delta: bigint): Promise<void>;
+  spent(tenant: string, caller: string, day: string): Promise<bigint>;
 }
 
 export interface StateStore {
@@ -107,6 +125,7 @@ export interface StateStore {
   readonly slow: boolean;
   idempotency: IdempotencyStore;
   ledger: Ledger;
+  spends: SpendCounter;
   close(): Promise<void>;
 }
 

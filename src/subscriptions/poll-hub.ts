@@ -124,8 +124,12 @@ export class PollHub {
     return total;
   }
 
-  /** The current state first, then each change; ends after a final state. `onEnd` runs once when it ends. */
-  watch<T>(tenant: string, key: string, spec: () => PollSpec<T>, onEnd?: () => void): AsyncIterableIterator<T> {
+  /**
+   * The current state first, then each change; ends after a final state. `onEnd` runs once when it
+   * ends. The loop is the tenant's; the subscription counts toward `countAs` (a customer's own
+   * limit), the tenant by default.
+   */
+  watch<T>(tenant: string, key: string, spec: () => PollSpec<T>, onEnd?: () => void, countAs = tenant): AsyncIterableIterator<T> {
     if (this.#closed) {
       // Retryable on purpose: clients reconnect, to this gateway's successor.
       throw new GatewayError('UPSTREAM_UNAVAILABLE', 'The gateway is shutting down: subscribe again in a moment.', {
@@ -136,16 +140,16 @@ export class PollHub {
     const notFound = this.#notFound.get(id);
     if (notFound && notFound.until > this.#now())
       throw new GatewayError('NOT_FOUND', notFound.message, { extensions: notFound.extensions });
-    const held = this.#perTenant.get(tenant) ?? 0;
+    const held = this.#perTenant.get(countAs) ?? 0;
     if (held >= this.options.perTenant) {
       throw new GatewayError('RATE_LIMITED', `At most ${this.options.perTenant} subscriptions per tenant are allowed.`, {
         extensions: { reason: 'SUBSCRIPTIONS_PER_TENANT' },
       });
     }
-    this.#perTenant.set(tenant, held + 1);
+    this.#perTenant.set(countAs, held + 1);
     let loop = this.#loops.get(id) as Loop<T> | undefined;
     const channel = new Channel<T>(() => {
-      this.#release(tenant);
+      this.#release(countAs);
       this.#leave(id, channel);
       onEnd?.();
     });

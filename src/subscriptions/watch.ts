@@ -17,7 +17,7 @@ import { merge } from './merge.ts';
  * to an order no loop watches yet costs a supplier call, and a socket can send thousands a second.
  */
 function start({ supplier, runtime }: OperationContext, count: number): void {
-  const wait = runtime.subscriptionStarts.take(supplier.tenant, count);
+  const wait = runtime.subscriptionStarts.take(supplier.limitKey, count);
   if (wait > 0) {
     throw rateLimited(wait, `More than ${runtime.config.subscriptionStarts.perSecond} subscription starts a second for this key.`, {
       reason: 'SUBSCRIPTION_RATE',
@@ -49,10 +49,10 @@ async function places({ supplier, runtime }: OperationContext, count: number): P
   if (!shared) return Array.from({ length: count }, () => () => {});
   try {
     while (taken.length < count) {
-      if (!(await shared.acquire(supplier.tenant, limit))) throw tooMany(limit);
+      if (!(await shared.acquire(supplier.limitKey, limit))) throw tooMany(limit);
       let given = false;
       taken.push(() => {
-        if (!given) void shared.release(supplier.tenant).catch(() => undefined);
+        if (!given) void shared.release(supplier.limitKey).catch(() => undefined);
         given = true;
       });
     }
@@ -81,6 +81,7 @@ function watchOrder({ supplier, runtime }: OperationContext, id: string, onEnd: 
       maxIntervalMs: runtime.config.orderPollMaxMs,
     }),
     onEnd,
+    supplier.limitKey,
   );
 }
 
@@ -131,7 +132,7 @@ export async function watchSms(ctx: OperationContext, id: string) {
     maxIntervalMs: runtime.config.smsPollMs,
   });
   try {
-    return runtime.hub.watch<SmsOrderState>(supplier.tenant, `sms:${id}`, spec, give);
+    return runtime.hub.watch<SmsOrderState>(supplier.tenant, `sms:${id}`, spec, give, supplier.limitKey);
   } catch (error) {
     give!();
     throw error;
@@ -164,6 +165,7 @@ export async function watchRefill(ctx: OperationContext, id: string) {
         maxIntervalMs: runtime.config.orderPollMaxMs,
       }),
       give,
+      supplier.limitKey,
     );
   } catch (error) {
     give!();

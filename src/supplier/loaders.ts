@@ -125,7 +125,7 @@ export class Loaders {
     const { tenant, caller, readsAll } = this.supplier.caller;
     if (readsAll) return ids.map(() => true);
     const owners = await this.ledger.owners(tenant, kind, ids);
-    return owners.map((owner) => owner === caller);
+    return owners.map((callers) => callers?.includes(caller) ?? false);
   }
 
   /** Loads the visible ids; any other is NOT_FOUND exactly as the supplier says it of an unknown id. */

@@ -2,9 +2,10 @@
  * One tenant's view of the supplier: catalogue reads through the shared cache, live reads and
  * writes straight through the client. Built per request; cheap.
  */
-import type { Identity } from '../auth/authenticator.ts';
+import { limitKeyOf, type Identity } from '../auth/authenticator.ts';
+import { unauthenticated } from '../auth/scopes.ts';
 import type { CacheTtls } from '../config.ts';
-import { GatewayError, isUnsupportedAction } from '../errors.ts';
+import { isUnsupportedAction } from '../errors.ts';
 import { Line } from '../limits/line.ts';
 import type { ReadCache } from './cache.ts';
 import type { HstockClient } from './client.ts';
@@ -117,12 +118,17 @@ export class Supplier {
     return { tenant, caller, readsAll };
   }
 
+  /** Whose request rate and subscription limits this caller counts toward (limitKeyOf). */
+  get limitKey(): string {
+    return limitKeyOf(this.#identity());
+  }
+
   get #key(): string {
     return this.#identity().key;
   }
 
   #identity() {
-    if (!this.identity.ok) throw new GatewayError('UNAUTHENTICATED', this.identity.reason);
+    if (!this.identity.ok) throw unauthenticated(this.identity);
     return this.identity;
   }
 

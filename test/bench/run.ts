@@ -4,6 +4,7 @@
  */
 import { benchCatalogue } from './catalogue.ts';
 import { benchCluster } from './cluster.ts';
+import { benchCustomers } from './customers.ts';
 import { benchLatency } from './latency.ts';
 import { benchParse } from './parse.ts';
 import { benchStatuses } from './statuses.ts';
@@ -19,6 +20,7 @@ const benches: Record<string, () => Promise<void>> = {
   parse: async () => benchParse(),
   tracing: () => benchTracing(),
   statuses: () => benchStatuses(),
+  customers: () => benchCustomers(),
 };
 
 const chosen = process.argv.slice(2);

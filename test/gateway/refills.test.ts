@@ -94,6 +94,9 @@ describe.each(stores)('refills and cancels, state %s', (_name, startStore) => {
     expect(again.data!.refillOrder.id).toBe(first.data!.refillOrder.id);
     expect(h.calls('refill')).toBe(1);
 
+    const before = await h.request(RefillDocument, { id: first.data!.refillOrder.id }, { key: ALICE });
+    expect(before.data!.refill).toMatchObject({ status: 'PENDING' });
+    // Read live, never from a cached answer.
     h.sandbox.advance(REFILL_DONE_SECONDS);
     const read = await h.request(RefillDocument, { id: first.data!.refillOrder.id }, { key: ALICE });
     expect(read.data!.refill).toMatchObject({ id: first.data!.refillOrder.id, orderId: order, status: 'COMPLETED', isFinal: true });

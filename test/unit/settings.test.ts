@@ -11,11 +11,16 @@ const ROOT = join(import.meta.dirname, '../..');
 
 /**
  * Every variable loadConfig looks at, read through environments that record each name asked for:
- * one empty, and one with each setting set that makes others matter (traces on).
+ * one empty, and one with each setting set that makes others matter (traces on, customers' tokens taken).
  */
 function settingsRead(): Set<string> {
   const asked = new Set<string>();
-  for (const given of [{}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }] as Record<string, string>[]) {
+  const turnedOn = [
+    {},
+    { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' },
+    { JWT_ISSUER: 'https://id.example', JWT_AUDIENCE: 'shop' },
+  ];
+  for (const given of turnedOn as Record<string, string>[]) {
     const env = new Proxy(given, {
       get: (target, name) => {
         if (typeof name === 'string') asked.add(name);
