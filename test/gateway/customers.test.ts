@@ -393,3 +393,27 @@ describe('CORS where the gateway spends its own key and CORS_ORIGINS is unset', 
     expect(response.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
+
+describe('customers in pass-through mode', () => {
+  let idp: IdentityProvider;
+  let h: Harness;
+  beforeAll(async () => {
+    idp = await startIdentity();
+    h = await startHarness({ config: { jwt: trusting(idp) } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await idp.close();
+  });
+
+  it('spends the supplier key sent beside the token, and refuses a token without one', async () => {
+    const alice = (await idp.tokenFor('alice')).accessToken;
+    const beside = await h.request(MeDocument, {}, { key: alice, headers: { 'x-api-key': DEMO_KEY } });
+    expect(beside.data!.me).toMatchObject({ caller: 'customer:customer-alice' });
+    const placed = await h.request(AddOrderDocument, order('1001', 100), { key: alice, headers: { 'x-api-key': DEMO_KEY } });
+    expect(placed.errors).toBeUndefined();
+    const alone = await h.request(CustomerCatalogueDocument, { first: 1 }, { key: alice });
+    expect(alone.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(alone.errors?.[0]?.message).toMatch(/X-Api-Key/);
+  });
+});
