@@ -11,7 +11,8 @@ const children: ChildProcess[] = [];
 /** detached: the child leads a process group of its own, which a test can signal as systemd or a terminal does. */
 function run(command: string, args: string[], env: Record<string, string>, { detached = false } = {}) {
   const child = spawn(command, args, {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+    // The identity provider beside the built-in sandbox takes any free port, as the tests' gateways do.
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', SANDBOX_IDP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached,
   });

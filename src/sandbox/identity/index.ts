@@ -3,6 +3,8 @@
  * own port, with demo customers, so that the gateway can be tried with real customer tokens without
  * an account anywhere. Access tokens are JWTs for the gateway, verified through discovery and JWKS.
  */
+// First: oidc-provider's notice about Node.js 20 is left out while it loads.
+import './node-notice.ts';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
