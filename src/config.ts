@@ -22,6 +22,18 @@ export interface TracesConfig {
   serviceName: string;
 }
 
+/** Signed webhooks (webhooks/). */
+export interface WebhookConfig {
+  /** Private, loopback and link-local targets allowed: tests and the sandbox. */
+  allowPrivate: boolean;
+  /** An attempt without a 2xx within this long failed. */
+  timeoutMs: number;
+  /** A factor on the retry schedule's delays (tests make it tiny). */
+  retryScale: number;
+  /** Attempts in flight at once on one instance. */
+  concurrency: number;
+}
+
 /** Customers signed in with the reseller's identity provider (auth/jwt.ts). */
 export interface JwtConfig {
   /** The `iss` tokens must carry; OpenID Connect discovery finds the key set from it unless `jwksUrl` is set. */
@@ -99,6 +111,11 @@ export interface Config {
   orderPollMaxMs: number;
   smsPollMs: number;
   pollFailureLimitMs: number;
+  /** Server-key mode: every placed order, SMS order and refill is followed to its end (events/follower.ts). */
+  followOrders: boolean;
+  /** The follower's round, and the interval each followed id backs off to while it does not change. */
+  followPollMs: number;
+  followPollMaxMs: number;
   subscriptionsPerConnection: number;
   subscriptionsPerTenant: number;
   /** Subscriptions one tenant may start per second (each id of orderUpdates counts), and at once. */
@@ -118,6 +135,7 @@ export interface Config {
   idempotencyTtlSeconds: number;
   idempotencyMaxEntries: number;
   maxBodyBytes: number;
+  webhooks: WebhookConfig;
   logLevel: LogLevel;
   sandbox: SandboxConfig;
 }
@@ -303,6 +321,9 @@ export function loadConfig(env: Env = process.env): Config {
     orderPollMaxMs: integer(env, 'ORDER_POLL_MAX_MS', 60000, 10),
     smsPollMs: integer(env, 'SMS_POLL_MS', 3000, 10),
     pollFailureLimitMs: integer(env, 'POLL_FAILURE_LIMIT_MS', 120000, 0),
+    followOrders: boolean(env, 'FOLLOW_ORDERS', true),
+    followPollMs: integer(env, 'FOLLOW_POLL_MS', 5000, 10),
+    followPollMaxMs: integer(env, 'FOLLOW_POLL_MAX_MS', 60000, 10),
     subscriptionsPerConnection: integer(env, 'SUBSCRIPTIONS_PER_CONNECTION', 200, 1),
     subscriptionsPerTenant: integer(env, 'SUBSCRIPTIONS_PER_TENANT', 50000, 1),
     subscriptionStarts: {
@@ -330,6 +351,12 @@ export function loadConfig(env: Env = process.env): Config {
     idempotencyTtlSeconds: integer(env, 'IDEMPOTENCY_TTL_S', 86400, 1),
     idempotencyMaxEntries: integer(env, 'IDEMPOTENCY_MAX_ENTRIES', 100000, 1),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100 * 1024, 1024),
+    webhooks: {
+      allowPrivate: boolean(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+      timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 10, 60_000),
+      retryScale: positiveNumber(env, 'WEBHOOK_RETRY_SCALE', 1),
+      concurrency: integer(env, 'WEBHOOK_CONCURRENCY', 32, 1, 1024),
+    },
     logLevel: logLevel(env),
     sandbox: loadSandboxConfig(env),
   };
@@ -340,6 +367,9 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (config.orderPollMaxMs < orderPollMs) {
     fail('ORDER_POLL_MAX_MS', `at least ORDER_POLL_MS (${orderPollMs})`, String(config.orderPollMaxMs));
+  }
+  if (config.followPollMaxMs < config.followPollMs) {
+    fail('FOLLOW_POLL_MAX_MS', `at least FOLLOW_POLL_MS (${config.followPollMs})`, String(config.followPollMaxMs));
   }
   if (
     serverKey &&

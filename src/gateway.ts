@@ -48,6 +48,8 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
       const url = await http.listen();
       runtime.health.start();
       runtime.sharedLimits?.start();
+      runtime.follower?.start();
+      runtime.webhooks.dispatcher.start(runtime.events.outbox);
       return url;
     },
     stop: async () => {
@@ -61,6 +63,10 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
       // One grace for the whole stop: WebSocket clients get what is left of it, at least a second.
       await websocket.close(Math.max(1000, deadline - performance.now()));
       await runtime.hub.close();
+      // A round running ends after its batch; ids it claimed and did not read are read elsewhere once their lease lapses.
+      await runtime.follower?.stop();
+      // Attempts in flight finish within their timeout, or their lease lapses and another instance sends them.
+      await runtime.webhooks.dispatcher.stop(Math.max(0, deadline - performance.now()));
       await closing;
       runtime.health.stop();
       await runtime.sharedLimits?.stop();

@@ -5,6 +5,10 @@
  */
 import { Authenticator, KeyCheck } from './auth/authenticator.ts';
 import type { Config } from './config.ts';
+import { createFollower, type Follower } from './events/follower.ts';
+import { MemoryEventLog } from './events/memory.ts';
+import { RedisEventLog } from './events/redis.ts';
+import type { EventLog } from './events/store.ts';
 import { createResponseCache, type Cache } from './graphql/response-cache.ts';
 import { AuthFailures } from './limits/requests.ts';
 import { SharedLimits } from './limits/shared.ts';
@@ -27,6 +31,7 @@ import { LruReadCache } from './supplier/cache.ts';
 import { HstockClient } from './supplier/client.ts';
 import { listen, RedisSharedCache } from './supplier/shared-cache.ts';
 import type { SupplierDeps } from './supplier/supplier.ts';
+import { createWebhooks, type Webhooks } from './webhooks/webhooks.ts';
 
 /** Long-lived pieces that every request shares: the runtime, wired once. */
 export interface Runtime extends SupplierDeps {
@@ -54,6 +59,12 @@ export interface Runtime extends SupplierDeps {
   subscriptionStarts: TokenBuckets;
   /** OpenTelemetry traces, when an OTLP endpoint is configured. */
   tracing?: Tracing;
+  /** What changed: recorded states, the callers' feeds, the outbox (`events.outbox`). */
+  events: EventLog;
+  /** Follows every placed order to its end: server-key mode with FOLLOW_ORDERS only. */
+  follower?: Follower;
+  /** Webhook endpoints, deliveries and the dispatcher every instance runs. */
+  webhooks: Webhooks;
 }
 
 /**
@@ -125,6 +136,7 @@ export function createRuntime(config: Config & { upstreamUrl: string }, logger: 
     pollRoles: () => hub.roles,
     circuitOpen: () => client.guard.circuitOpen,
     responseCacheBytes: () => responseCache.bytes,
+    webhooksPending: () => webhooks.dispatcher.pending,
   });
   const responseCache = createResponseCache({
     ...config.responseCache,
@@ -135,7 +147,13 @@ export function createRuntime(config: Config & { upstreamUrl: string }, logger: 
     },
   });
   const health = new SupplierHealth(client, logger, config.readyProbeMs);
-  return {
+  const webhooks = createWebhooks(config.webhooks, {
+    redis,
+    logger,
+    onAttempt: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
+  });
+  const eventPolicy = { retentionMs: config.ledgerRetentionDays * 86_400_000 };
+  const runtime: Runtime = {
     config,
     client,
     health,
@@ -169,5 +187,10 @@ export function createRuntime(config: Config & { upstreamUrl: string }, logger: 
     authFailures: new AuthFailures(config, client.guard),
     subscriptionStarts: new TokenBuckets(config.subscriptionStarts.perSecond, config.subscriptionStarts.burst),
     tracing: config.traces && new Tracing(config.traces, logger),
+    webhooks,
+    // Events are kept as long as the ledger that says whose they are.
+    events: redis ? new RedisEventLog(redis, eventPolicy) : new MemoryEventLog(eventPolicy),
   };
+  runtime.follower = createFollower(runtime, logger);
+  return runtime;
 }

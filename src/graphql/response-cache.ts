@@ -37,6 +37,12 @@ const NEVER: Record<string, number> = Object.fromEntries(
     'Refill',
     'Query.me',
     'Me',
+    'Query.orderEvents',
+    'OrderEvent',
+    'Query.webhookEndpoints',
+    'Query.webhookDeliveries',
+    'WebhookEndpoint',
+    'WebhookDelivery',
   ].map((coordinate) => [coordinate, 0]),
 );
 

@@ -16,6 +16,7 @@ export interface Observed {
   pollRoles(): { leading: number; local: number };
   circuitOpen(): boolean;
   responseCacheBytes(): number;
+  webhooksPending(): number;
 }
 
 export class Metrics {
@@ -87,6 +88,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'hstock_webhook_deliveries_total',
+    help: 'Webhook attempts by outcome (delivered, failed_attempt, refused_address), and deliveries given up (gave_up)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(observed: Observed) {
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
@@ -109,6 +117,11 @@ export class Metrics {
       'hstock_response_cache_bytes',
       'What the cached whole answers count for against RESPONSE_CACHE_MAX_BYTES',
       observed.responseCacheBytes,
+    );
+    gauge(
+      'hstock_webhook_deliveries_pending',
+      'Webhook deliveries waiting for an attempt (all instances, with Redis)',
+      observed.webhooksPending,
     );
     gauge('hstock_circuit_open', '1 while the circuit to the supplier is open', () => (observed.circuitOpen() ? 1 : 0));
     collectDefaultMetrics({ register: this.registry });

@@ -34,6 +34,8 @@ export interface Spender {
     /** Told when an outcome could not be recorded after money was spent. */
     onUnrecorded: (error: unknown, placement?: UnrecordedPlacement) => void;
     metrics: Metrics;
+    /** Follows what was placed to its end (server-key mode). */
+    follower?: { follow(placement: Placement): Promise<void> };
   };
 }
 
@@ -148,6 +150,7 @@ async function record<T>(ctx: Spender, draft: Draft, call: () => Promise<T>, ids
   }
   const placed: Placement = { ...placement, outcome: 'PLACED', orderIds: idsOf(value) };
   await ledger.put(placed).catch((failure: unknown) => ctx.runtime.onUnrecorded(failure, unrecorded(placed)));
+  await ctx.runtime.follower?.follow(placed);
   return value;
 }
 

@@ -9,5 +9,7 @@ import './ledger.ts';
 import './me.ts';
 import './refill.ts';
 import './cancel.ts';
+import './events.ts';
+import './webhooks.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

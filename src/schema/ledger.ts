@@ -1,12 +1,12 @@
 import { badInput } from '../errors.ts';
 import type { Context } from '../graphql/context.ts';
 import { orderedQuantity } from '../placement/order-terms.ts';
-import { InvalidCursorError, type Placement, type PlacementKind } from '../state/store.ts';
+import { InvalidCursorError, type Placement } from '../state/store.ts';
 import { Money } from './balance.ts';
 import { builder } from './builder.ts';
-import { Order } from './order.ts';
+import { Order, OrderStatus } from './order.ts';
 import { storedPage, storedPageArgs, type Page, type PageArgs } from './pagination.ts';
-import { SmsOrder } from './sms.ts';
+import { SmsOrder, SmsOrderStatus } from './sms.ts';
 
 type OrderPlacement = Extract<Placement, { kind: 'order' }>;
 type SmsPlacement = Extract<Placement, { kind: 'sms' }>;
@@ -123,12 +123,62 @@ const ledgerPageArgs = builder.args((t) => ({
   after: t.string({ description: 'The endCursor of the previous page.' }),
 }));
 
+/** What the follower recorded of a placement's orders, asked for with `status` or `updatedSince`. */
+interface RecordedFilter {
+  status?: string | null;
+  updatedSince?: Date | null;
+}
+
+/** Placements read from the ledger at a time when a filter scans it. */
+const SCAN = 1000;
+
+/**
+ * The caller's placements whose recorded state matches (any of an SMS rental's numbers), newest
+ * first: the whole ledger of the caller scanned, with the states the follower recorded, no
+ * supplier call. `after` is a placement listed, matching or not.
+ */
+async function matching(ctx: Context, kind: 'order' | 'sms', filter: RecordedFilter, first: number, after?: string) {
+  const { tenant, caller } = ctx.supplier.caller;
+  const since = filter.updatedSince?.getTime() ?? -Infinity;
+  const found: Array<{ placement: Placement; at: number }> = [];
+  let start = after === undefined ? 0 : -1;
+  let listed = 0;
+  let cursor: string | undefined;
+  for (let more = true; more;) {
+    const page = await ctx.runtime.state.ledger.page({ tenant, caller }, kind, SCAN, cursor);
+    const ids = page.placements.flatMap((placement) => placement.orderIds);
+    const recorded = new Map((await ctx.runtime.events.recorded(tenant, kind, ids)).map((state, index) => [ids[index]!, state]));
+    for (const placement of page.placements) {
+      if (placement.id === after) start = listed + 1;
+      const states = placement.orderIds.map((id) => recorded.get(id)).filter((state) => state !== undefined);
+      const fits = states.some(
+        (state) =>
+          (!filter.status || (JSON.parse(state.state) as { status: string }).status === filter.status) && Date.parse(state.at) >= since,
+      );
+      if (fits) found.push({ placement, at: listed });
+      listed += 1;
+    }
+    cursor = page.placements.at(-1)?.id;
+    more = page.hasNextPage && cursor !== undefined;
+  }
+  if (start < 0) throw new InvalidCursorError(after);
+  const rest = found.filter((match) => match.at >= start);
+  return { placements: rest.slice(0, first).map((match) => match.placement), hasNextPage: rest.length > first, totalCount: found.length };
+}
+
 /** One page of the caller's own placements of one kind: read from the ledger, no supplier call. */
-async function placements<K extends PlacementKind>(ctx: Context, kind: K, args: PageArgs): Promise<Page<Extract<Placement, { kind: K }>>> {
+async function placements<K extends 'order' | 'sms'>(
+  ctx: Context,
+  kind: K,
+  args: PageArgs & RecordedFilter,
+): Promise<Page<Extract<Placement, { kind: K }>>> {
   const { first, after } = storedPageArgs(args);
   const { tenant, caller } = ctx.supplier.caller;
   try {
-    const page = await ctx.runtime.state.ledger.page({ tenant, caller }, kind, first, after);
+    const page =
+      args.status || args.updatedSince
+        ? await matching(ctx, kind, args, first, after)
+        : await ctx.runtime.state.ledger.page({ tenant, caller }, kind, first, after);
     return storedPage(page.placements as Array<Extract<Placement, { kind: K }>>, {
       hasNextPage: page.hasNextPage,
       totalCount: page.totalCount,
@@ -145,16 +195,27 @@ builder.queryFields((t) => ({
     authScopes: { 'orders:read': true },
     type: PlacedOrderConnection,
     description:
-      'Orders the calling client placed through this gateway, newest first, from the ledger: no supplier call unless `order` status fields are selected (then one per order). After an ambiguous failure, look here before placing again. Errors: BAD_USER_INPUT (bad `first` or `after`), UNAUTHENTICATED, UPSTREAM_UNAVAILABLE (`reason: "STATE_STORE"`).',
-    args: ledgerPageArgs,
+      'Orders the calling client placed through this gateway, newest first, from the ledger: no supplier call unless `order` status fields are selected (then one per order). After an ambiguous failure, look here before placing again. `status` and `updatedSince` keep the orders whose state the gateway recorded (server-key mode, where it follows every order) matches, with no supplier call; `totalCount` then counts the matches. Errors: BAD_USER_INPUT (bad `first` or `after`), UNAUTHENTICATED, UPSTREAM_UNAVAILABLE (`reason: "STATE_STORE"`).',
+    args: {
+      ...ledgerPageArgs,
+      status: t.arg({ type: OrderStatus, description: 'Only orders whose recorded status is this one.' }),
+      updatedSince: t.arg({ type: 'DateTime', description: 'Only orders whose recorded state changed at or after this time.' }),
+    },
     resolve: (_root, args, ctx) => placements(ctx, 'order', args),
   }),
   placedSmsOrders: t.field({
     authScopes: { 'orders:read': true },
     type: PlacedSmsOrderConnection,
     description:
-      'SMS rentals the calling client made through this gateway, newest first, from the ledger: no supplier call unless `smsOrders` status fields are selected. Errors: BAD_USER_INPUT (bad `first` or `after`), UNAUTHENTICATED, UPSTREAM_UNAVAILABLE (`reason: "STATE_STORE"`).',
-    args: ledgerPageArgs,
+      'SMS rentals the calling client made through this gateway, newest first, from the ledger: no supplier call unless `smsOrders` status fields are selected. `status` and `updatedSince` keep the rentals one of whose numbers has a recorded state that matches (server-key mode), with no supplier call; `totalCount` then counts the matches. Errors: BAD_USER_INPUT (bad `first` or `after`), UNAUTHENTICATED, UPSTREAM_UNAVAILABLE (`reason: "STATE_STORE"`).',
+    args: {
+      ...ledgerPageArgs,
+      status: t.arg({ type: SmsOrderStatus, description: 'Only rentals with a number whose recorded status is this one.' }),
+      updatedSince: t.arg({
+        type: 'DateTime',
+        description: 'Only rentals with a number whose recorded state changed at or after this time.',
+      }),
+    },
     resolve: (_root, args, ctx) => placements(ctx, 'sms', args),
   }),
 }));

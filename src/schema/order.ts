@@ -8,7 +8,7 @@ import { builder } from './builder.ts';
 import { EntityType } from './service.ts';
 import { onBehalfOf, optionalText, orderId, orderIdList, supplierId } from './validate.ts';
 
-const OrderStatus = builder.enumType('OrderStatus', {
+export const OrderStatus = builder.enumType('OrderStatus', {
   description: "Where an order stands, from the supplier's status string. COMPLETED, PARTIAL and CANCELED are final.",
   values: {
     PENDING: { description: 'Accepted, not started yet.' },
@@ -193,7 +193,7 @@ builder.queryFields((t) => ({
     type: [Order],
     nullable: { list: false, items: true },
     description:
-      'Several orders by id, one supplier call per distinct id: one entry per id, in the same order; null with a NOT_FOUND error at that path for an id the supplier does not know. Errors: BAD_USER_INPUT (no ids, more than 100, or a malformed one), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
+      'Several orders by id, in one supplier call where the supplier takes many ids (`status` with `orders=`), else one call per distinct id: one entry per id, in the same order; null with a NOT_FOUND error at that path for an id the supplier does not know. Errors: BAD_USER_INPUT (no ids, more than 100, or a malformed one), UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE.',
     args: { ids: t.arg.idList({ required: true, description: '1 to 100 order ids.' }) },
     resolve: (_root, args, ctx) => orderIdList(args.ids, 'ids').map(async (id) => known(await ctx.loaders.orderStatus.load(id))),
   }),

@@ -24,7 +24,7 @@ const known = (state: RefillState): RefillRef => ({ id: state.id, known: state }
 
 const field = <K extends keyof RefillState>(refill: RefillRef, ctx: Context, name: K) => current(refill, name, ctx.loaders.refillStatus);
 
-const Refill = builder.objectRef<RefillRef>('Refill').implement({
+export const Refill = builder.objectRef<RefillRef>('Refill').implement({
   description:
     "A refill of an order: the supplier delivers again what the order lost, within the service's refill guarantee. Its status is read live, like an order's.",
   fields: (t) => ({

@@ -8,7 +8,7 @@ import { Money } from './balance.ts';
 import { builder } from './builder.ts';
 import { onBehalfOf, optionalText, orderId, supplierId } from './validate.ts';
 
-const SmsOrderStatus = builder.enumType('SmsOrderStatus', {
+export const SmsOrderStatus = builder.enumType('SmsOrderStatus', {
   description: "Where an SMS rental stands, from the supplier's status string. CODE_RECEIVED, COMPLETED, CANCELED and EXPIRED are final.",
   values: {
     ACTIVE: { description: 'The number is rented and can receive an SMS.' },
