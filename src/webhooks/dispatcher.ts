@@ -89,6 +89,8 @@ export class WebhookDispatcher {
    */
   async #loop(): Promise<void> {
     const signal = this.#stopping.signal;
+    // One listener for the whole loop: a wait per round on the signal would add one each time.
+    const stopped = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     while (!signal.aborted) {
       let busy = false;
       try {
@@ -101,9 +103,15 @@ export class WebhookDispatcher {
       }
       const full = this.#inFlight.size >= this.options.concurrency;
       if (busy && !full) continue;
-      const waits: Array<Promise<unknown>> = [sleep(POLL_MS, undefined, { signal, ref: false }).catch(() => undefined)];
+      let timer: NodeJS.Timeout | undefined;
+      const pause = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, POLL_MS);
+        timer.unref();
+      });
+      const waits: Array<Promise<unknown>> = [pause, stopped];
       if (full) waits.push(Promise.race(this.#inFlight));
       await Promise.race(waits);
+      clearTimeout(timer);
     }
   }
 

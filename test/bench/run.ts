@@ -5,6 +5,7 @@
 import { benchCatalogue } from './catalogue.ts';
 import { benchCluster } from './cluster.ts';
 import { benchCustomers } from './customers.ts';
+import { benchFollow } from './follow.ts';
 import { benchLatency } from './latency.ts';
 import { benchParse } from './parse.ts';
 import { benchStatuses } from './statuses.ts';
@@ -21,6 +22,7 @@ const benches: Record<string, () => Promise<void>> = {
   tracing: () => benchTracing(),
   statuses: () => benchStatuses(),
   customers: () => benchCustomers(),
+  follow: () => benchFollow(),
 };
 
 const chosen = process.argv.slice(2);

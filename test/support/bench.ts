@@ -68,10 +68,10 @@ export async function startGateway(sandbox: Sandbox, env: Record<string, string>
   };
 }
 
-export async function graphql<T, V>(url: string, document: TypedDocumentNode<T, V>, variables: V): Promise<T> {
+export async function graphql<T, V>(url: string, document: TypedDocumentNode<T, V>, variables: V, key = DEMO_KEY): Promise<T> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_KEY}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
     body: JSON.stringify({ query: print(document), variables }),
   });
   const body = (await response.json()) as { data?: T; errors?: unknown };
