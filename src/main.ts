@@ -36,7 +36,15 @@ async function main(): Promise<void> {
   if (!config.upstreamUrl) {
     const names = { host: 'SANDBOX_HOST', port: 'SANDBOX_PORT' };
     sandbox = await createSandbox({ ...config.sandbox }).catch((error: unknown) => exitOnListenError(error, names, config.sandbox));
-    config = { ...config, upstreamUrl: sandbox.url, serverKey: 'sandbox-demo-key', allowAnonymous: true };
+    // On the sandbox a webhook receiver is most likely on this machine: private addresses are let through unless set.
+    const allowPrivate = process.env.WEBHOOK_ALLOW_PRIVATE === undefined ? true : config.webhooks.allowPrivate;
+    config = {
+      ...config,
+      upstreamUrl: sandbox.url,
+      serverKey: 'sandbox-demo-key',
+      allowAnonymous: true,
+      webhooks: { ...config.webhooks, allowPrivate },
+    };
     logger.info(`HSTOCK_API_URL is not set: using the built-in sandbox at ${sandbox.url} with its demo key`);
     if (!config.jwt) {
       // The sandbox's identity provider, trusted unless another is configured. Loaded only here:
