@@ -28,6 +28,13 @@ const REFUSED: Array<[reason: string, family: 'ipv4' | 'ipv6', network: string, 
   ['reserved', 'ipv4', '240.0.0.0', 4],
   ['reserved', 'ipv4', '192.0.0.0', 24],
   ['reserved', 'ipv4', '198.18.0.0', 15],
+  // IPv4 inside IPv6 other than mapped addresses (judged as IPv4 below): compatible, NAT64, 6to4.
+  ['IPv4-compatible', 'ipv6', '::', 96],
+  ['NAT64', 'ipv6', '64:ff9b::', 96],
+  ['NAT64', 'ipv6', '64:ff9b:1::', 48],
+  ['6to4', 'ipv6', '2002::', 16],
+  ['discard', 'ipv6', '100::', 64],
+  ['documentation', 'ipv6', '2001:db8::', 32],
 ];
 
 const ranges = REFUSED.map(([reason, family, network, prefix]) => {
@@ -36,10 +43,34 @@ const ranges = REFUSED.map(([reason, family, network, prefix]) => {
   return { reason, family, list };
 });
 
-/** Why an address is refused, or undefined for a public one. IPv4 mapped into IPv6 is judged as IPv4. */
+/** The 16 bytes of an IPv6 address in any of its written forms (`::` anywhere, a dotted IPv4 tail). */
+function ipv6Bytes(address: string): number[] {
+  const text = address.replace(/^\[|\]$/g, '').split('%')[0]!;
+  const tail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  const hex = tail
+    ? text.slice(0, tail.index) + ((+tail[1]! << 8) | +tail[2]!).toString(16) + ':' + ((+tail[3]! << 8) | +tail[4]!).toString(16)
+    : text;
+  const [head, rest] = hex.split('::') as [string, string | undefined];
+  const left = head ? head.split(':') : [];
+  const right = rest ? rest.split(':') : [];
+  const groups = rest === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.flatMap((group) => {
+    const value = parseInt(group || '0', 16);
+    return [value >> 8, value & 0xff];
+  });
+}
+
+/**
+ * Why an address is refused, or undefined for a public one. An IPv4 address mapped into IPv6
+ * (`::ffff:0:0/96`), in whatever form it is written (`::ffff:127.0.0.1`, `::ffff:7f00:1`), is
+ * judged as the IPv4 address it is.
+ */
 export function refusedBecause(address: string): string | undefined {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  const ip = mapped ?? address;
+  let ip = address;
+  if (isIP(address) === 6) {
+    const bytes = ipv6Bytes(address);
+    if (bytes.slice(0, 10).every((byte) => byte === 0) && bytes[10] === 0xff && bytes[11] === 0xff) ip = bytes.slice(12).join('.');
+  }
   const family = isIP(ip) === 4 ? 'ipv4' : 'ipv6';
   return ranges.find((range) => range.family === family && range.list.check(ip, family))?.reason;
 }

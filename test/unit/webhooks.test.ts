@@ -102,12 +102,24 @@ describe('the address guard', () => {
     ['0.0.0.0', 'unspecified'],
     ['::', 'unspecified'],
     ['::ffff:127.0.0.1', 'loopback'],
+    // IPv4 inside IPv6 in the forms a URL parser writes it, and the other embeddings.
+    ['::ffff:7f00:1', 'loopback'],
+    ['0:0:0:0:0:ffff:10.0.0.1', 'private'],
+    ['::ffff:a9fe:a9fe', 'cloud metadata'],
+    ['::127.0.0.1', 'IPv4-compatible'],
+    ['64:ff9b::7f00:1', 'NAT64'],
+    ['2002:7f00:1::', '6to4'],
   ])('refuses %s as %s', (address, reason) => {
     expect(refusedBecause(address)).toBe(reason);
   });
 
   it('lets public addresses through', () => {
-    expect(['93.184.216.34', '2606:2800:220:1::1', '8.8.8.8'].map(refusedBecause)).toEqual([undefined, undefined, undefined]);
+    expect(['93.184.216.34', '2606:2800:220:1::1', '8.8.8.8', '::ffff:8.8.8.8'].map(refusedBecause)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it('refuses at creation a host any of whose addresses is not public, with the reason', async () => {
@@ -120,6 +132,10 @@ describe('the address guard', () => {
     });
     await expect(checkWebhookUrl('ftp://hooks.example/in', false, resolve)).rejects.toMatchObject({ extensions: { field: 'url' } });
     await expect(checkWebhookUrl('https://[::1]:8080/in', false, resolve)).rejects.toMatchObject({ extensions: { field: 'url' } });
+    // The URL parser writes [::ffff:127.0.0.1] as [::ffff:7f00:1]: still loopback.
+    for (const url of ['http://[::ffff:127.0.0.1]/', 'http://[::ffff:169.254.169.254]/', 'http://[0:0:0:0:0:ffff:10.0.0.1]/']) {
+      await expect(checkWebhookUrl(url, false, resolve), url).rejects.toMatchObject({ extensions: { field: 'url' } });
+    }
     expect((await checkWebhookUrl('https://hooks.example/in', true, resolve)).hostname).toBe('hooks.example');
   });
 });
