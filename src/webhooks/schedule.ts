@@ -9,8 +9,11 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 
-/** The delay before each retry, from the first failure: 10 retries after the first attempt. */
-export const RETRY_DELAYS_MS = [0, 5 * SECOND, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 14 * HOUR, 20 * HOUR, 24 * HOUR];
+/**
+ * The delay before each retry, from the first failure. Standard Webhooks' schedule begins with
+ * "immediately": that is the first attempt itself, so 10 attempts in all.
+ */
+export const RETRY_DELAYS_MS = [5 * SECOND, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 14 * HOUR, 20 * HOUR, 24 * HOUR];
 
 /** No success for this long while attempts fail disables the endpoint. */
 export const DISABLE_AFTER_MS = 5 * 24 * HOUR;

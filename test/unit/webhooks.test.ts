@@ -145,9 +145,10 @@ describe('the retry schedule', () => {
     const middle = { scale: 1, random: () => 0.5 };
     expect(RETRY_DELAYS_MS.map((_, index) => retryDelay(index + 1, middle))).toEqual(RETRY_DELAYS_MS);
     expect(retryDelay(RETRY_DELAYS_MS.length + 1, middle)).toBeUndefined();
-    expect(retryDelay(3, { scale: 1, random: () => 0 })).toBe(270_000);
-    expect(retryDelay(3, { scale: 1, random: () => 1 })).toBe(330_000);
-    expect(retryDelay(3, { scale: 0.001, random: () => 0.5 })).toBe(300);
+    expect(retryDelay(1, middle)).toBe(5_000);
+    expect(retryDelay(2, { scale: 1, random: () => 0 })).toBe(270_000);
+    expect(retryDelay(2, { scale: 1, random: () => 1 })).toBe(330_000);
+    expect(retryDelay(2, { scale: 0.001, random: () => 0.5 })).toBe(300);
   });
 
   it('waits for a longer Retry-After, in seconds or as a date, and ignores a shorter one', () => {
@@ -155,8 +156,8 @@ describe('the retry schedule', () => {
     expect(parseRetryAfter('120', now)).toBe(120_000);
     expect(parseRetryAfter('Sun, 06 Dec 2026 12:01:00 GMT', now)).toBe(60_000);
     expect(parseRetryAfter('soon', now)).toBeUndefined();
-    expect(retryDelay(2, { scale: 1, random: () => 0.5 }, 60_000)).toBe(60_000);
-    expect(retryDelay(3, { scale: 1, random: () => 0.5 }, 60_000)).toBe(300_000);
+    expect(retryDelay(1, { scale: 1, random: () => 0.5 }, 60_000)).toBe(60_000);
+    expect(retryDelay(2, { scale: 1, random: () => 0.5 }, 60_000)).toBe(300_000);
   });
 });
 
