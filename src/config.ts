@@ -243,7 +243,8 @@ function jwt(env: Env): JwtConfig | undefined {
 function decimal(env: Env, name: string): string | undefined {
   const raw = read(env, name);
   if (raw === undefined) return undefined;
-  if (!/^\d{1,9}(\.\d{1,10})?$/.test(raw)) fail(name, 'a decimal amount such as 25 or 14.50', raw);
+  // Spends are counted in units of 10^-10, exact up to 900,000 (2^53 units) in Redis's Lua.
+  if (!/^\d{1,6}(\.\d{1,10})?$/.test(raw) || Number(raw) > 900_000) fail(name, 'a decimal amount up to 900000, such as 25 or 14.50', raw);
   return raw;
 }
 

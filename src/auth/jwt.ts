@@ -26,6 +26,9 @@ export type Refusal = 'TOKEN_EXPIRED' | 'TOKEN_INVALID' | 'TOKEN_FOREIGN' | 'TOK
 export type Verification = { ok: true; customer: Customer } | { ok: false; reason: Refusal; message: string };
 
 /** A subject becomes part of the caller's name (`customer:<sub>`) and of state keys: kept to what a subject looks like. */
+/** Spends are counted in units of 10^-10, exact up to this (2^53 units) in Redis's Lua. */
+const MAX_SPEND_LIMIT = 900_000;
+
 export const SUBJECT = /^[\x21-\x7e]{1,255}$/;
 
 /** A compact JWS: three base64url parts, the header a JSON object (`eyJ`). */
@@ -64,8 +67,11 @@ export class JwtVerifier {
     }
     const spendLimit = this.config.spendLimitClaim ? payload[this.config.spendLimitClaim] : undefined;
     const limit = spendLimit === undefined || spendLimit === null ? null : readDecimal(spendLimit);
-    if (limit === null && spendLimit !== undefined && spendLimit !== null) {
-      return refused('TOKEN_CLAIMS', `The token’s ${this.config.spendLimitClaim} claim is not a number.`);
+    if (
+      (limit === null && spendLimit !== undefined && spendLimit !== null) ||
+      (limit !== null && !(Number(limit) >= 0 && Number(limit) <= MAX_SPEND_LIMIT))
+    ) {
+      return refused('TOKEN_CLAIMS', `The token’s ${this.config.spendLimitClaim} claim is not an amount from 0 to ${MAX_SPEND_LIMIT}.`);
     }
     return {
       ok: true,

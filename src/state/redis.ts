@@ -278,13 +278,15 @@ class RedisLedger implements Ledger {
 /**
  * KEYS: the caller's day. ARGV: amount, limit, seconds to keep. Adds the amount unless the sum
  * would pass the limit (whole numbers under 2^53, exact in Lua's doubles): { reserved, spent }.
+ * The sum goes back as Redis's own text or integer, never through Lua's tostring, which writes
+ * numbers of 15 digits and more as 1.2e+14.
  */
 const RESERVE = `
-local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
-if spent + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return { 0, tostring(spent) } end
+local spent = redis.call('GET', KEYS[1]) or '0'
+if tonumber(spent) + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return { 0, spent } end
 local now = redis.call('INCRBY', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-return { 1, tostring(now) }`;
+return { 1, now }`;
 
 /** A day's count is kept two days: long enough for any clock it is read by. */
 const SPEND_KEEP_S = 2 * 86_400;
@@ -299,7 +301,7 @@ class RedisSpends implements SpendCounter {
     const key = this.#key(tenant, caller, day);
     const [reserved, spent] = (await this.redis.run((client) =>
       client.eval(RESERVE, { keys: [key], arguments: [amount.toString(), limit.toString(), String(SPEND_KEEP_S)] }),
-    )) as [number, string];
+    )) as [number, string | number];
     return { reserved: reserved === 1, spent: BigInt(spent) };
   }
 

@@ -122,6 +122,15 @@ describe.skipIf(!redisPresent)('spend caps across two gateways on one Redis', ()
     await idp?.close();
   });
 
+  it('counts a day past 10,000 exactly (the sum never goes through Lua as 1.2e+14)', async () => {
+    const { spends } = first.gateway.runtime.state;
+    const big = 123_456_700_000_000n; // 12,345.67 in units of 10^-10
+    const limit = 9_000_000_000_000_000n; // 900,000
+    expect(await spends.reserve('t', 'customer:big', '2026-12-06', big, limit)).toEqual({ reserved: true, spent: big });
+    expect(await spends.reserve('t', 'customer:big', '2026-12-06', limit, limit)).toEqual({ reserved: false, spent: big });
+    expect(await spends.spent('t', 'customer:big', '2026-12-06')).toBe(big);
+  });
+
   it('lets 50 concurrent placements of 1.00 against a cap of 14.50 pass 14 at most between them', async () => {
     const bob = (await idp.tokenFor('bob')).accessToken;
     first.sandbox.resetStats();
