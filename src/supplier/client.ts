@@ -346,6 +346,8 @@ export class HstockClient {
         if (!(error instanceof ParseError)) throw error;
         outcome = 'parse_error';
         problems.push(error.message);
+        // An answer to a spend that cannot be read came after the supplier acted on it: the order may exist.
+        if (!RETRYABLE[action]) throw this.#mayHavePlaced(action, upstreamUnavailable(action, 'unexpected response', error));
         throw upstreamUnavailable(action, 'unexpected response', error);
       }
     } catch (error) {
@@ -442,10 +444,16 @@ export class HstockClient {
 
   #finalError(action: Action, failure: TransientFailure): GatewayError {
     if (RETRYABLE[action] || !failure.maybeDelivered) return failure.error;
+    return this.#mayHavePlaced(action, failure.error);
+  }
+
+  #mayHavePlaced(action: Action, error: GatewayError): GatewayError {
     return new GatewayError(
       'UPSTREAM_UNAVAILABLE',
-      `${failure.error.message} The order may have been placed: check your orders before placing it again.`,
-      { extensions: { action, orderMayExist: true } },
+      `${error.message} The order may have been placed: check your orders before placing it again.`,
+      {
+        extensions: { action, orderMayExist: true },
+      },
     );
   }
 
