@@ -22,6 +22,9 @@ export function scopesOf(identity: Extract<Identity, { ok: true }>): Scope[] {
   return (Object.keys(SCOPES) as Scope[]).filter((scope) => identity.scopes?.has(scope) ?? true);
 }
 
+/** Whether the caller may see the balance and wholesale figures, which errors must not give away either. */
+export const seesFigures = (identity: Identity) => identity.ok && (identity.scopes?.has('account:read') ?? true);
+
 /** A caller without the scope a field needs: refused by name, with no supplier call. */
 export const forbidden = (scope: string) =>
   new GatewayError('FORBIDDEN', `This needs the ${scope} scope, which the caller's token does not grant.`, { extensions: { scope } });

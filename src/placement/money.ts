@@ -16,9 +16,14 @@ export function estimateCharge(service: Service, terms: Pick<OrderTerms, 'units'
 
 export const times = (amount: Decimal, quantity: number): Decimal => new Big(amount).times(quantity).toFixed();
 
-/** The gateway's own INSUFFICIENT_BALANCE, before the supplier is asked to spend anything. */
-export function ensureCovers(balance: Balance, estimate: Decimal, what: string): void {
+/**
+ * The gateway's own INSUFFICIENT_BALANCE, before the supplier is asked to spend anything; with
+ * the balance and the estimate only for a caller who may see them (`account:read`): the estimate
+ * gives the wholesale rate away.
+ */
+export function ensureCovers(balance: Balance, estimate: Decimal, what: string, figures = true): void {
   if (new Big(balance.amount).gte(estimate)) return;
+  if (!figures) throw new GatewayError('INSUFFICIENT_BALANCE', "The shop's balance does not cover this now: nothing was spent.");
   throw new GatewayError('INSUFFICIENT_BALANCE', `${what} about ${estimate} ${balance.currency}; the balance is ${balance.amount}.`, {
     extensions: { estimate, balance: balance.amount },
   });

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import Big from 'big.js';
 import { customerCaller, type Identity } from '../auth/authenticator.ts';
+import { seesFigures } from '../auth/scopes.ts';
 import { badInput, errorFromSupplier, GatewayError } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { placementSpan } from '../observability/tracing.ts';
@@ -88,7 +89,14 @@ async function spend<T>(ctx: Spender, { draft, hold, call, idsOf, chargeOf }: Sp
     // A backend placing for a customer decided for it: the customer's cap is not applied.
     const limit = draft.placedBy === undefined ? capOf(ctx.identity, ctx.runtime.config.spendLimitPerDay) : undefined;
     if (limit !== undefined)
-      capped = await reserveSpend(ctx.runtime.state.spends, draft, limit, draft.estimate.amount, draft.estimate.currency);
+      capped = await reserveSpend(
+        ctx.runtime.state.spends,
+        draft,
+        limit,
+        draft.estimate.amount,
+        draft.estimate.currency,
+        seesFigures(ctx.identity),
+      );
     const value = await record(ctx, draft, call, idsOf);
     hold.end(true);
     if (capped) {
@@ -172,7 +180,14 @@ export function addOrder(ctx: Spender, order: NewOrder, { idempotencyKey, onBeha
       throw new GatewayError('OUT_OF_STOCK', `Only ${stock} in stock for service ${service.id}.`, { extensions: { stock } });
     }
     const estimate = estimateCharge(service, terms);
-    const hold = ctx.runtime.reservations.hold(supplier.caller.tenant, balance, readAt, estimate, 'The order costs');
+    const hold = ctx.runtime.reservations.hold(
+      supplier.caller.tenant,
+      balance,
+      readAt,
+      estimate,
+      'The order costs',
+      seesFigures(ctx.identity),
+    );
     const draft = {
       kind: 'order' as const,
       ...owner(supplier, onBehalfOf),
@@ -214,7 +229,14 @@ export function addSmsOrder(
       throw badInput(`SMS project ${project.id} is for country ${project.countryCode}, not ${order.country}.`, { field: 'country' });
     }
     const estimate = times(project.price, order.quantity);
-    const hold = ctx.runtime.reservations.hold(supplier.caller.tenant, balance, readAt, estimate, 'The numbers cost');
+    const hold = ctx.runtime.reservations.hold(
+      supplier.caller.tenant,
+      balance,
+      readAt,
+      estimate,
+      'The numbers cost',
+      seesFigures(ctx.identity),
+    );
     const draft = {
       kind: 'sms' as const,
       ...owner(supplier, onBehalfOf),

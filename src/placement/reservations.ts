@@ -31,11 +31,11 @@ export class Reservations {
    * Holds `estimate` if the balance read at `readAt`, less what is held and not yet shown in that
    * read, covers it; INSUFFICIENT_BALANCE otherwise. Check and hold are one synchronous step.
    */
-  hold(tenant: string, balance: Balance, readAt: number, estimate: Decimal, what: string): Hold {
+  hold(tenant: string, balance: Balance, readAt: number, estimate: Decimal, what: string, figures = true): Hold {
     const held = this.#held(tenant);
     const unseen = [...held].filter((reservation) => reservation.endedAt === undefined || reservation.endedAt >= readAt);
     const reserved = unseen.reduce((sum, reservation) => sum.plus(reservation.estimate), new Big(0));
-    ensureCovers({ ...balance, amount: new Big(balance.amount).minus(reserved).toFixed() }, estimate, what);
+    ensureCovers({ ...balance, amount: new Big(balance.amount).minus(reserved).toFixed() }, estimate, what, figures);
     const reservation: Reservation = { estimate };
     held.add(reservation);
     return {

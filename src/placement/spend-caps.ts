@@ -88,16 +88,21 @@ export async function reserveSpend(
   limit: Decimal,
   estimate: Decimal,
   currency: string,
+  /** Whether the caller may see the estimate (`account:read`): it gives the wholesale rate away. */
+  figures: boolean,
 ): Promise<SpendReservation> {
   const { day, resetsAt } = today(Date.now());
   const amount = units(estimate);
   const { reserved, spent } = await spends.reserve(owner.tenant, owner.caller, day, amount, units(limit));
   if (!reserved) {
     const spentToday = decimal(spent);
+    const cost = figures ? `This costs about ${estimate} ${currency}, past` : 'This goes past';
     throw new GatewayError(
       'INSUFFICIENT_BALANCE',
-      `This costs about ${estimate} ${currency}, past the spend limit of ${money(new Big(limit))} ${currency} a day (${spentToday} spent today).`,
-      { extensions: { reason: 'SPEND_LIMIT', limit: money(new Big(limit)), spent: spentToday, resetsAt, estimate } },
+      `${cost} the spend limit of ${money(new Big(limit))} ${currency} a day (${spentToday} spent today).`,
+      {
+        extensions: { reason: 'SPEND_LIMIT', limit: money(new Big(limit)), spent: spentToday, resetsAt, ...(figures ? { estimate } : {}) },
+      },
     );
   }
   return new SpendReservation(spends, owner, day, amount);

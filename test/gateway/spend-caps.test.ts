@@ -56,6 +56,9 @@ describe('spend caps', () => {
       resetsAt: midnight.toISOString(),
     });
     expect(h.calls('add')).toBe(0);
+    // The estimate would give the wholesale rate away to a customer without account:read.
+    expect(refused.errors![0]!.extensions!.estimate).toBeUndefined();
+    expect(refused.errors![0]!.message).not.toContain('0.01');
     const me = await h.request(MeDocument, {}, { key: alice });
     expect(me.data!.me.spendLimit).toMatchObject({ limit: '0.30', spent: '0.30', remaining: '0.00' });
   });
