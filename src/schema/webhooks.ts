@@ -160,7 +160,7 @@ builder.queryFields((t) => ({
 
 builder.mutationFields((t) => ({
   createWebhookEndpoint: t.field({
-    authScopes: { 'orders:place': true },
+    authScopes: { $all: { 'orders:read': true, 'orders:place': true } },
     type: WebhookEndpointCreated,
     description:
       "Creates an endpoint for the calling client's events, and shows its signing secret once. Its deliveries show what the caller's scopes show now (`charge` with `account:read`). Errors: BAD_USER_INPUT (field `url` with `reason`: not http(s), credentials in it, a host that does not resolve or resolves to a non-public address; field `events`: an unknown type; more than 20 endpoints), UNAUTHENTICATED, UPSTREAM_UNAVAILABLE.",
@@ -168,7 +168,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => createEndpoint(ctx.runtime.webhooks.store, ctx.runtime.webhooks.settings, caller(ctx), input),
   }),
   deleteWebhookEndpoint: t.boolean({
-    authScopes: { 'orders:place': true },
+    authScopes: { $all: { 'orders:read': true, 'orders:place': true } },
     description:
       "Deletes one of the calling client's endpoints: nothing more is sent to it. True when deleted. Errors: NOT_FOUND (no such endpoint, or another caller's), UNAUTHENTICATED, UPSTREAM_UNAVAILABLE.",
     args: { id: t.arg.id({ required: true, description: 'The endpoint.' }) },
@@ -179,7 +179,7 @@ builder.mutationFields((t) => ({
     },
   }),
   rotateWebhookSecret: t.field({
-    authScopes: { 'orders:place': true },
+    authScopes: { $all: { 'orders:read': true, 'orders:place': true } },
     type: WebhookSecret,
     description:
       'Gives an endpoint a new signing secret, shown once; for 24 hours the previous one signs every delivery too (`webhook-signature: v1,<new> v1,<previous>`). Errors: NOT_FOUND, UNAUTHENTICATED, UPSTREAM_UNAVAILABLE.',
@@ -187,7 +187,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, ctx) => rotateSecret(ctx.runtime.webhooks.store, caller(ctx), String(args.id)),
   }),
   redeliverWebhook: t.field({
-    authScopes: { 'orders:place': true },
+    authScopes: { $all: { 'orders:read': true, 'orders:place': true } },
     type: WebhookDeliveryRef,
     description:
       'Sends a delivery again now, on a fresh retry schedule (same `webhook-id`). Errors: NOT_FOUND (no such delivery, or another caller\'s), BAD_USER_INPUT (its endpoint is disabled, `reason: "ENDPOINT_DISABLED"`), UNAUTHENTICATED, UPSTREAM_UNAVAILABLE.',

@@ -10,6 +10,7 @@ import {
   AddOrderDocument,
   BalanceDocument,
   CancelOrdersDocument,
+  CreateWebhookEndpointDocument,
   CustomerCatalogueDocument,
   CustomerOrderDocument,
   CustomerOrdersDocument,
@@ -149,6 +150,12 @@ describe('customers signed in with the identity provider', () => {
       { key: tokens.alice },
     );
     expect(asCustomer.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'onBehalfOf' });
+  });
+
+  it('lets no one receive order states by webhook who may not read them: creating an endpoint needs orders:read too', async () => {
+    const placeOnly = (await idp.tokenFor('carol', { scopes: ['openid', 'orders:place'] })).accessToken;
+    const answer = await h.request(CreateWebhookEndpointDocument, { input: { url: 'https://hooks.example/in' } }, { key: placeOnly });
+    expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', scope: 'orders:read' });
   });
 
   it('refuses a token signed by a key the provider does not list, a tampered one and an HMAC one, before any supplier call', async () => {
