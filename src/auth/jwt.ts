@@ -36,6 +36,8 @@ export const looksLikeJwt = (token: string) => /^eyJ[\w-]*\.[\w-]+\.[\w-]+$/.tes
 
 export class JwtVerifier {
   #keys?: Promise<JWTVerifyGetKey>;
+  /** When discovery last failed: not tried again within the cool-down, however many tokens come. */
+  #failedAt = -Infinity;
 
   constructor(private readonly config: JwtConfig) {}
 
@@ -44,7 +46,6 @@ export class JwtVerifier {
     try {
       keys = await this.#keySet();
     } catch (error) {
-      this.#keys = undefined;
       return refused(
         'KEYS_UNAVAILABLE',
         `The identity provider's keys could not be read (${(error as Error).message}); try again shortly.`,
@@ -86,12 +87,21 @@ export class JwtVerifier {
 
   /** The remote key set, its address found once by discovery; a failure is tried again on the next token. */
   #keySet(): Promise<JWTVerifyGetKey> {
-    this.#keys ??= this.#jwksUrl().then((url) =>
-      createRemoteJWKSet(url, {
-        cooldownDuration: this.config.jwksCooldownMs,
-        cacheMaxAge: this.config.jwksMaxAgeMs,
-        timeoutDuration: 5000,
-      }),
+    if (!this.#keys && Date.now() - this.#failedAt < this.config.jwksCooldownMs) {
+      return Promise.reject(new Error('discovery failed moments ago'));
+    }
+    this.#keys ??= this.#jwksUrl().then(
+      (url) =>
+        createRemoteJWKSet(url, {
+          cooldownDuration: this.config.jwksCooldownMs,
+          cacheMaxAge: this.config.jwksMaxAgeMs,
+          timeoutDuration: 5000,
+        }),
+      (error: unknown) => {
+        this.#keys = undefined;
+        this.#failedAt = Date.now();
+        throw error;
+      },
     );
     return this.#keys;
   }
@@ -134,4 +144,19 @@ function refusal(error: unknown): Verification {
     return refused('KEYS_UNAVAILABLE', "The identity provider's keys could not be read; try again shortly.");
   }
   return refused('TOKEN_INVALID', 'The token is not a valid JWT of this identity provider.');
+}
+
+/** The longest delay setTimeout takes; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Runs `expired` when `expiresAt` (ms since the epoch) comes, however far off; the result cancels it. */
+export function atExpiry(expiresAt: number, expired: () => void): () => void {
+  let timer: NodeJS.Timeout;
+  const arm = () => {
+    const left = expiresAt - Date.now();
+    timer = setTimeout(left > MAX_TIMER_MS ? arm : expired, Math.max(0, Math.min(left, MAX_TIMER_MS)));
+    timer.unref();
+  };
+  arm();
+  return () => clearTimeout(timer);
 }

@@ -19,6 +19,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { isAsyncIterable, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import { admitConnection, credentialsFrom, presents } from '../auth/authenticator.ts';
+import { atExpiry } from '../auth/jwt.ts';
 import type { OperationContext, ServerContext } from '../graphql/context.ts';
 import { documentOfOperation } from '../graphql/persisted-documents.ts';
 import { clientError, countLimits } from '../graphql/plugins/use-client-errors.ts';
@@ -76,9 +77,8 @@ const FORBIDDEN = 4403;
 
 /** Sockets admitted with a JWT close when it expires (a timer per socket, gone with it). */
 function closeAtExpiry(socket: WsSocket, expiresAt: number): void {
-  const timer = setTimeout(() => socket.close(FORBIDDEN, 'Token expired: sign in again'), Math.max(0, expiresAt - Date.now()));
-  timer.unref();
-  socket.once('close', () => clearTimeout(timer));
+  const cancel = atExpiry(expiresAt, () => socket.close(FORBIDDEN, 'Token expired: sign in again'));
+  socket.once('close', cancel);
 }
 
 export function attachWebSocket(

@@ -424,3 +424,42 @@ describe('customers in pass-through mode', () => {
     expect(alone.errors?.[0]?.message).toMatch(/X-Api-Key/);
   });
 });
+
+describe('an identity provider that cannot be reached', () => {
+  let discovery: Server;
+  let asked = 0;
+  let h: Harness;
+  beforeAll(async () => {
+    discovery = createServer((_request, response) => {
+      asked += 1;
+      response.writeHead(503).end();
+    });
+    const issuer = await listen(discovery);
+    h = await startHarness({
+      config: {
+        serverKey: DEMO_KEY,
+        gatewayTokens: [`shop:${SHOP}`],
+        jwt: { ...trusting({ issuer, audience: 'shop' } as IdentityProvider), jwksCooldownMs: 60_000 },
+        authFailuresPerMinute: 1000,
+      },
+    });
+  });
+  afterAll(async () => {
+    await h.close();
+    discovery.close();
+  });
+
+  it('is asked once per cool-down, however many tokens come, and they are refused as KEYS_UNAVAILABLE', async () => {
+    const { privateKey } = await generateKeyPair('ES256');
+    for (let n = 0; n < 20; n += 1) {
+      const token = await new SignJWT({})
+        .setProtectedHeader({ alg: 'ES256', kid: `k${n}` })
+        .setSubject(`s${n}`)
+        .setExpirationTime('5m')
+        .sign(privateKey);
+      const answer = await h.request(MeDocument, {}, { key: token });
+      expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'KEYS_UNAVAILABLE' });
+    }
+    expect(asked).toBe(1);
+  });
+});

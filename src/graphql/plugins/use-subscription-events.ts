@@ -1,5 +1,6 @@
 import { getOperationAST, GraphQLError, Kind, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { atExpiry } from '../../auth/jwt.ts';
 import { WrappedIterator } from '../../subscriptions/wrapped-iterator.ts';
 import type { OperationContext } from '../context.ts';
 
@@ -38,7 +39,7 @@ class DistinctEvents extends WrappedIterator<ExecutionResult> {
   #ended = false;
   /** Resolves when the subscriber's token expires; one timer, made with the subscription. */
   readonly #expiry?: Promise<typeof EXPIRED>;
-  #timer?: NodeJS.Timeout;
+  #cancelExpiry?: () => void;
 
   constructor(
     source: AsyncIterator<ExecutionResult>,
@@ -47,10 +48,7 @@ class DistinctEvents extends WrappedIterator<ExecutionResult> {
   ) {
     super(source);
     if (expiresAt !== undefined) {
-      this.#expiry = new Promise((resolve) => {
-        this.#timer = setTimeout(() => resolve(EXPIRED), Math.max(0, expiresAt - Date.now()));
-        this.#timer.unref();
-      });
+      this.#expiry = new Promise((resolve) => (this.#cancelExpiry = atExpiry(expiresAt, () => resolve(EXPIRED))));
     }
   }
 
@@ -88,6 +86,6 @@ class DistinctEvents extends WrappedIterator<ExecutionResult> {
 
   protected ended(): void {
     this.#ended = true;
-    clearTimeout(this.#timer);
+    this.#cancelExpiry?.();
   }
 }
