@@ -8,9 +8,11 @@ import { print } from 'graphql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   AddOrderDocument,
+  AddSmsOrderDocument,
   CreateWebhookEndpointDocument,
   DeleteWebhookEndpointDocument,
   RedeliverWebhookDocument,
+  RefillOrderDocument,
   RotateWebhookSecretDocument,
   ServicesPageDocument,
   WebhookDeliveriesDocument,
@@ -170,6 +172,39 @@ describe('deliveries of followed orders', () => {
     expect(page.edges.every((edge) => edge.node.status === 'DELIVERED' && edge.node.lastStatusCode === 204)).toBe(true);
   });
 
+  it('delivers the changes of an SMS order and of a refill as sms_order.updated and refill.updated', async () => {
+    await createEndpoint(h, receiver, SHOP, ['sms_order.updated', 'refill.updated']);
+    const rented = await h.request(AddSmsOrderDocument, { input: { projectId: '65f75df7ec32b396a2b3b275' } }, { key: SHOP });
+    expect(rented.errors).toBeUndefined();
+    const sms = rented.data!.addSmsOrder[0]!.id;
+    const order = await h.placeOrder({ key: SHOP });
+    await expect
+      .poll(() => {
+        h.sandbox.advance(3600);
+        return receiver.delivered().some((hit) => hit.payload.type === 'sms_order.updated' && hit.payload.data.order.id === sms);
+      })
+      .toBe(true);
+    const refill = await h.request(RefillOrderDocument, { input: { orderId: order } }, { key: SHOP });
+    expect(refill.errors).toBeUndefined();
+    const refillId = refill.data!.refillOrder.id;
+    await expect
+      .poll(() => {
+        h.sandbox.advance(600);
+        return receiver
+          .delivered()
+          .some(
+            (hit) =>
+              hit.payload.type === 'refill.updated' &&
+              hit.payload.data.order.id === refillId &&
+              hit.payload.data.order.status === 'COMPLETED',
+          );
+      })
+      .toBe(true);
+    const refillHit = receiver.delivered().find((hit) => hit.payload.type === 'refill.updated')!;
+    expect(refillHit.payload.data).toMatchObject({ kind: 'refill', order: { id: refillId, orderId: order } });
+    expect(receiver.delivered().every((hit) => hit.verifiedBy.length > 0 && hit.payload.type !== 'order.updated')).toBe(true);
+  });
+
   it('delivers every event once the receiver is back from an outage, each order in version order after dedupe', async () => {
     await createEndpoint(h, receiver);
     receiver.mode = 'down';
@@ -277,4 +312,35 @@ describe.skipIf(!redisPresent)('deliveries across gateway processes on one Redis
     expect(new Set(receiver.delivered().map((hit) => String(hit.payload.data.order.id)))).toEqual(new Set(ids));
     await gateway.stop();
   }, 60_000);
+});
+
+describe.skipIf(!redisPresent)('two gateways delivering from one Redis', () => {
+  let redis: RedisServer;
+  let one: Harness;
+  let two: Harness;
+  let receiver: Receiver;
+  beforeAll(async () => {
+    redis = await startRedis();
+    receiver = await startReceiver();
+    one = await startHarness(following(redis.url));
+    two = await startHarness({ ...following(redis.url), upstream: one.sandbox });
+  });
+  afterAll(async () => {
+    await two.close();
+    await one.close();
+    await receiver.close();
+    await redis.close();
+  });
+
+  it('sends each attempt from one of them: every event reaches the receiver once', async () => {
+    await createEndpoint(one, receiver);
+    const ids: string[] = [];
+    for (let n = 0; n < 20; n += 1) ids.push(await (n % 2 ? one : two).placeOrder({ key: SHOP }));
+    await complete(one, receiver, ids);
+    const perId = new Map<string, number>();
+    for (const hit of receiver.hits) perId.set(hit.id, (perId.get(hit.id) ?? 0) + 1);
+    expect(perId.size).toBeGreaterThanOrEqual(ids.length);
+    expect([...perId.values()].every((count) => count === 1)).toBe(true);
+    expect(receiver.hits.every((hit) => hit.verifiedBy.length > 0 && hit.status === 204)).toBe(true);
+  });
 });
