@@ -208,7 +208,8 @@ function list(env: Env, name: string): string[] {
 /** Never `none`, never an HMAC algorithm: a public key set verifies asymmetric signatures only. */
 const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 
-function jwt(env: Env): JwtConfig | undefined {
+/** JWT_* settings; undefined unless JWT_ISSUER or JWT_JWKS_URL turns customers' tokens on. */
+export function readJwtConfig(env: Env): JwtConfig | undefined {
   const issuer = read(env, 'JWT_ISSUER');
   const jwksUrl = httpUrl(env, 'JWT_JWKS_URL', 'https://id.example.com/.well-known/jwks.json');
   if (issuer === undefined && jwksUrl === undefined) {
@@ -278,7 +279,7 @@ export function loadConfig(env: Env = process.env): Config {
     gatewayTokens: list(env, 'GATEWAY_TOKENS'),
     adminTokens: list(env, 'GATEWAY_ADMIN_TOKENS'),
     allowAnonymous: boolean(env, 'GATEWAY_ALLOW_ANONYMOUS', false),
-    jwt: jwt(env),
+    jwt: readJwtConfig(env),
     publicCatalogue: boolean(env, 'PUBLIC_CATALOGUE', false),
     spendLimitPerDay: decimal(env, 'SPEND_LIMIT_PER_DAY'),
     redisUrl: redisUrl(env, 'REDIS_URL'),

@@ -2,7 +2,7 @@
  * `npm start`: reads the configuration, starts the built-in sandbox when no supplier is set, starts
  * the gateway and stops it on a signal. Nothing else: createGateway (gateway.ts) assembles.
  */
-import { loadConfigOrExit, type JwtConfig } from './config.ts';
+import { loadConfigOrExit, readJwtConfig } from './config.ts';
 import { createGateway } from './gateway.ts';
 import { stopOnSignals } from './http/signals.ts';
 import { createLogger } from './observability/logger.ts';
@@ -11,19 +11,6 @@ import { createSandbox } from './sandbox/index.ts';
 
 /** Where the reference storefront's dev server serves it: the built-in sandbox lets its pages call. */
 const STOREFRONT_ORIGINS = ['http://127.0.0.1:5173', 'http://localhost:5173'];
-
-/** The sandbox's identity provider, as JWT_ISSUER with its defaults would be, and its customers' own spend limits. */
-const sandboxJwt = (issuer: string, audience: string): JwtConfig => ({
-  issuer,
-  jwksUrl: undefined,
-  audience,
-  algorithms: ['RS256', 'ES256', 'EdDSA'],
-  scopesClaim: 'scope',
-  spendLimitClaim: 'spend_limit',
-  clockToleranceS: 30,
-  jwksCooldownMs: 30_000,
-  jwksMaxAgeMs: 600_000,
-});
 
 /** Closing the state store and the supplier pool after the grace; past it the process exits anyway (signals.ts). */
 const SHUTDOWN_MARGIN_MS = 5_000;
@@ -58,7 +45,8 @@ async function main(): Promise<void> {
       identity = idp;
       config = {
         ...config,
-        jwt: sandboxJwt(idp.issuer, idp.audience),
+        // As JWT_ISSUER would configure it, with the customers' own spend limits (spend_limit) read.
+        jwt: readJwtConfig({ JWT_ISSUER: idp.issuer, JWT_AUDIENCE: idp.audience, JWT_SPEND_LIMIT_CLAIM: 'spend_limit' }),
         corsOrigins: config.corsOrigins.length > 0 ? config.corsOrigins : STOREFRONT_ORIGINS,
       };
       logger.info(`JWT_ISSUER is not set: customers sign in with the sandbox's identity provider at ${idp.issuer}`);

@@ -75,21 +75,22 @@ export function createHttp(runtime: Runtime, yoga: RequestListener, logger: Logg
     },
     runtime.metrics.countCacheAnswer,
   );
+  /** A customer's token not verified lately is verified first; any other request waits for nothing here. */
+  const answer = async (req: IncomingMessage, res: ServerResponse) => {
+    const preparing = runtime.auth.prepare({ authorization: req.headers.authorization, apiKey: header(req, 'x-api-key') });
+    if (preparing) await preparing;
+    return (await cached(req, res)) || yoga(req, res);
+  };
   const handler: RequestListener = (req, res) =>
     Number(req.headers['content-length']) > config.maxBodyBytes
       ? refuseAnnouncedBody(req, res, config.maxBodyBytes, log)
-      : void Promise.resolve(runtime.auth.prepare({ authorization: req.headers.authorization, apiKey: header(req, 'x-api-key') }))
-          .then(() => cached(req, res))
-          .then((answered) => answered || yoga(req, res))
-          .catch((error: unknown) => {
-            // Never an unhandled rejection: that would end the process for every caller.
-            logger.error({ err: error }, 'request failed outside GraphQL');
-            if (!res.headersSent)
-              res
-                .writeHead(500, { 'content-type': 'application/json' })
-                .end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
-            else res.destroy();
-          });
+      : void answer(req, res).catch((error: unknown) => {
+          // Never an unhandled rejection: that would end the process for every caller.
+          logger.error({ err: error }, 'request failed outside GraphQL');
+          if (!res.headersSent)
+            res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
+          else res.destroy();
+        });
   const server = createHttpServer(config);
   const connections = trackConnections(server);
   const draining = () => connections.draining;

@@ -96,14 +96,11 @@ export async function reserveSpend(
   const { reserved, spent } = await spends.reserve(owner.tenant, owner.caller, day, amount, units(limit));
   if (!reserved) {
     const spentToday = decimal(spent);
+    const cap = money(new Big(limit));
     const cost = figures ? `This costs about ${estimate} ${currency}, past` : 'This goes past';
-    throw new GatewayError(
-      'INSUFFICIENT_BALANCE',
-      `${cost} the spend limit of ${money(new Big(limit))} ${currency} a day (${spentToday} spent today).`,
-      {
-        extensions: { reason: 'SPEND_LIMIT', limit: money(new Big(limit)), spent: spentToday, resetsAt, ...(figures ? { estimate } : {}) },
-      },
-    );
+    throw new GatewayError('INSUFFICIENT_BALANCE', `${cost} the spend limit of ${cap} ${currency} a day (${spentToday} spent today).`, {
+      extensions: { reason: 'SPEND_LIMIT', limit: cap, spent: spentToday, resetsAt, ...(figures ? { estimate } : {}) },
+    });
   }
   return new SpendReservation(spends, owner, day, amount);
 }

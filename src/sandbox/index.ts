@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import { createControls, type Controls } from './controls.ts';
+import { listenOn } from './http/listen.ts';
 import { API_PATH, createSandboxServer } from './http/server.ts';
 import { createWorld, type WorldOptions } from './world/world.ts';
 
@@ -33,16 +33,8 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   const world = createWorld(options);
   const controls = createControls(world);
   const { server, stop } = createSandboxServer(world, controls);
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const origin = await listenOn(server, options.port ?? 0, options.host ?? '127.0.0.1');
+  const port = Number(new URL(origin).port);
   let closing: Promise<void> | undefined;
   return {
     ...controls,

@@ -25,6 +25,27 @@ export const STATUSES_PER_CALL = 100;
 
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
+/**
+ * Ids read in one call where the supplier takes many (`many` says whether it does lately), each
+ * its state or its own error; one call per id otherwise, and from the moment it turns out not to.
+ */
+async function manyOrEach<V>(
+  ids: readonly string[],
+  many: boolean,
+  readMany: (ids: readonly string[]) => Promise<Map<string, V | Error>>,
+  readOne: (id: string) => Promise<V>,
+): Promise<Array<V | Error>> {
+  if (ids.length > 1 && many) {
+    try {
+      const states = await readMany(ids);
+      return ids.map((id) => states.get(id)!);
+    } catch (error) {
+      if (!(error instanceof SingleStatusOnly)) return ids.map(() => asError(error));
+    }
+  }
+  return each(readOne)(ids);
+}
+
 export class Loaders {
   #orderStatus?: DataLoader<string, OrderState>;
   #smsStatus?: DataLoader<string, SmsOrderState>;
@@ -62,17 +83,14 @@ export class Loaders {
    * At most 100 orders' states, without the ownership check: for the polls of orders whose
    * watchers were each shown them when they subscribed. One call where the supplier takes many.
    */
-  async orderStates(ids: readonly string[]): Promise<Array<OrderState | Error>> {
-    if (ids.length > 1 && this.supplier.manyStatuses) {
-      try {
-        const states = await this.supplier.orderStatuses(ids);
-        return ids.map((id) => states.get(id)!);
-      } catch (error) {
-        if (!(error instanceof SingleStatusOnly)) return ids.map(() => asError(error));
-        // The supplier reads one order per call: read them so, as from now on.
-      }
-    }
-    return each((id: string) => this.supplier.orderStatus(id))(ids);
+  orderStates(ids: readonly string[]): Promise<Array<OrderState | Error>> {
+    const { supplier } = this;
+    return manyOrEach(
+      ids,
+      supplier.manyStatuses,
+      (batch) => supplier.orderStatuses(batch),
+      (id) => supplier.orderStatus(id),
+    );
   }
 
   /**
@@ -105,16 +123,14 @@ export class Loaders {
   }
 
   /** At most 100 refills' statuses, without the ownership check (see `orderStates`). */
-  async refillStates(ids: readonly string[]): Promise<Array<RefillState | Error>> {
-    if (ids.length > 1 && this.supplier.manyRefillStatuses) {
-      try {
-        const states = await this.supplier.refillStatuses(ids);
-        return ids.map((id) => states.get(id)!);
-      } catch (error) {
-        if (!(error instanceof SingleStatusOnly)) return ids.map(() => asError(error));
-      }
-    }
-    return each((id: string) => this.supplier.refillStatus(id))(ids);
+  refillStates(ids: readonly string[]): Promise<Array<RefillState | Error>> {
+    const { supplier } = this;
+    return manyOrEach(
+      ids,
+      supplier.manyRefillStatuses,
+      (batch) => supplier.refillStatuses(batch),
+      (id) => supplier.refillStatus(id),
+    );
   }
 
   /**

@@ -280,7 +280,7 @@ describe('a flood of tokens signed by keys nobody lists', () => {
         serverKey: DEMO_KEY,
         gatewayTokens: [`shop:${SHOP}`],
         jwt: {
-          ...trusting({ issuer: 'https://id.example', audience: 'shop' } as IdentityProvider),
+          ...trusting({ issuer: 'https://id.example', audience: 'shop' }),
           issuer: 'https://id.example',
           jwksUrl: `${origin}/jwks`,
         },
@@ -439,7 +439,7 @@ describe('an identity provider that cannot be reached', () => {
       config: {
         serverKey: DEMO_KEY,
         gatewayTokens: [`shop:${SHOP}`],
-        jwt: { ...trusting({ issuer, audience: 'shop' } as IdentityProvider), jwksCooldownMs: 60_000 },
+        jwt: { ...trusting({ issuer, audience: 'shop' }), jwksCooldownMs: 60_000 },
         authFailuresPerMinute: 1000,
       },
     });

@@ -1,5 +1,5 @@
 /** The sandbox's identity provider for tests, and the gateway settings that trust it. */
-import type { JwtConfig } from '../../src/config.ts';
+import { readJwtConfig, type JwtConfig } from '../../src/config.ts';
 import { createIdentityProvider, type IdentityProvider, type IdentityProviderOptions } from '../../src/sandbox/identity/index.ts';
 
 export type { IdentityProvider };
@@ -9,17 +9,7 @@ export function startIdentity(options: IdentityProviderOptions = {}): Promise<Id
 }
 
 /** JWT_ISSUER and JWT_AUDIENCE of `idp`, the customers' own spend limits read, with no clock tolerance unless given. */
-export function trusting(idp: IdentityProvider, overrides: Partial<JwtConfig> = {}): JwtConfig {
-  return {
-    issuer: idp.issuer,
-    jwksUrl: undefined,
-    audience: idp.audience,
-    algorithms: ['RS256', 'ES256', 'EdDSA'],
-    scopesClaim: 'scope',
-    spendLimitClaim: 'spend_limit',
-    clockToleranceS: 0,
-    jwksCooldownMs: 30_000,
-    jwksMaxAgeMs: 600_000,
-    ...overrides,
-  };
+export function trusting(idp: Pick<IdentityProvider, 'issuer' | 'audience'>, overrides: Partial<JwtConfig> = {}): JwtConfig {
+  const settings = readJwtConfig({ JWT_ISSUER: idp.issuer, JWT_AUDIENCE: idp.audience, JWT_SPEND_LIMIT_CLAIM: 'spend_limit' })!;
+  return { ...settings, clockToleranceS: 0, ...overrides };
 }

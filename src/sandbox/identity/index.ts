@@ -7,7 +7,7 @@
 import './node-notice.ts';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOn } from '../http/listen.ts';
 import { answerIdentityAdmin, IDENTITY_ADMIN_PREFIX } from './admin-routes.ts';
 import { runCodeFlow, type Tokens } from './code-flow.ts';
 import { CUSTOMER_SCOPES, customerWithLogin, DEMO_CUSTOMERS, type DemoCustomer } from './customers.ts';
@@ -70,16 +70,7 @@ export async function createIdentityProvider(options: IdentityProviderOptions = 
   const keys = new KeyRing(options.algorithm ?? 'RS256');
   await keys.rotate();
   const server = createServer();
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const issuer = await listenOn(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const settings: ProviderSettings = {
     issuer,
     audience,
