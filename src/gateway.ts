@@ -34,7 +34,7 @@ export function createGateway(config: Config, logger: Logger = createLogger(conf
   const runtime = createRuntime({ ...config, upstreamUrl: config.upstreamUrl }, logger);
   const yoga = createGatewayYoga(runtime, logger);
   const http = createHttp(runtime, yoga, logger);
-  const websocket = attachWebSocket(http.server, yoga, runtime, () => !http.connections.draining);
+  const websocket = attachWebSocket(http.server, yoga, runtime, () => !http.connections.draining, logger);
   // Placements in flight may take one supplier call to finish; a margin lets their outcome be recorded.
   const graceMs = Math.max(MIN_SHUTDOWN_GRACE_MS, config.upstreamTimeoutMs + 5_000);
   return {

@@ -26,6 +26,7 @@ import { createMemoryStore } from './state/memory.ts';
 import { createRedisStore } from './state/redis.ts';
 import type { StateStore } from './state/store.ts';
 import { RedisCoordination } from './subscriptions/coordination.ts';
+import { SubscriptionGroups } from './subscriptions/groups.ts';
 import { PollHub } from './subscriptions/poll-hub.ts';
 import { LruReadCache } from './supplier/cache.ts';
 import { HstockClient } from './supplier/client.ts';
@@ -44,6 +45,8 @@ export interface Runtime extends SupplierDeps {
   spends: InFlight;
   onUnrecorded: (error: unknown, placement?: UnrecordedPlacement) => void;
   hub: PollHub;
+  /** Subscribers grouped by what they receive, one execution per group (groups.ts). */
+  groups: SubscriptionGroups;
   keyCheck: KeyCheck;
   health: SupplierHealth;
   metrics: Metrics;
@@ -130,8 +133,16 @@ export function createRuntime(config: Config & { upstreamUrl: string }, logger: 
       logger.warn({ action, upstreamMessage }, `the supplier has no ${action} action: the gateway does without it for a while`);
     },
   });
+  const groups = new SubscriptionGroups({
+    onEvent: (subscribers) => {
+      metrics.groupEvents.inc();
+      metrics.groupDeliveries.inc(subscribers);
+    },
+    onFailure: (error) => logger.error({ err: error }, 'a subscription failed'),
+  });
   const metrics = new Metrics({
     subscriptions: () => hub.subscriptions,
+    subscriptionGroups: () => groups.sizes,
     pollLoops: () => hub.loops,
     pollRoles: () => hub.roles,
     circuitOpen: () => client.guard.circuitOpen,
@@ -159,6 +170,7 @@ export function createRuntime(config: Config & { upstreamUrl: string }, logger: 
     health,
     metrics,
     hub,
+    groups,
     ttl: config.cacheTtlSeconds,
     cache: new LruReadCache({
       maxEntries: config.cacheMaxEntries,

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Identity } from '../auth/authenticator.ts';
 import type { Runtime } from '../runtime.ts';
+import type { Subscriber } from '../subscriptions/groups.ts';
 import { Loaders } from '../supplier/loaders.ts';
 import { Supplier } from '../supplier/supplier.ts';
 
@@ -27,6 +28,10 @@ export interface OperationContext {
   loaders: Loaders;
   /** Catalogue reads served past their TTL because the supplier failed; reported in `extensions`. */
   stale: StaleRead[];
+  /** Subscriptions this operation's watches counted (orderUpdates: one per id): what each later subscriber of its group takes too. */
+  watched: number;
+  /** Over graphql-ws, the operation's subscriber, made by its socket; an SSE subscriber is made as it joins its group. */
+  subscriber?: Subscriber;
 }
 
 /** What resolvers see: the operation's pieces and the request id that `useRequestId` adds. */
@@ -37,5 +42,5 @@ export interface Context extends OperationContext {
 export function createContext(runtime: Runtime, identity: Identity): OperationContext {
   const stale: StaleRead[] = [];
   const supplier = new Supplier(identity, runtime, (action, staleSeconds) => stale.push({ action, staleSeconds }));
-  return { runtime, identity, supplier, loaders: new Loaders(supplier, runtime.state.ledger), stale };
+  return { runtime, identity, supplier, loaders: new Loaders(supplier, runtime.state.ledger), stale, watched: 0 };
 }

@@ -1,4 +1,4 @@
-import { createYoga, type YogaServerOptions } from 'graphql-yoga';
+import { createYoga, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import { credentialsOf } from '../auth/authenticator.ts';
 import type { Config } from '../config.ts';
 import { yogaLogging, type Logger } from '../observability/logger.ts';
@@ -24,7 +24,7 @@ function corsOf(config: Config): YogaServerOptions<ServerContext, OperationConte
 /** The GraphQL server: schema, context, plugins, GraphiQL and CORS, from the configuration. */
 export function createGatewayYoga(runtime: Runtime, logger: Logger) {
   const { config } = runtime;
-  return createYoga<ServerContext, OperationContext>({
+  const yoga: YogaServerInstance<ServerContext, OperationContext> = createYoga<ServerContext, OperationContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -39,6 +39,8 @@ export function createGatewayYoga(runtime: Runtime, logger: Logger) {
         runtime,
         initial.request ? runtime.auth.identifyRequest(initial.request) : runtime.auth.identify(credentialsOf(initial)),
       ),
-    plugins: gatewayPlugins(runtime, logger),
+    // A group's execution runs the subscription through every plugin (use-subscription-groups.ts).
+    plugins: gatewayPlugins(runtime, logger, async (args) => yoga.getEnveloped(args.contextValue as ServerContext).subscribe(args)),
   });
+  return yoga;
 }

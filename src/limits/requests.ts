@@ -8,6 +8,7 @@ import { type ExecutionResult, type GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { limitKeyOf, type Authenticator, type Identity } from '../auth/authenticator.ts';
 import type { Config } from '../config.ts';
+import { Subscriber } from '../subscriptions/groups.ts';
 import { TokenBuckets } from './token-buckets.ts';
 import { rateLimited, type UpstreamGuard } from './upstream-guard.ts';
 
@@ -118,6 +119,8 @@ export function useRequestLimits(runtime: LimitRuntime): Plugin<Context> {
       }
       return {
         onSubscribeResult: ({ result }) => {
+          // A subscriber in a group: the group's one execution is charged below, once.
+          if ((result as unknown) instanceof Subscriber) return;
           if (!isAsyncIterable(result)) return charge(args.contextValue, result);
           // A subscription's key is first tried by its first poll, whose failure reaches the
           // subscriber as an event (useSubscriptionEvents).

@@ -8,10 +8,12 @@ import type { ServerResponse } from 'node:http';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { GROUP_SIZE_BUCKETS, type GroupSizes } from '../subscriptions/groups.ts';
 
 /** What the gauges read when scraped. */
 export interface Observed {
   subscriptions(): number;
+  subscriptionGroups(): GroupSizes;
   pollLoops(): number;
   pollRoles(): { leading: number; local: number };
   circuitOpen(): boolean;
@@ -95,6 +97,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly groupEvents = new Counter({
+    name: 'hstock_subscription_group_events_total',
+    help: 'Subscription events executed, each once for every subscriber of its group',
+    registers: [this.registry],
+  });
+
+  readonly groupDeliveries = new Counter({
+    name: 'hstock_subscription_group_deliveries_total',
+    help: 'Subscription events sent to subscribers (each executed event times the subscribers of its group)',
+    registers: [this.registry],
+  });
+
   constructor(observed: Observed) {
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
@@ -106,6 +120,17 @@ export class Metrics {
         },
       });
     gauge('hstock_subscriptions', 'Active subscriptions, both transports', observed.subscriptions);
+    gauge('hstock_subscription_groups', 'Groups of subscribers sharing one execution', () => observed.subscriptionGroups().groups);
+    new Gauge({
+      name: 'hstock_subscription_groups_by_size',
+      help: 'Groups of subscribers by how many subscribers each has (subscribers: 1, 2-10, 11-100, 101-1000, 1001+)',
+      labelNames: ['subscribers'] as const,
+      registers: [this.registry],
+      collect: function (this: Gauge<'subscribers'>) {
+        const { bySize } = observed.subscriptionGroups();
+        for (const bucket of GROUP_SIZE_BUCKETS) this.set({ subscribers: bucket }, bySize[bucket]);
+      },
+    });
     gauge('hstock_poll_loops', 'Running poll loops (one per watched order)', observed.pollLoops);
     gauge(
       'hstock_poll_loops_leading',

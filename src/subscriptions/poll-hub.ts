@@ -130,23 +130,12 @@ export class PollHub {
    * limit), the tenant by default.
    */
   watch<T>(tenant: string, key: string, spec: () => PollSpec<T>, onEnd?: () => void, countAs = tenant): AsyncIterableIterator<T> {
-    if (this.#closed) {
-      // Retryable on purpose: clients reconnect, to this gateway's successor.
-      throw new GatewayError('UPSTREAM_UNAVAILABLE', 'The gateway is shutting down: subscribe again in a moment.', {
-        extensions: { reason: 'SHUTTING_DOWN' },
-      });
-    }
+    this.#open();
     const id = `${tenant}:${key}`;
     const notFound = this.#notFound.get(id);
     if (notFound && notFound.until > this.#now())
       throw new GatewayError('NOT_FOUND', notFound.message, { extensions: notFound.extensions });
-    const held = this.#perTenant.get(countAs) ?? 0;
-    if (held >= this.options.perTenant) {
-      throw new GatewayError('RATE_LIMITED', `At most ${this.options.perTenant} subscriptions per tenant are allowed.`, {
-        extensions: { reason: 'SUBSCRIPTIONS_PER_TENANT' },
-      });
-    }
-    this.#perTenant.set(countAs, held + 1);
+    this.#take(countAs, 1);
     let loop = this.#loops.get(id) as Loop<T> | undefined;
     const channel = new Channel<T>(() => {
       this.#release(countAs);
@@ -167,6 +156,20 @@ export class PollHub {
       if (loop.last !== undefined) channel.push(loop.last);
     }
     return channel;
+  }
+
+  /**
+   * Counts `count` subscriptions toward `countAs` that watch through a loop they share with an
+   * execution already counted (subscribers joining a group, groups.ts); returns how to give them back.
+   */
+  hold(countAs: string, count: number): () => void {
+    this.#open();
+    this.#take(countAs, count);
+    let held = true;
+    return () => {
+      if (held) for (let n = 0; n < count; n += 1) this.#release(countAs);
+      held = false;
+    };
   }
 
   /**
@@ -202,6 +205,25 @@ export class PollHub {
     }
     batch.members += 1;
     return batch;
+  }
+
+  #open(): void {
+    if (this.#closed) {
+      // Retryable on purpose: clients reconnect, to this gateway's successor.
+      throw new GatewayError('UPSTREAM_UNAVAILABLE', 'The gateway is shutting down: subscribe again in a moment.', {
+        extensions: { reason: 'SHUTTING_DOWN' },
+      });
+    }
+  }
+
+  #take(countAs: string, count: number): void {
+    const held = this.#perTenant.get(countAs) ?? 0;
+    if (held + count > this.options.perTenant) {
+      throw new GatewayError('RATE_LIMITED', `At most ${this.options.perTenant} subscriptions per tenant are allowed.`, {
+        extensions: { reason: 'SUBSCRIPTIONS_PER_TENANT' },
+      });
+    }
+    this.#perTenant.set(countAs, held + count);
   }
 
   #release(tenant: string): void {

@@ -16,7 +16,9 @@ import { merge } from './merge.ts';
  * Each watched id is one subscription start, taken from the tenant's bucket all or none: a start
  * to an order no loop watches yet costs a supplier call, and a socket can send thousands a second.
  */
-function start({ supplier, runtime }: OperationContext, count: number): void {
+function start(ctx: OperationContext, count: number): void {
+  const { supplier, runtime } = ctx;
+  ctx.watched += count;
   const wait = runtime.subscriptionStarts.take(supplier.limitKey, count);
   if (wait > 0) {
     throw rateLimited(wait, `More than ${runtime.config.subscriptionStarts.perSecond} subscription starts a second for this key.`, {
@@ -46,7 +48,7 @@ async function places({ supplier, runtime }: OperationContext, count: number): P
   const shared = runtime.sharedLimits;
   const limit = runtime.config.subscriptionsPerTenant;
   const taken: Array<() => void> = [];
-  if (!shared) return Array.from({ length: count }, () => () => {});
+  if (!shared) return Array.from({ length: count }, () => nothing);
   try {
     while (taken.length < count) {
       if (!(await shared.acquire(supplier.limitKey, limit))) throw tooMany(limit);
@@ -60,7 +62,29 @@ async function places({ supplier, runtime }: OperationContext, count: number): P
   } catch (error) {
     for (const give of taken) give();
     if (isGatewayError(error, 'RATE_LIMITED')) throw error;
-    return Array.from({ length: count }, () => () => {});
+    return Array.from({ length: count }, () => nothing);
+  }
+}
+
+const nothing = () => {};
+
+/**
+ * A subscriber joining a group whose execution runs already (groups.ts) takes what that execution
+ * took for its first subscriber: `count` starts, and `count` places under the tenant's limit, in
+ * this instance and with Redis across all. Resolves to how to give the places back.
+ */
+export async function admitWatcher(ctx: OperationContext, count: number): Promise<() => void> {
+  start(ctx, count);
+  const local = ctx.runtime.hub.hold(ctx.supplier.limitKey, count);
+  try {
+    const shared = await places(ctx, count);
+    return () => {
+      local();
+      for (const give of shared) give();
+    };
+  } catch (error) {
+    local();
+    throw error;
   }
 }
 

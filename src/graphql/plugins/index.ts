@@ -17,13 +17,14 @@ import { useErrorLog } from './use-error-log.ts';
 import { useNoIntrospection } from './use-no-introspection.ts';
 import { useStaleNotice } from './use-stale-notice.ts';
 import { useSubscriptionEvents } from './use-subscription-events.ts';
+import { useSubscriptionGroups, type ExecuteSubscription } from './use-subscription-groups.ts';
 
 /**
  * Every plugin, in the order it acts: request id and body limit first, then the operation limits
  * and the upstream budget before any resolver runs, the response cache and the request rates as
  * the parameters are read, then what shapes and records the answer.
  */
-export function gatewayPlugins(runtime: Runtime, logger: Logger): Plugin[] {
+export function gatewayPlugins(runtime: Runtime, logger: Logger, executeSubscription: ExecuteSubscription): Plugin[] {
   const { config } = runtime;
   const access = useAccessLog(accessLog(logger), runtime.auth);
   return [
@@ -44,6 +45,8 @@ export function gatewayPlugins(runtime: Runtime, logger: Logger): Plugin[] {
     useRequestLimits(runtime),
     useErrorLog(logger),
     access.last,
+    // Each subscriber is checked by the plugins above; those below run once per group.
+    useSubscriptionGroups(runtime.groups, executeSubscription),
     ...(runtime.tracing ? [useTracing()] : []),
     useSubscriptionEvents(),
     ...(config.introspection ? [] : [useNoIntrospection()]),

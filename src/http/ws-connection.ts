@@ -1,0 +1,295 @@
+/**
+ * The graphql-transport-ws protocol for one socket, run through Yoga's envelop so that plugins,
+ * context, validation and error masking match HTTP exactly.
+ *
+ * Why not graphql-ws's own server (`useServer`): it holds each subscription as an async loop of
+ * its own (the parsed message, three emit closures, the execution's arguments and context, a
+ * pending promise) and serialises every event once per subscriber. Subscribers here join a group
+ * (subscriptions/groups.ts) and are an entry in this socket's map: an event's text is made once
+ * for its group and framed per subscriber. graphql-ws still parses and checks every message
+ * (`parseMessage`), and its client is what the tests speak.
+ *
+ * Not through `yoga.getResultForParams`, as Hive Gateway does: that runs an operation as one call
+ * on a Request built for it, which would run the HTTP-only plugins (body limit, CSRF check, the
+ * response cache, the access log) for every WebSocket operation and hand back the result with no
+ * place between parse and execute. What a socket needs is exactly there: each operation's
+ * credentials (connection_init, or `extensions.headers`) checked before it is parsed, the
+ * per-connection count taken before a subscription starts, queries run in the socket's line
+ * (limits/websocket.ts) and subscriptions at once.
+ */
+import type { IncomingMessage } from 'node:http';
+import { getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import {
+  CloseCode,
+  GRAPHQL_TRANSPORT_WS_PROTOCOL,
+  MessageType,
+  parseMessage,
+  stringifyMessage,
+  type Message,
+  type SubscribePayload,
+} from 'graphql-ws';
+import type { YogaServerInstance } from 'graphql-yoga';
+import WebSocket from 'ws';
+import { credentialsFrom, presents } from '../auth/authenticator.ts';
+import type { OperationContext, ServerContext } from '../graphql/context.ts';
+import { documentOfOperation } from '../graphql/persisted-documents.ts';
+import { clientError, countLimits } from '../graphql/plugins/use-client-errors.ts';
+import { queryLine, type BoundedSocket } from '../limits/websocket.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Runtime } from '../runtime.ts';
+import { Subscriber, type GroupEvent } from '../subscriptions/groups.ts';
+
+export interface ConnectionDeps {
+  yoga: YogaServerInstance<ServerContext, OperationContext>;
+  runtime: Runtime;
+  logger: Logger;
+  /** connection_init: whether the socket is admitted (a refusal may close it with its own code). */
+  admit(connection: Connection): Promise<boolean>;
+}
+
+/** An operation parsed, validated and counted, ready to run. */
+interface Prepared {
+  args: ExecutionArgs & { contextValue: OperationContext };
+  execute: (args: ExecutionArgs) => unknown;
+  subscribe: (args: ExecutionArgs) => unknown;
+  subscription: boolean;
+}
+
+/**
+ * A subscription on this socket: its group sends it each event, framed with its id. Entries in
+ * `operations` are these or null (an operation being prepared, or a query running).
+ */
+class SocketSubscriber extends Subscriber {
+  constructor(
+    private readonly connection: Connection,
+    private readonly id: string,
+  ) {
+    super();
+  }
+
+  deliver(event: GroupEvent): void {
+    if (this.connection.operations.get(this.id) !== this) return;
+    this.connection.send(`{"id":${JSON.stringify(this.id)},"type":"next","payload":${event.text(this.connection.format)}}`);
+  }
+
+  finish(): void {
+    if (!this.connection.forget(this.id, this)) return;
+    this.connection.send(stringifyMessage({ id: this.id, type: MessageType.Complete }));
+  }
+}
+
+export class Connection {
+  /** Operations by id: a subscriber, or null while an operation is prepared or a query runs. */
+  readonly operations = new Map<string, SocketSubscriber | null>();
+  /** Operations past the per-connection limit: queries until they answer, subscribers while in `operations`. */
+  #counted = 0;
+  readonly #queries = queryLine();
+  #initReceived = false;
+  #acknowledged = false;
+  #alive = true;
+  readonly #initTimeout?: NodeJS.Timeout;
+  connectionParams?: Record<string, unknown>;
+  /** The payload of a group's event as this gateway's sockets send it (the same for every socket). */
+  readonly format: (result: ExecutionResult) => string;
+
+  constructor(
+    readonly socket: BoundedSocket,
+    readonly request: IncomingMessage,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.format = (result) => JSON.stringify(socketPayload(result, deps.runtime));
+    if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
+      socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+      return;
+    }
+    this.#initTimeout = setTimeout(() => {
+      if (!this.#initReceived) socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+    }, deps.runtime.config.wsInitTimeoutMs);
+    socket.on('pong', () => (this.#alive = true));
+    socket.on('error', (error) => {
+      deps.logger.warn({ err: error }, 'WebSocket failed');
+      socket.terminate();
+    });
+    socket.on('message', (data: Buffer) => {
+      this.#receive(String(data)).catch((error: unknown) => {
+        deps.logger.error({ err: error }, 'WebSocket message failed');
+        socket.close(CloseCode.InternalServerError, 'Internal server error');
+      });
+    });
+  }
+
+  send(text: string): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(text);
+  }
+
+  /** Pinged every interval; a socket that did not answer the last ping is cut. */
+  keepAlive(): void {
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    if (!this.#alive) return void this.socket.terminate();
+    this.#alive = false;
+    this.socket.ping();
+  }
+
+  /** However the socket goes, every subscription on it leaves its group. */
+  closed(): void {
+    clearTimeout(this.#initTimeout);
+    const subscribers = [...this.operations.values()];
+    this.operations.clear();
+    for (const subscriber of subscribers) subscriber?.leave();
+  }
+
+  /** Removes a subscriber's entry if it is still there; whether it was. */
+  forget(id: string, subscriber: SocketSubscriber): boolean {
+    if (this.operations.get(id) !== subscriber) return false;
+    this.operations.delete(id);
+    this.#counted -= 1;
+    return true;
+  }
+
+  async #receive(data: string): Promise<void> {
+    let message: Message;
+    try {
+      message = parseMessage(data);
+    } catch {
+      return this.socket.close(CloseCode.BadRequest, 'Invalid message received');
+    }
+    switch (message.type) {
+      case MessageType.ConnectionInit:
+        if (this.#initReceived) return this.socket.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+        this.#initReceived = true;
+        if (message.payload && typeof message.payload === 'object') this.connectionParams = message.payload;
+        if (!(await this.deps.admit(this))) return this.socket.close(CloseCode.Forbidden, 'Forbidden');
+        this.#acknowledged = true;
+        return this.send(stringifyMessage({ type: MessageType.ConnectionAck }));
+      case MessageType.Ping:
+        return this.send(
+          stringifyMessage(message.payload ? { type: MessageType.Pong, payload: message.payload } : { type: MessageType.Pong }),
+        );
+      case MessageType.Pong:
+        return;
+      case MessageType.Subscribe:
+        if (!this.#acknowledged) return this.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+        if (this.operations.has(message.id))
+          return this.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${message.id} already exists`);
+        this.operations.set(message.id, null);
+        return this.#operate(message.id, message.payload);
+      case MessageType.Complete: {
+        const subscriber = this.operations.get(message.id);
+        if (subscriber) this.forget(message.id, subscriber);
+        else this.operations.delete(message.id);
+        return subscriber?.leave();
+      }
+      default:
+        return this.socket.close(CloseCode.BadRequest, `Unexpected message of type ${message.type} received`);
+    }
+  }
+
+  async #operate(id: string, payload: SubscribePayload): Promise<void> {
+    // A socket whose client stopped reading runs nothing more.
+    const prepared = this.socket.notReading() ? [closing()] : await this.#prepare(payload);
+    if (Array.isArray(prepared)) {
+      if (this.operations.get(id) !== null) return;
+      this.operations.delete(id);
+      countLimits(prepared, this.deps.runtime.metrics);
+      return this.send(stringifyMessage({ id, type: MessageType.Error, payload: prepared.map(forSocket) }));
+    }
+    if (!prepared.subscription) return this.#query(id, prepared);
+    if (this.operations.get(id) !== null) return void (this.#counted -= 1);
+    const subscriber = new SocketSubscriber(this, id);
+    this.operations.set(id, subscriber);
+    prepared.args.contextValue.subscriber = subscriber;
+    const result = await prepared.subscribe(prepared.args);
+    if (result === subscriber) {
+      // The client completed it, or the socket closed, while it was joining its group.
+      if (this.operations.get(id) !== subscriber) subscriber.leave();
+      return;
+    }
+    if (!this.forget(id, subscriber)) return;
+    this.#answer(id, result as ExecutionResult);
+  }
+
+  /** A query or mutation, in the socket's line, unless the socket closed while it waited. */
+  async #query(id: string, { args, execute }: Prepared): Promise<void> {
+    try {
+      const result = await this.#queries.run(async () => (this.socket.notReading() ? { errors: [closing()] } : execute(args)));
+      if (this.operations.get(id) !== null) return;
+      this.operations.delete(id);
+      this.#answer(id, result as ExecutionResult);
+    } finally {
+      this.#counted -= 1;
+    }
+  }
+
+  #answer(id: string, result: ExecutionResult): void {
+    this.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${this.format(result)}}`);
+    this.send(stringifyMessage({ id, type: MessageType.Complete }));
+  }
+
+  /**
+   * Credentials (connection_init's, or the operation's `extensions.headers`), the document rule
+   * (documentOfOperation), envelop's parse, validate and context, then the per-connection count.
+   */
+  async #prepare(payload: SubscribePayload): Promise<Prepared | GraphQLError[]> {
+    const { yoga, runtime } = this.deps;
+    const { config } = runtime;
+    const connectionParams = presents(credentialsFrom(this.connectionParams))
+      ? this.connectionParams
+      : (payload.extensions?.headers as Record<string, unknown> | undefined);
+    await runtime.auth.prepare(credentialsFrom(connectionParams));
+    const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+      connectionParams,
+      req: this.request,
+      socket: this.socket,
+      params: payload,
+    } as ServerContext);
+    const text = documentOfOperation(payload, config.persistedDocuments, config.persistedDocumentsOnly);
+    if (text instanceof GraphQLError) return [text];
+    let document: ReturnType<typeof parse>;
+    try {
+      document = parse(text);
+    } catch (error) {
+      if (error instanceof GraphQLError) return [error];
+      throw error;
+    }
+    const errors = validate(schema, document);
+    if (errors.length > 0) return errors;
+    const operation = getOperationAST(document, payload.operationName);
+    if (!operation) {
+      return [
+        new GraphQLError('Unable to identify the operation: name it with operationName.', { extensions: { code: 'BAD_USER_INPUT' } }),
+      ];
+    }
+    const contextValue = (await contextFactory()) as OperationContext;
+    // From here to the count nothing awaits, so it cannot be raced.
+    if (this.#counted >= config.subscriptionsPerConnection) {
+      return [
+        new GraphQLError(`At most ${config.subscriptionsPerConnection} subscriptions per connection are allowed.`, {
+          extensions: { code: 'RATE_LIMITED', reason: 'SUBSCRIPTIONS_PER_CONNECTION' },
+        }),
+      ];
+    }
+    this.#counted += 1;
+    return {
+      args: { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue },
+      execute,
+      subscribe,
+      subscription: operation.operation === 'subscription',
+    };
+  }
+}
+
+/** The same error a client gets over HTTP, less the HTTP hints (status, headers) that mean nothing here. */
+function forSocket(error: GraphQLError): GraphQLFormattedError {
+  const formatted = clientError(error).toJSON();
+  const { http: _http, ...extensions } = formatted.extensions ?? {};
+  return { ...formatted, extensions };
+}
+
+/** A result as a `next` message carries it: errors formatted for sockets, and counted once. */
+function socketPayload(result: ExecutionResult, runtime: Runtime): unknown {
+  if (!result.errors) return result;
+  countLimits(result.errors, runtime.metrics);
+  return { ...result, errors: result.errors.map(forSocket) };
+}
+
+const closing = () => new GraphQLError('The connection is closing.');
