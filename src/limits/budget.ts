@@ -159,6 +159,25 @@ export function upstreamCalls(
   return cost(root, operation.selectionSet, 1, walk) + walk.once.size;
 }
 
+/**
+ * Worst cases already worked out, per parsed document (the parser's cache keeps one object per
+ * text) and operation and variables: the same subscription started by thousands of watchers, or
+ * the same query asked again, is walked once. A few variable sets per document are kept.
+ */
+const worked = new WeakMap<DocumentNode, Map<string, number>>();
+const VARIABLE_SETS_PER_DOCUMENT = 64;
+
+function remembered(document: DocumentNode, key: string, work: () => number): number {
+  let known = worked.get(document);
+  if (!known) worked.set(document, (known = new Map()));
+  let calls = known.get(key);
+  if (calls === undefined) {
+    if (known.size >= VARIABLE_SETS_PER_DOCUMENT) known.clear();
+    known.set(key, (calls = work()));
+  }
+  return calls;
+}
+
 /** Refuses, before any supplier call, an operation whose worst case is over `max` calls. */
 export function useUpstreamBudget(max: number): Plugin {
   const check = (args: {
@@ -167,7 +186,9 @@ export function useUpstreamBudget(max: number): Plugin {
     operationName?: string | null;
     variableValues?: Record<string, unknown> | null;
   }) => {
-    const calls = upstreamCalls(args.schema, args.document, args.operationName, args.variableValues ?? {});
+    const calls = remembered(args.document, `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`, () =>
+      upstreamCalls(args.schema, args.document, args.operationName, args.variableValues ?? {}),
+    );
     if (calls <= max) return undefined;
     return badInput(
       `This operation could make up to ${calls} supplier calls; at most ${max} are allowed (MAX_UPSTREAM_CALLS_PER_OPERATION). Ask for fewer ids, items or aliases.`,

@@ -39,7 +39,8 @@ const MAX_HELD = 10_000;
 
 /**
  * KEYS: the tenant's counts (a hash of instance -> count). ARGV: this instance, limit, the
- * instance-alive key prefix. Counts of instances no longer alive are dropped.
+ * instance-alive key prefix, places wanted. Counts of instances no longer alive are dropped.
+ * Resolves to the places granted: as many as wanted, or what is left under the limit.
  */
 const ACQUIRE = `
 local total = 0
@@ -48,9 +49,10 @@ for i = 1, #fields, 2 do
   if redis.call('EXISTS', ARGV[3] .. fields[i]) == 1 then total = total + tonumber(fields[i + 1])
   else redis.call('HDEL', KEYS[1], fields[i]) end
 end
-if total >= tonumber(ARGV[2]) then return 0 end
-redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
-return 1`;
+local granted = math.min(tonumber(ARGV[4]), tonumber(ARGV[2]) - total)
+if granted <= 0 then return 0 end
+redis.call('HINCRBY', KEYS[1], ARGV[1], granted)
+return granted`;
 
 /** How long an instance counts as alive after its last heartbeat, and how often it beats. */
 const ALIVE_MS = 30_000;
@@ -128,18 +130,69 @@ export class SharedLimits {
     return [Number(taken), Number(wait)];
   }
 
-  /** One subscription more for the tenant, if all instances together hold fewer than `limit`. */
+  /** Subscription places this instance took from each tenant's count and has not handed out. */
+  readonly #places = new Map<string, { free: number; block: number; taking?: Promise<boolean> }>();
+
+  /**
+   * One subscription more for the tenant, if all instances together hold fewer than `limit`.
+   * Places are taken from Redis a block at a time (a thousandth of the limit, so one for any limit
+   * under 2,000, where the count stays exact) and handed out here: thousands of subscribers
+   * joining and leaving a second cost a few Redis calls, and an instance holds fewer than two
+   * blocks it does not use. Requests that arrive while a block is being taken wait for that one call.
+   */
   async acquire(tenant: string, limit: number): Promise<boolean> {
-    const taken = await this.redis.run(
-      (client) => client.eval(ACQUIRE, { keys: [this.#counts(tenant)], arguments: [this.redis.instance, String(limit), this.#alive('')] }),
-      { skipWhileSlow: true },
-    );
-    return taken === 1;
+    for (;;) {
+      let pool = this.#places.get(tenant);
+      if (!pool) this.#places.set(tenant, (pool = { free: 0, block: Math.max(1, Math.floor(limit / 1000)) }));
+      if (pool.free > 0) {
+        pool.free -= 1;
+        return true;
+      }
+      if (pool.taking) {
+        if (!(await pool.taking)) return false;
+        continue;
+      }
+      const taking = this.#takeBlock(tenant, limit, pool.block).then((granted) => {
+        pool.free += granted;
+        return granted > 0;
+      });
+      pool.taking = taking;
+      try {
+        if (!(await taking)) return false;
+      } finally {
+        if (pool.taking === taking) pool.taking = undefined;
+      }
+    }
   }
 
-  /** Not skipped while Redis is slow: a place taken in Redis is given back there. */
+  /** A place back: kept for the next subscriber, and a block given back to Redis past two spare. */
   async release(tenant: string): Promise<void> {
-    await this.redis.run((client) => client.hIncrBy(this.#counts(tenant), this.redis.instance, -1));
+    const pool = this.#places.get(tenant);
+    if (!pool) return;
+    pool.free += 1;
+    // A block of one (a limit under 2,000) keeps no spare: the count across instances stays exact.
+    const giving = pool.block === 1 ? pool.free : pool.free >= 2 * pool.block ? pool.block : 0;
+    if (giving === 0) return;
+    pool.free -= giving;
+    if (pool.free === 0 && !pool.taking) this.#places.delete(tenant);
+    await this.#giveBack(tenant, giving);
+  }
+
+  async #takeBlock(tenant: string, limit: number, wanted: number): Promise<number> {
+    const granted = await this.redis.run(
+      (client) =>
+        client.eval(ACQUIRE, {
+          keys: [this.#counts(tenant)],
+          arguments: [this.redis.instance, String(limit), this.#alive(''), String(wanted)],
+        }),
+      { skipWhileSlow: true },
+    );
+    return Number(granted);
+  }
+
+  /** Not skipped while Redis is slow: places taken in Redis are given back there. */
+  async #giveBack(tenant: string, count: number): Promise<void> {
+    await this.redis.run((client) => client.hIncrBy(this.#counts(tenant), this.redis.instance, -count));
   }
 
   async rejected(digest: string): Promise<boolean> {

@@ -5,6 +5,7 @@
 import { benchCatalogue } from './catalogue.ts';
 import { benchCluster } from './cluster.ts';
 import { benchCustomers } from './customers.ts';
+import { benchFanout } from './fanout.ts';
 import { benchFollow } from './follow.ts';
 import { benchLatency } from './latency.ts';
 import { benchParse } from './parse.ts';
@@ -23,6 +24,7 @@ const benches: Record<string, () => Promise<void>> = {
   statuses: () => benchStatuses(),
   customers: () => benchCustomers(),
   follow: () => benchFollow(),
+  fanout: () => benchFanout((process.env.BENCH_FANOUT ?? '10000,100000').split(',').map(Number)),
 };
 
 const chosen = process.argv.slice(2);

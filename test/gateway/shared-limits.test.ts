@@ -116,6 +116,54 @@ describe.skipIf(!redisPresent)('limits shared by two instances on one Redis', ()
     }
   });
 
+  it('takes subscription places from Redis a block at a time, never past the limit across instances, and exactly under 2,000', async () => {
+    // A Redis of its own: the gateways' followers and webhook dispatchers run scripts on theirs.
+    const own = await startRedis();
+    const connections = [
+      new RedisConnection(own.url, 'places-test:', createLogger('silent')),
+      new RedisConnection(own.url, 'places-test:', createLogger('silent')),
+    ];
+    const [one, two] = connections.map((connection) => new SharedLimits(connection)) as [SharedLimits, SharedLimits];
+    for (const limits of [one, two]) limits.start();
+    const evals = async () =>
+      Number(/cmdstat_eval:calls=(\d+)/.exec(await connections[0]!.run((client) => client.info('commandstats')))?.[1] ?? 0);
+    const held = async (instance: RedisConnection) =>
+      Number((await instance.run((client) => client.hGet('places-test:subscriptions:busy', instance.instance))) ?? 0);
+    try {
+      // A limit of 10,000: blocks of 10. 1,000 places at once on one instance are 100 Redis calls,
+      // not 1,000; leaving and joining again within two blocks of spare places costs none.
+      const before = await evals();
+      const taken = await Promise.all(Array.from({ length: 1000 }, () => one.acquire('busy', 10_000)));
+      expect(taken.every(Boolean)).toBe(true);
+      expect((await evals()) - before).toBe(100);
+      expect(await held(connections[0]!)).toBe(1000);
+      for (let n = 0; n < 15; n += 1) await one.release('busy');
+      expect(await held(connections[0]!)).toBe(1000);
+      for (let n = 0; n < 15; n += 1) expect(await one.acquire('busy', 10_000)).toBe(true);
+      expect((await evals()) - before).toBe(100);
+      // Two blocks spare: one goes back.
+      for (let n = 0; n < 25; n += 1) await one.release('busy');
+      expect(await held(connections[0]!)).toBe(990);
+
+      // A limit of 2,500 (blocks of 2) over two instances: 2,500 granted in all, never more.
+      const granted = (await Promise.all(Array.from({ length: 2600 }, (_, n) => (n % 2 ? one : two).acquire('shared', 2500)))).filter(
+        Boolean,
+      ).length;
+      expect(granted).toBe(2500);
+
+      // A limit of 3 (blocks of one): a place given back on one instance is at once the other's.
+      const small = await Promise.all([one.acquire('small', 3), one.acquire('small', 3), two.acquire('small', 3)]);
+      expect(small).toEqual([true, true, true]);
+      expect(await two.acquire('small', 3)).toBe(false);
+      await one.release('small');
+      expect(await two.acquire('small', 3)).toBe(true);
+    } finally {
+      await Promise.all([one.stop(), two.stop()]);
+      await Promise.all(connections.map((connection) => connection.close()));
+      await own.close();
+    }
+  });
+
   it('takes one token at a time for a tenant an instance seldom serves, so spread-out traffic wastes none', async () => {
     const connection = new RedisConnection(redis.url, 'slow-start-test:', createLogger('silent'));
     const limits = new SharedLimits(connection);

@@ -30,7 +30,9 @@ export async function startGateway(sandbox: Sandbox, env: Record<string, string>
     build.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the build failed (${code})`))));
   });
   await built;
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  // BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gateway under any benchmark.
+  const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...flags, 'dist/main.js'], {
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),
