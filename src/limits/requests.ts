@@ -8,7 +8,7 @@ import { type ExecutionResult, type GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { limitKeyOf, type Authenticator, type Identity } from '../auth/authenticator.ts';
 import type { Config } from '../config.ts';
-import { Subscriber } from '../subscriptions/groups.ts';
+import { isGroupExecution, Subscriber } from '../subscriptions/groups.ts';
 import { TokenBuckets } from './token-buckets.ts';
 import { rateLimited, type UpstreamGuard } from './upstream-guard.ts';
 
@@ -119,9 +119,10 @@ export function useRequestLimits(runtime: LimitRuntime): Plugin<Context> {
       }
       return {
         onSubscribeResult: ({ result }) => {
-          // A subscriber in a group: the group's one execution is charged below, once.
+          // A subscriber in a group: its group's execution charges the events below, once. A
+          // refused execution is charged as each subscriber's own refusal, which it also is.
           if ((result as unknown) instanceof Subscriber) return;
-          if (!isAsyncIterable(result)) return charge(args.contextValue, result);
+          if (!isAsyncIterable(result)) return isGroupExecution(args) ? undefined : charge(args.contextValue, result);
           // A subscription's key is first tried by its first poll, whose failure reaches the
           // subscriber as an event (useSubscriptionEvents).
           return { onNext: ({ result: event }) => charge(args.contextValue, event) };

@@ -87,14 +87,22 @@ export class RedisConnection {
     if (skipWhileSlow && this.#slow) throw stateStoreUnavailable(new Error('Redis is slow'));
     if (!this.client.isReady && (this.#down || !(await this.#connected(this.client)))) throw stateStoreUnavailable();
     let timer: NodeJS.Timeout | undefined;
+    let answered = false;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.#missedDeadline();
-        reject(stateStoreUnavailable(new Error(`Redis did not answer within ${this.timeoutMs} ms`)));
-      }, this.timeoutMs);
+      // Looked at once the socket was read (setImmediate runs after I/O): an answer that waited
+      // there while this process was busy came in time, and says nothing of Redis being slow.
+      timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (answered) return;
+            this.#missedDeadline();
+            reject(stateStoreUnavailable(new Error(`Redis did not answer within ${this.timeoutMs} ms`)));
+          }),
+        this.timeoutMs,
+      );
     });
     try {
-      return await Promise.race([work(this.client), deadline]);
+      return await Promise.race([work(this.client).finally(() => (answered = true)), deadline]);
     } catch (error) {
       if (undo) this.#undo(undo);
       if (error instanceof InvalidCursorError) throw error;

@@ -20,6 +20,14 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { atExpiry } from '../auth/jwt.ts';
 
+/** Arguments of the groups' own executions, which go through the plugins a subscriber's did. */
+const executions = new WeakSet<object>();
+
+export const markGroupExecution = (args: object) => void executions.add(args);
+
+/** Whether an operation is a group's execution rather than a subscriber's request. */
+export const isGroupExecution = (args: object) => executions.has(args);
+
 /** One event of a group: the result as executed, and its text for sockets, made once for all of them. */
 export class GroupEvent {
   #text?: string;
@@ -57,6 +65,8 @@ export abstract class Subscriber {
  * generator waiting for its next event would not see the client leave until that event came.
  */
 export class StreamSubscriber extends Subscriber implements AsyncIterableIterator<ExecutionResult> {
+  /** Events not yet pulled; past this many the oldest go: each event is a whole state, the last one matters. */
+  static readonly QUEUED = 64;
   #queue: ExecutionResult[] = [];
   #waiting?: (result: IteratorResult<ExecutionResult>) => void;
   #done = false;
@@ -66,7 +76,10 @@ export class StreamSubscriber extends Subscriber implements AsyncIterableIterato
     if (this.#waiting) {
       this.#waiting({ value: event.result, done: false });
       this.#waiting = undefined;
-    } else this.#queue.push(event.result);
+    } else {
+      if (this.#queue.length >= StreamSubscriber.QUEUED) this.#queue.shift();
+      this.#queue.push(event.result);
+    }
   }
 
   finish(): void {
@@ -170,7 +183,7 @@ export class SubscriptionGroups {
         if (refused) return refused;
         // The execution's own places cover its first subscriber.
         this.#attach(group, subscriber, undefined, request.expiresAt);
-        void this.#pump(group);
+        this.#pump(group).catch((error: unknown) => this.options.onFailure?.(error));
         return undefined;
       }
       const refused = await running.ready;
@@ -203,7 +216,7 @@ export class SubscriptionGroups {
     if (group.ended) return;
     if (group.subscribers.size === 0) {
       this.#close(group);
-      void group.source?.return?.();
+      Promise.resolve(group.source?.return?.()).catch((error: unknown) => this.options.onFailure?.(error));
       return;
     }
     if (covered) {

@@ -134,6 +134,113 @@ describe('one group', () => {
   });
 });
 
+describe('subscribers and their group, at the edges', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ config: { orderPollMs: 20, orderPollMaxMs: 80 }, sandbox: { partialShare: 0, cancelShare: 0 } });
+  });
+  afterAll(() => h.close());
+
+  /** Makes each Redis place take `ms`: a subscriber joining waits that long in its admission. */
+  function slowPlaces(ms: number) {
+    const runtime = h.gateway.runtime;
+    const saved = runtime.sharedLimits;
+    runtime.sharedLimits = {
+      acquire: async () => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return true;
+      },
+      release: async () => {},
+    } as unknown as typeof saved;
+    return () => void (runtime.sharedLimits = saved);
+  }
+
+  it("charges a refused subscriber's address once for failing credentials, on both transports", async () => {
+    const failures = h.gateway.runtime.authFailures;
+    const charge = failures.charge.bind(failures);
+    let charges = 0;
+    failures.charge = (req) => {
+      charges += 1;
+      charge(req);
+    };
+    const client = wsClient(h.url, {});
+    try {
+      const refused = watch(client, '12345');
+      await expect.poll(() => refused.completed()).toBe(true);
+      expect(refused.events[0]?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(charges).toBe(1);
+      const sse = await collectSse(h.url, OrderStatusDocument, { id: '12345' }, { key: '' });
+      expect(sse[0]?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(charges).toBe(2);
+    } finally {
+      failures.charge = charge;
+      await client.dispose();
+    }
+  });
+
+  it('gives a subscriber whose group ended while it was admitted a group of its own, counted once', async () => {
+    const id = await h.placeOrder();
+    const client = wsClient(h.url);
+    const restore = slowPlaces(300);
+    try {
+      const first = watch(client, id);
+      await expect.poll(() => first.events.length).toBe(1);
+      const joining = watch(client, id);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      first.dispose();
+      await expect.poll(() => joining.events.length).toBe(1);
+      expect(h.gateway.runtime.hub.subscriptions).toBe(1);
+      const another = watch(client, id);
+      await expect.poll(() => another.events.length).toBe(1);
+      expect(h.gateway.runtime.hub.subscriptions).toBe(2);
+      expect(h.gateway.runtime.groups.sizes).toMatchObject({ groups: 1, subscribers: 2 });
+      joining.dispose();
+      another.dispose();
+      await expect.poll(() => h.gateway.runtime.hub.subscriptions).toBe(0);
+    } finally {
+      restore();
+      await client.dispose();
+    }
+  });
+
+  it('lets an SSE subscriber that went while it was joining leave its group', async () => {
+    const id = await h.placeOrder();
+    const client = wsClient(h.url);
+    try {
+      const first = watch(client, id);
+      await expect.poll(() => first.events.length).toBe(1);
+      const restore = slowPlaces(300);
+      const abort = new AbortController();
+      const gone = collectSse(h.url, OrderStatusDocument, { id }, { signal: abort.signal }).catch(() => 'aborted');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      abort.abort();
+      expect(await gone).toBe('aborted');
+      await expect.poll(() => h.gateway.runtime.groups.sizes.subscribers, { timeout: 2000 }).toBe(1);
+      restore();
+      first.dispose();
+      await expect.poll(() => h.gateway.runtime.groups.sizes.groups).toBe(0);
+      expect(h.gateway.runtime.hub.loops).toBe(0);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('refuses a subscription over HTTP that cannot be streamed, without joining a group or polling', async () => {
+    const id = await h.placeOrder();
+    h.sandbox.resetStats();
+    const response = await fetch(h.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${DEMO_KEY}` },
+      body: JSON.stringify({ query: print(OrderStatusDocument), variables: { id } }),
+    });
+    const answer = (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
+    expect(answer.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(h.gateway.runtime.groups.sizes.groups).toBe(0);
+    expect(h.gateway.runtime.hub.loops).toBe(0);
+    expect(h.calls('status')).toBe(0);
+  });
+});
+
 describe('the per-tenant limit with groups', () => {
   let h: Harness;
   beforeAll(async () => {

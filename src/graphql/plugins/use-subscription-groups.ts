@@ -9,9 +9,9 @@ import {
   type FieldNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { StreamSubscriber, type SubscriptionGroups } from '../../subscriptions/groups.ts';
+import { isGroupExecution, markGroupExecution, StreamSubscriber, type SubscriptionGroups } from '../../subscriptions/groups.ts';
 import { admitWatcher } from '../../subscriptions/watch.ts';
-import type { Context } from '../context.ts';
+import { createContext, type Context, type ServerContext } from '../context.ts';
 
 /** Runs a subscription through the whole plugin chain, as the group's one execution. */
 export type ExecuteSubscription = (args: ExecutionArgs) => Promise<AsyncIterable<ExecutionResult> | ExecutionResult>;
@@ -24,25 +24,34 @@ export type ExecuteSubscription = (args: ExecutionArgs) => Promise<AsyncIterable
  * here, with its place in the group as its result.
  */
 export function useSubscriptionGroups(groups: SubscriptionGroups, execute: ExecuteSubscription): Plugin<Context> {
-  const executions = new WeakSet<ExecutionArgs>();
   return {
     onSubscribe: async ({ args, setResultAndStopExecution }) => {
-      if (executions.has(args)) return;
-      const ctx = args.contextValue;
+      if (isGroupExecution(args)) return;
+      const ctx = args.contextValue as Context & { request?: Request };
+      // Over HTTP only an event stream can carry a subscription: anything else is refused before
+      // it joins a group whose events it would never read.
+      if (ctx.request && !streams(ctx.request)) {
+        const error = new GraphQLError('A subscription over HTTP needs Accept: text/event-stream (or use WebSocket).', {
+          extensions: { code: 'BAD_USER_INPUT' },
+        });
+        return setResultAndStopExecution({ errors: [error] });
+      }
       const root = rootField(args.document, args.operationName);
       const path = root ? [root.alias?.value ?? root.name.value] : [];
       const subscriber = ctx.subscriber ?? new StreamSubscriber();
+      let execution: Context | undefined;
       const refused = await groups.join(
         {
           key: groupKey(args),
           path,
           expiresAt: ctx.identity.ok ? ctx.identity.customer?.expiresAt : undefined,
           execute: () => {
-            const own = { ...args };
-            executions.add(own);
+            execution = detached(ctx);
+            const own = { ...args, contextValue: execution };
+            markGroupExecution(own);
             return execute(own);
           },
-          weight: () => ctx.watched,
+          weight: () => execution?.watched ?? 0,
           admit: (weight) => admitWatcher(ctx, weight),
           refusal: (error) => {
             if (!(error instanceof GraphQLError)) throw error;
@@ -51,9 +60,29 @@ export function useSubscriptionGroups(groups: SubscriptionGroups, execute: Execu
         },
         subscriber,
       );
-      setResultAndStopExecution(refused ?? (subscriber as StreamSubscriber));
+      if (refused) return setResultAndStopExecution(refused);
+      const stream = subscriber as StreamSubscriber;
+      // An SSE client that went while it was joining is never pulled, so never told to leave.
+      if (ctx.request?.signal.aborted) void stream.return();
+      else ctx.request?.signal.addEventListener('abort', () => void stream.return(), { once: true });
+      setResultAndStopExecution(stream);
     },
   };
+}
+
+/**
+ * The context a group's execution runs with for as long as the group lives: the first
+ * subscriber's caller, fresh loaders, and its request for the address a failing credential is
+ * charged to, but not its socket, its stream or its credentials, which go when it goes.
+ */
+function detached(ctx: Context & Partial<ServerContext>): Context {
+  return { ...createContext(ctx.runtime, ctx.identity), requestId: ctx.requestId, req: ctx.req } as Context;
+}
+
+/** Whether a request accepts a response a subscription can be streamed in. */
+function streams(request: Request): boolean {
+  const accept = request.headers.get('accept') ?? '';
+  return accept.includes('text/event-stream') || accept.includes('multipart/mixed');
 }
 
 function rootField(document: DocumentNode, operationName?: string | null): FieldNode | undefined {
@@ -86,7 +115,7 @@ function groupKey(args: ExecutionArgs & { contextValue: Context }): string {
         identity.tenant,
         args.contextValue.supplier.limitKey,
         identity.readsAll ? '*' : identity.caller,
-        identity.scopes ? [...identity.scopes].sort().join(' ') : '*',
+        identity.scopes ? [...identity.scopes].sort() : '*',
       ]
     : ['!', identity.reason];
   const operation = [documentNumber(args.document), args.operationName ?? '', stableJson(args.variableValues ?? {})];
