@@ -54,6 +54,14 @@ if granted <= 0 then return 0 end
 redis.call('HINCRBY', KEYS[1], ARGV[1], granted)
 return granted`;
 
+/** A tenant's places in this instance: spare ones, and subscribers waiting for the next block. */
+interface Places {
+  free: number;
+  block: number;
+  waiting: Array<{ resolve: (granted: boolean) => void; reject: (error: unknown) => void }>;
+  taking: boolean;
+}
+
 /** How long an instance counts as alive after its last heartbeat, and how often it beats. */
 const ALIVE_MS = 30_000;
 const BEAT_MS = 10_000;
@@ -131,38 +139,47 @@ export class SharedLimits {
   }
 
   /** Subscription places this instance took from each tenant's count and has not handed out. */
-  readonly #places = new Map<string, { free: number; block: number; taking?: Promise<boolean> }>();
+  readonly #places = new Map<string, Places>();
 
   /**
    * One subscription more for the tenant, if all instances together hold fewer than `limit`.
    * Places are taken from Redis a block at a time (a thousandth of the limit, so one for any limit
-   * under 2,000, where the count stays exact) and handed out here: thousands of subscribers
-   * joining and leaving a second cost a few Redis calls, and an instance holds fewer than two
-   * blocks it does not use. Requests that arrive while a block is being taken wait for that one call.
+   * under 2,000, where the count stays exact, or as many as are waiting) and handed out here in
+   * the order they were asked for: thousands of subscribers joining and leaving a second cost a
+   * few Redis calls, and an instance holds fewer than two blocks it does not use.
    */
-  async acquire(tenant: string, limit: number): Promise<boolean> {
-    for (;;) {
-      let pool = this.#places.get(tenant);
-      if (!pool) this.#places.set(tenant, (pool = { free: 0, block: Math.max(1, Math.floor(limit / 1000)) }));
-      if (pool.free > 0) {
-        pool.free -= 1;
-        return true;
-      }
-      if (pool.taking) {
-        if (!(await pool.taking)) return false;
-        continue;
-      }
-      const taking = this.#takeBlock(tenant, limit, pool.block).then((granted) => {
-        pool.free += granted;
-        return granted > 0;
-      });
-      pool.taking = taking;
-      try {
-        if (!(await taking)) return false;
-      } finally {
-        if (pool.taking === taking) pool.taking = undefined;
-      }
+  acquire(tenant: string, limit: number): Promise<boolean> {
+    let pool = this.#places.get(tenant);
+    if (!pool) this.#places.set(tenant, (pool = { free: 0, block: Math.max(1, Math.floor(limit / 1000)), waiting: [], taking: false }));
+    if (pool.free > 0 && pool.waiting.length === 0) {
+      pool.free -= 1;
+      return Promise.resolve(true);
     }
+    const asked = new Promise<boolean>((resolve, reject) => pool.waiting.push({ resolve, reject }));
+    this.#fill(tenant, limit, pool);
+    return asked;
+  }
+
+  /** One Redis call at a time per tenant, for the places the waiting subscribers need. */
+  #fill(tenant: string, limit: number, pool: Places): void {
+    if (pool.taking || pool.waiting.length === 0) return;
+    pool.taking = true;
+    this.#takeBlock(tenant, limit, Math.max(pool.block, pool.waiting.length - pool.free)).then(
+      (granted) => {
+        pool.taking = false;
+        pool.free += granted;
+        const served = pool.waiting.splice(0, Math.min(pool.free, pool.waiting.length));
+        pool.free -= served.length;
+        for (const waiter of served) waiter.resolve(true);
+        // Nothing granted: the limit is reached for every subscriber still waiting.
+        if (granted === 0) for (const waiter of pool.waiting.splice(0)) waiter.resolve(false);
+        this.#fill(tenant, limit, pool);
+      },
+      (error: unknown) => {
+        pool.taking = false;
+        for (const waiter of pool.waiting.splice(0)) waiter.reject(error);
+      },
+    );
   }
 
   /** A place back: kept for the next subscriber, and a block given back to Redis past two spare. */
@@ -174,7 +191,7 @@ export class SharedLimits {
     const giving = pool.block === 1 ? pool.free : pool.free >= 2 * pool.block ? pool.block : 0;
     if (giving === 0) return;
     pool.free -= giving;
-    if (pool.free === 0 && !pool.taking) this.#places.delete(tenant);
+    if (pool.free === 0 && !pool.taking && pool.waiting.length === 0) this.#places.delete(tenant);
     await this.#giveBack(tenant, giving);
   }
 
