@@ -18,7 +18,14 @@
  * (limits/websocket.ts) and subscriptions at once.
  */
 import type { IncomingMessage } from 'node:http';
-import { getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import {
+  getOperationAST,
+  GraphQLError,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+} from 'graphql';
 import {
   CloseCode,
   GRAPHQL_TRANSPORT_WS_PROTOCOL,
@@ -29,15 +36,17 @@ import {
   type SubscribePayload,
 } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 import WebSocket from 'ws';
-import { credentialsFrom, presents } from '../auth/authenticator.ts';
+import { credentialsFrom, limitKeyOf, presents, type Identity } from '../auth/authenticator.ts';
 import type { OperationContext, ServerContext } from '../graphql/context.ts';
 import { documentOfOperation } from '../graphql/persisted-documents.ts';
 import { clientError, countLimits } from '../graphql/plugins/use-client-errors.ts';
+import { joinRequest } from '../graphql/plugins/use-subscription-groups.ts';
 import { queryLine, type BoundedSocket } from '../limits/websocket.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Runtime } from '../runtime.ts';
-import { Subscriber, type GroupEvent } from '../subscriptions/groups.ts';
+import { NO_GROUP, Subscriber, type GroupEvent } from '../subscriptions/groups.ts';
 
 export interface ConnectionDeps {
   yoga: YogaServerInstance<ServerContext, OperationContext>;
@@ -47,8 +56,15 @@ export interface ConnectionDeps {
   admit(connection: Connection): Promise<boolean>;
 }
 
+/**
+ * Subscription documents that went the whole way (parsed, validated, within the budget), by their
+ * text: a later subscriber with the same text joins a running group without those steps again.
+ */
+const subscriptionDocuments = new LRUCache<string, DocumentNode>({ max: 1000 });
+
 /** An operation parsed, validated and counted, ready to run. */
 interface Prepared {
+  text: string;
   args: ExecutionArgs & { contextValue: OperationContext };
   execute: (args: ExecutionArgs) => unknown;
   subscribe: (args: ExecutionArgs) => unknown;
@@ -87,6 +103,7 @@ export class Connection {
   #initReceived = false;
   #acknowledged = false;
   #alive = true;
+  #known?: Identity;
   readonly #initTimeout?: NodeJS.Timeout;
   connectionParams?: Record<string, unknown>;
   /** The payload of a group's event as this gateway's sockets send it (the same for every socket). */
@@ -186,13 +203,10 @@ export class Connection {
 
   async #operate(id: string, payload: SubscribePayload): Promise<void> {
     // A socket whose client stopped reading runs nothing more.
-    const prepared = this.socket.notReading() ? [closing()] : await this.#prepare(payload);
-    if (Array.isArray(prepared)) {
-      if (this.operations.get(id) !== null) return;
-      this.operations.delete(id);
-      countLimits(prepared, this.deps.runtime.metrics);
-      return this.send(stringifyMessage({ id, type: MessageType.Error, payload: prepared.map(forSocket) }));
-    }
+    if (this.socket.notReading()) return this.#refuse(id, [closing()]);
+    if (await this.#joinRunning(id, payload)) return;
+    const prepared = await this.#prepare(payload);
+    if (Array.isArray(prepared)) return this.#refuse(id, prepared);
     if (!prepared.subscription) return this.#query(id, prepared);
     if (this.operations.get(id) !== null) return void (this.#counted -= 1);
     const subscriber = new SocketSubscriber(this, id);
@@ -200,12 +214,67 @@ export class Connection {
     prepared.args.contextValue.subscriber = subscriber;
     const result = await prepared.subscribe(prepared.args);
     if (result === subscriber) {
+      subscriptionDocuments.set(prepared.text, prepared.args.document);
       // The client completed it, or the socket closed, while it was joining its group.
       if (this.operations.get(id) !== subscriber) subscriber.leave();
       return;
     }
     if (!this.forget(id, subscriber)) return;
     this.#answer(id, result as ExecutionResult);
+  }
+
+  /** An operation refused before it ran: an `error` message, as graphql-ws sends one. */
+  #refuse(id: string, errors: readonly GraphQLError[]): void {
+    if (this.operations.get(id) !== null) return;
+    this.operations.delete(id);
+    countLimits(errors, this.deps.runtime.metrics);
+    this.send(stringifyMessage({ id, type: MessageType.Error, payload: errors.map(forSocket) }));
+  }
+
+  /**
+   * A subscription to a group that runs already, on a socket whose credentials came with
+   * connection_init. What the whole way would find is known from the group's first subscriber:
+   * the same text was parsed, validated and found within the budget, for the same caller, scopes
+   * and variables. What is this subscriber's own is checked as the whole way checks it: its
+   * credentials now (a token not expired, an address not failing), the per-connection count, the
+   * starts per second and the places under the tenant's limit. Anything else (no such group,
+   * credentials per operation, a token to verify) goes the whole way; whether it joined.
+   */
+  async #joinRunning(id: string, payload: SubscribePayload): Promise<boolean> {
+    const { runtime } = this.deps;
+    const { config } = runtime;
+    const text = documentOfOperation(payload, config.persistedDocuments, config.persistedDocumentsOnly);
+    const document = typeof text === 'string' ? subscriptionDocuments.get(text) : undefined;
+    const identity = document && this.#identity();
+    if (!document || !identity?.ok || this.#counted >= config.subscriptionsPerConnection) return false;
+    if (identity.customer && identity.customer.expiresAt <= Date.now()) return false;
+    if (runtime.authFailures.wait(identity, this.request) > 0) return false;
+    const subscriber = new SocketSubscriber(this, id);
+    this.#counted += 1;
+    this.operations.set(id, subscriber);
+    const request = joinRequest(runtime, document, payload.operationName, payload.variables, identity, limitKeyOf(identity));
+    const joined = await runtime.groups.join(request, subscriber);
+    if (joined === NO_GROUP) {
+      if (this.forget(id, subscriber)) this.operations.set(id, null);
+      return this.operations.get(id) !== null;
+    }
+    if (joined === undefined) {
+      if (this.operations.get(id) !== subscriber) subscriber.leave();
+      return true;
+    }
+    if (this.forget(id, subscriber)) this.#answer(id, joined);
+    return true;
+  }
+
+  /**
+   * The caller of connection_init's credentials, worked out once per socket (a customer's token is
+   * looked at each time, for its expiry); none where they are not verified yet or none were sent.
+   */
+  #identity(): Identity | undefined {
+    const credentials = credentialsFrom(this.connectionParams);
+    if (!presents(credentials) || this.deps.runtime.auth.prepare(credentials)) return undefined;
+    if (this.#known?.ok && !this.#known.customer) return this.#known;
+    return (this.#known = this.deps.runtime.auth.identify(credentials));
   }
 
   /** A query or mutation, in the socket's line, unless the socket closed while it waited. */
@@ -270,6 +339,7 @@ export class Connection {
     }
     this.#counted += 1;
     return {
+      text,
       args: { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue },
       execute,
       subscribe,

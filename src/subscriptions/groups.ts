@@ -116,15 +116,18 @@ export interface JoinRequest {
   path: readonly string[];
   /** When the subscriber's token expires (signed-in customers): it leaves then, told why. */
   expiresAt?: number;
-  /** Runs the group's one execution: its events, or the result that refused it. */
-  execute(): Promise<AsyncIterable<ExecutionResult> | ExecutionResult>;
+  /** Runs the group's one execution: its events, or the result that refused it. None: join a running group or none. */
+  execute?(): Promise<AsyncIterable<ExecutionResult> | ExecutionResult>;
   /** How many subscriptions the execution counted (orderUpdates: one per id), once it ran. */
-  weight(): number;
+  weight?(): number;
   /** Takes a joiner's places under the limits (throws the refusal); resolves to how to give them back. */
   admit(weight: number): Promise<() => void>;
   /** A refusal of `admit` as the subscriber is told it, located at the root field. */
   refusal(error: unknown): ExecutionResult;
 }
+
+/** What `join` answers a request without an execution of its own when no group runs. */
+export const NO_GROUP = Symbol('no group');
 
 export class Group {
   readonly subscribers = new Set<Subscriber>();
@@ -171,11 +174,15 @@ export class SubscriptionGroups {
    * Adds a subscriber to the group of its request, starting the group's execution if it has none:
    * undefined once it is in (its events follow through `deliver`), or the result refusing it. A
    * request that finds the group ended while it was being admitted joins the group that follows.
+   * One with no execution of its own gets NO_GROUP where there is no group to join.
    */
-  async join(request: JoinRequest, subscriber: Subscriber): Promise<ExecutionResult | undefined> {
+  join(request: JoinRequest & Required<Pick<JoinRequest, 'execute'>>, subscriber: Subscriber): Promise<ExecutionResult | undefined>;
+  join(request: JoinRequest, subscriber: Subscriber): Promise<ExecutionResult | undefined | typeof NO_GROUP>;
+  async join(request: JoinRequest, subscriber: Subscriber): Promise<ExecutionResult | undefined | typeof NO_GROUP> {
     for (;;) {
       const running = this.#groups.get(request.key);
       if (!running) {
+        if (!request.execute) return NO_GROUP;
         const group = new Group(this, request.key, request.path);
         this.#groups.set(request.key, group);
         group.ready = this.#start(group, request);
@@ -243,7 +250,7 @@ export class SubscriptionGroups {
   async #start(group: Group, request: JoinRequest): Promise<ExecutionResult | undefined> {
     let result: AsyncIterable<ExecutionResult> | ExecutionResult;
     try {
-      result = await request.execute();
+      result = await request.execute!();
     } catch (error) {
       result = this.#failed(error);
     }
@@ -252,7 +259,7 @@ export class SubscriptionGroups {
       return result;
     }
     group.source = result[Symbol.asyncIterator]();
-    group.weight = request.weight();
+    group.weight = request.weight?.() ?? 1;
     return undefined;
   }
 

@@ -17,9 +17,14 @@ import { merge } from './merge.ts';
  * to an order no loop watches yet costs a supplier call, and a socket can send thousands a second.
  */
 function start(ctx: OperationContext, count: number): void {
-  const { supplier, runtime } = ctx;
   ctx.watched += count;
-  const wait = runtime.subscriptionStarts.take(supplier.limitKey, count);
+  takeStarts(ctx.runtime, ctx.supplier.limitKey, count);
+}
+
+type Runtime = OperationContext['runtime'];
+
+function takeStarts(runtime: Runtime, limitKey: string, count: number): void {
+  const wait = runtime.subscriptionStarts.take(limitKey, count);
   if (wait > 0) {
     throw rateLimited(wait, `More than ${runtime.config.subscriptionStarts.perSecond} subscription starts a second for this key.`, {
       reason: 'SUBSCRIPTION_RATE',
@@ -44,17 +49,17 @@ const tooMany = (limit: number) =>
  * With Redis, `count` places under the tenant's limit counted across all instances; each place is
  * given back when its watch ends. Redis away: the hub's count in this instance is the limit.
  */
-async function places({ supplier, runtime }: OperationContext, count: number): Promise<Array<() => void>> {
+async function places(runtime: Runtime, limitKey: string, count: number): Promise<Array<() => void>> {
   const shared = runtime.sharedLimits;
   const limit = runtime.config.subscriptionsPerTenant;
   const taken: Array<() => void> = [];
   if (!shared) return Array.from({ length: count }, () => nothing);
   try {
     while (taken.length < count) {
-      if (!(await shared.acquire(supplier.limitKey, limit))) throw tooMany(limit);
+      if (!(await shared.acquire(limitKey, limit))) throw tooMany(limit);
       let given = false;
       taken.push(() => {
-        if (!given) void shared.release(supplier.limitKey).catch(() => undefined);
+        if (!given) void shared.release(limitKey).catch(() => undefined);
         given = true;
       });
     }
@@ -73,11 +78,11 @@ const nothing = () => {};
  * took for its first subscriber: `count` starts, and `count` places under the tenant's limit, in
  * this instance and with Redis across all. Resolves to how to give the places back.
  */
-export async function admitWatcher(ctx: OperationContext, count: number): Promise<() => void> {
-  start(ctx, count);
-  const local = ctx.runtime.hub.hold(ctx.supplier.limitKey, count);
+export async function admitWatcher(runtime: Runtime, limitKey: string, count: number): Promise<() => void> {
+  takeStarts(runtime, limitKey, count);
+  const local = runtime.hub.hold(limitKey, count);
   try {
-    const shared = await places(ctx, count);
+    const shared = await places(runtime, limitKey, count);
     return () => {
       local();
       for (const give of shared) give();
@@ -114,7 +119,7 @@ export async function watchOrders(ctx: OperationContext, ids: readonly string[])
   const distinct = [...new Set(ids)];
   start(ctx, distinct.length);
   await ensureVisible(ctx, 'order', ids);
-  const held = await places(ctx, distinct.length);
+  const held = await places(ctx.runtime, ctx.supplier.limitKey, distinct.length);
   const sources: AsyncIterableIterator<OrderState>[] = [];
   try {
     for (const [index, id] of distinct.entries()) sources.push(watchOrder(ctx, id, held[index]!));
@@ -129,7 +134,7 @@ export async function watchOrders(ctx: OperationContext, ids: readonly string[])
 export async function watchOrderStatus(ctx: OperationContext, id: string) {
   start(ctx, 1);
   await ensureVisible(ctx, 'order', [id]);
-  const [give] = await places(ctx, 1);
+  const [give] = await places(ctx.runtime, ctx.supplier.limitKey, 1);
   try {
     return watchOrder(ctx, id, give!);
   } catch (error) {
@@ -143,7 +148,7 @@ export async function watchSms(ctx: OperationContext, id: string) {
   start(ctx, 1);
   await ensureVisible(ctx, 'sms', [id]);
   const { supplier, runtime } = ctx;
-  const [give] = await places(ctx, 1);
+  const [give] = await places(ctx.runtime, ctx.supplier.limitKey, 1);
   const spec = () => ({
     poll: async () => {
       const loaders = new Loaders(supplier, runtime.state.ledger);
@@ -171,7 +176,7 @@ export async function watchRefill(ctx: OperationContext, id: string) {
   start(ctx, 1);
   await ctx.loaders.refill.load(id);
   const { supplier, runtime } = ctx;
-  const [give] = await places(ctx, 1);
+  const [give] = await places(ctx.runtime, ctx.supplier.limitKey, 1);
   try {
     return runtime.hub.watch<RefillState>(
       supplier.tenant,

@@ -332,7 +332,7 @@ export async function benchFanout(sizes: number[]): Promise<void> {
     });
     try {
       for (const size of sizes) sizeRows.push(await measureSize(store, sandbox, proxy, gateway, size));
-      churnRows.push(await measureChurn(store, gateway, 10_000, 10));
+      churnRows.push(await measureChurn(store, gateway, Number(process.env.BENCH_CHURN ?? 10_000), 10));
     } finally {
       await gateway.stop();
       await proxy.close();

@@ -24,7 +24,7 @@ const benches: Record<string, () => Promise<void>> = {
   statuses: () => benchStatuses(),
   customers: () => benchCustomers(),
   follow: () => benchFollow(),
-  fanout: () => benchFanout((process.env.BENCH_FANOUT ?? '10000,100000').split(',').map(Number)),
+  fanout: () => benchFanout((process.env.BENCH_FANOUT ?? '10000,100000').split(',').filter(Boolean).map(Number)),
 };
 
 const chosen = process.argv.slice(2);

@@ -9,9 +9,16 @@ import {
   type FieldNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { isGroupExecution, markGroupExecution, StreamSubscriber, type SubscriptionGroups } from '../../subscriptions/groups.ts';
+import type { Identity } from '../../auth/authenticator.ts';
+import {
+  isGroupExecution,
+  markGroupExecution,
+  StreamSubscriber,
+  type JoinRequest,
+  type SubscriptionGroups,
+} from '../../subscriptions/groups.ts';
 import { admitWatcher } from '../../subscriptions/watch.ts';
-import { createContext, type Context, type ServerContext } from '../context.ts';
+import { createContext, type Context, type OperationContext, type ServerContext } from '../context.ts';
 
 /** Runs a subscription through the whole plugin chain, as the group's one execution. */
 export type ExecuteSubscription = (args: ExecutionArgs) => Promise<AsyncIterable<ExecutionResult> | ExecutionResult>;
@@ -36,15 +43,14 @@ export function useSubscriptionGroups(groups: SubscriptionGroups, execute: Execu
         });
         return setResultAndStopExecution({ errors: [error] });
       }
-      const root = rootField(args.document, args.operationName);
-      const path = root ? [root.alias?.value ?? root.name.value] : [];
       const subscriber = ctx.subscriber ?? new StreamSubscriber();
       let execution: Context | undefined;
+      // A caller without an identity is refused by its execution, and has no limits of its own.
+      const limitKey = ctx.identity.ok ? ctx.supplier.limitKey : '';
+      const request = joinRequest(ctx.runtime, args.document, args.operationName, args.variableValues, ctx.identity, limitKey);
       const refused = await groups.join(
         {
-          key: groupKey(args),
-          path,
-          expiresAt: ctx.identity.ok ? ctx.identity.customer?.expiresAt : undefined,
+          ...request,
           execute: () => {
             execution = detached(ctx);
             const own = { ...args, contextValue: execution };
@@ -52,11 +58,6 @@ export function useSubscriptionGroups(groups: SubscriptionGroups, execute: Execu
             return execute(own);
           },
           weight: () => execution?.watched ?? 0,
-          admit: (weight) => admitWatcher(ctx, weight),
-          refusal: (error) => {
-            if (!(error instanceof GraphQLError)) throw error;
-            return { errors: [locatedError(error, root ? [root] : [], path)] };
-          },
         },
         subscriber,
       );
@@ -66,6 +67,33 @@ export function useSubscriptionGroups(groups: SubscriptionGroups, execute: Execu
       if (ctx.request?.signal.aborted) void stream.return();
       else ctx.request?.signal.addEventListener('abort', () => void stream.return(), { once: true });
       setResultAndStopExecution(stream);
+    },
+  };
+}
+
+/**
+ * What joining a group takes, but its execution: the group's key, the root field's path, when the
+ * subscriber's token expires, its admission under the limits, and how a refusal of it reads. A
+ * socket joins a running group with this alone (http/ws-connection.ts).
+ */
+export function joinRequest(
+  runtime: OperationContext['runtime'],
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+  identity: Identity,
+  limitKey: string,
+): Omit<JoinRequest, 'execute' | 'weight'> {
+  const root = rootField(document, operationName);
+  const path = root ? [root.alias?.value ?? root.name.value] : [];
+  return {
+    key: groupKey(document, operationName, variables, identity, limitKey),
+    path,
+    expiresAt: identity.ok ? identity.customer?.expiresAt : undefined,
+    admit: (weight) => admitWatcher(runtime, limitKey, weight),
+    refusal: (error) => {
+      if (!(error instanceof GraphQLError)) throw error;
+      return { errors: [locatedError(error, root ? [root] : [], path)] };
     },
   };
 }
@@ -108,18 +136,17 @@ function documentNumber(document: DocumentNode): number {
  * left out only where it reads its whole tenant, so two callers who may see different orders never
  * share a group; the scopes decide which fields resolve, the limit key whose places a joiner takes.
  */
-function groupKey(args: ExecutionArgs & { contextValue: Context }): string {
-  const { identity } = args.contextValue;
+function groupKey(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+  identity: Identity,
+  limitKey: string,
+): string {
   const who = identity.ok
-    ? [
-        identity.tenant,
-        args.contextValue.supplier.limitKey,
-        identity.readsAll ? '*' : identity.caller,
-        identity.scopes ? [...identity.scopes].sort() : '*',
-      ]
+    ? [identity.tenant, limitKey, identity.readsAll ? '*' : identity.caller, identity.scopes ? [...identity.scopes].sort() : '*']
     : ['!', identity.reason];
-  const operation = [documentNumber(args.document), args.operationName ?? '', stableJson(args.variableValues ?? {})];
-  return JSON.stringify([...operation, ...who]);
+  return JSON.stringify([documentNumber(document), operationName ?? '', stableJson(variables ?? {}), ...who]);
 }
 
 /** JSON with every object's keys in order: the same variables, however a client ordered them. */
