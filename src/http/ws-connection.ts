@@ -57,14 +57,37 @@ export interface ConnectionDeps {
 }
 
 /**
- * Subscription documents that went the whole way (parsed, validated, within the budget), by their
- * text: a later subscriber with the same text joins a running group without those steps again.
+ * Subscription documents parsed and found valid, by their text: a later subscriber with the same
+ * text joins a group already there (starting or running) without those steps again; the group's
+ * existence says its execution passed, or will refuse it with, everything else (the budget).
  */
 const subscriptionDocuments = new LRUCache<string, DocumentNode>({ max: 1000 });
 
+/**
+ * Sockets written to in this turn of the event loop, corked until its I/O is done: a round of
+ * polls changes many orders at once, and a socket watching several of them then gets its frames
+ * in one write rather than one system call each.
+ */
+const corked = new Set<BoundedSocket>();
+
+function corkUntilIdle(socket: BoundedSocket): void {
+  const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+  if (!raw || corked.has(socket)) return;
+  if (corked.size === 0) setImmediate(uncorkAll);
+  corked.add(socket);
+  raw.cork();
+}
+
+function uncorkAll(): void {
+  for (const socket of corked) (socket as unknown as { _socket: { uncork(): void } })._socket.uncork();
+  corked.clear();
+}
+
+/** Operations one socket sets up at once; its further messages wait unread (see #starting). */
+const STARTING_AT_ONCE = 4;
+
 /** An operation parsed, validated and counted, ready to run. */
 interface Prepared {
-  text: string;
   args: ExecutionArgs & { contextValue: OperationContext };
   execute: (args: ExecutionArgs) => unknown;
   subscribe: (args: ExecutionArgs) => unknown;
@@ -104,6 +127,8 @@ export class Connection {
   #acknowledged = false;
   #alive = true;
   #known?: Identity;
+  /** Operations being set up (parsed, checked, joining their group) or run (a query). */
+  #setUp = 0;
   readonly #initTimeout?: NodeJS.Timeout;
   connectionParams?: Record<string, unknown>;
   /** The payload of a group's event as this gateway's sockets send it (the same for every socket). */
@@ -136,7 +161,9 @@ export class Connection {
   }
 
   send(text: string): void {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(text);
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    corkUntilIdle(this.socket);
+    this.socket.send(text);
   }
 
   /** Pinged every interval; a socket that did not answer the last ping is cut. */
@@ -189,7 +216,7 @@ export class Connection {
         if (this.operations.has(message.id))
           return this.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${message.id} already exists`);
         this.operations.set(message.id, null);
-        return this.#operate(message.id, message.payload);
+        return this.#starting(() => this.#operate(message.id, message.payload));
       case MessageType.Complete: {
         const subscriber = this.operations.get(message.id);
         if (subscriber) this.forget(message.id, subscriber);
@@ -214,13 +241,27 @@ export class Connection {
     prepared.args.contextValue.subscriber = subscriber;
     const result = await prepared.subscribe(prepared.args);
     if (result === subscriber) {
-      subscriptionDocuments.set(prepared.text, prepared.args.document);
       // The client completed it, or the socket closed, while it was joining its group.
       if (this.operations.get(id) !== subscriber) subscriber.leave();
       return;
     }
     if (!this.forget(id, subscriber)) return;
     this.#answer(id, result as ExecutionResult);
+  }
+
+  /**
+   * Operations being set up at once on this socket are bounded: past STARTING_AT_ONCE the socket
+   * is not read until one is set up, and what its client sends waits in the network's buffers,
+   * not in this process. A burst of subscriptions (thousands of clients resubscribing after a
+   * restart) then holds a bounded number of them half-made per socket, whatever they wait for.
+   */
+  async #starting(operate: () => Promise<void>): Promise<void> {
+    if (++this.#setUp === STARTING_AT_ONCE) this.socket.pause();
+    try {
+      await operate();
+    } finally {
+      if (this.#setUp-- === STARTING_AT_ONCE && this.socket.readyState === WebSocket.OPEN) this.socket.resume();
+    }
   }
 
   /** An operation refused before it ran: an `error` message, as graphql-ws sends one. */
@@ -328,6 +369,7 @@ export class Connection {
         new GraphQLError('Unable to identify the operation: name it with operationName.', { extensions: { code: 'BAD_USER_INPUT' } }),
       ];
     }
+    if (operation.operation === 'subscription') subscriptionDocuments.set(text, document);
     const contextValue = (await contextFactory()) as OperationContext;
     // From here to the count nothing awaits, so it cannot be raced.
     if (this.#counted >= config.subscriptionsPerConnection) {
@@ -339,7 +381,6 @@ export class Connection {
     }
     this.#counted += 1;
     return {
-      text,
       args: { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue },
       execute,
       subscribe,

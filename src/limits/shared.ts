@@ -143,16 +143,18 @@ export class SharedLimits {
 
   /**
    * One subscription more for the tenant, if all instances together hold fewer than `limit`.
-   * Places are taken from Redis a block at a time (a thousandth of the limit, so one for any limit
-   * under 2,000, where the count stays exact, or as many as are waiting) and handed out here in
-   * the order they were asked for: thousands of subscribers joining and leaving a second cost a
-   * few Redis calls, and an instance holds fewer than two blocks it does not use.
+   * Places are taken from Redis a block at a time (a hundredth of the limit, so one for any limit
+   * under 200, where the count stays exact) and handed out here in the order they were asked for;
+   * the next block is asked for while half of one is still spare, so that a burst of subscribers
+   * seldom waits for Redis. Thousands of subscribers joining and leaving a second cost a few
+   * Redis calls; an instance holds fewer than two blocks it does not use (2% of the limit).
    */
   acquire(tenant: string, limit: number): Promise<boolean> {
     let pool = this.#places.get(tenant);
-    if (!pool) this.#places.set(tenant, (pool = { free: 0, block: Math.max(1, Math.floor(limit / 1000)), waiting: [], taking: false }));
+    if (!pool) this.#places.set(tenant, (pool = { free: 0, block: Math.max(1, Math.floor(limit / 100)), waiting: [], taking: false }));
     if (pool.free > 0 && pool.waiting.length === 0) {
       pool.free -= 1;
+      if (pool.block > 1 && pool.free < pool.block / 2) this.#fill(tenant, limit, pool);
       return Promise.resolve(true);
     }
     const asked = new Promise<boolean>((resolve, reject) => pool.waiting.push({ resolve, reject }));
@@ -160,9 +162,9 @@ export class SharedLimits {
     return asked;
   }
 
-  /** One Redis call at a time per tenant, for the places the waiting subscribers need. */
+  /** One Redis call at a time per tenant, for the places the waiting subscribers need, or a block ahead. */
   #fill(tenant: string, limit: number, pool: Places): void {
-    if (pool.taking || pool.waiting.length === 0) return;
+    if (pool.taking) return;
     pool.taking = true;
     this.#takeBlock(tenant, limit, Math.max(pool.block, pool.waiting.length - pool.free)).then(
       (granted) => {
@@ -173,7 +175,7 @@ export class SharedLimits {
         for (const waiter of served) waiter.resolve(true);
         // Nothing granted: the limit is reached for every subscriber still waiting.
         if (granted === 0) for (const waiter of pool.waiting.splice(0)) waiter.resolve(false);
-        this.#fill(tenant, limit, pool);
+        if (pool.waiting.length > 0) this.#fill(tenant, limit, pool);
       },
       (error: unknown) => {
         pool.taking = false;
@@ -187,7 +189,7 @@ export class SharedLimits {
     const pool = this.#places.get(tenant);
     if (!pool) return;
     pool.free += 1;
-    // A block of one (a limit under 2,000) keeps no spare: the count across instances stays exact.
+    // A block of one (a limit under 200) keeps no spare: the count across instances stays exact.
     const giving = pool.block === 1 ? pool.free : pool.free >= 2 * pool.block ? pool.block : 0;
     if (giving === 0) return;
     pool.free -= giving;

@@ -14,7 +14,7 @@
  * A raw graphql-transport-ws client, so that the benchmark's own side stays light: 100,000
  * graphql-ws client subscriptions would cost this process more than the gateway.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { print } from 'graphql';
 import WebSocket from 'ws';
@@ -82,6 +82,9 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** Starts the peak (VmHWM) again from the current RSS, so that a phase's peak is its own. */
+const resetPeak = (pid: number) => writeFileSync(`/proc/${pid}/clear_refs`, '5');
+
 const peakMiB = (pid: number) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
 interface Message {
@@ -146,6 +149,7 @@ interface SizeRow {
   firstEventMax: number;
   callsPerOrderInterval: number;
   steadyCpu: number;
+  rssBefore: number;
   rssMiB: number;
   peakMiB: number;
   fanOutP50: number;
@@ -166,6 +170,8 @@ async function measureSize(
 ): Promise<SizeRow> {
   const orders = await placeOrders(gateway.url);
   const pid = gateway.child.pid!;
+  const rssBefore = gateway.rssMiB();
+  resetPeak(pid);
   const orderOf = new Int32Array(subscriptions);
   const sentAt = new Float64Array(subscriptions);
   const firstAt = new Float64Array(subscriptions);
@@ -237,6 +243,7 @@ async function measureSize(
     firstEventMax: firstDelays.at(-1)!,
     callsPerOrderInterval,
     steadyCpu,
+    rssBefore,
     rssMiB,
     peakMiB: peakMiB(pid),
     fanOutP50: percentile(delays, 50),
@@ -350,6 +357,7 @@ export async function benchFanout(sizes: number[]): Promise<void> {
       'first event p50/p99/max ms': `${ms(row.firstEventP50)} / ${ms(row.firstEventP99)} / ${ms(row.firstEventMax)}`,
       'status calls per order per interval': row.callsPerOrderInterval.toFixed(3),
       'CPU steady': `${(row.steadyCpu * 100).toFixed(0)}%`,
+      'RSS before MiB': row.rssBefore.toFixed(0),
       'RSS MiB': row.rssMiB.toFixed(0),
       'RSS peak MiB': row.peakMiB.toFixed(0),
       'change p50/p99/max ms': `${ms(row.fanOutP50)} / ${ms(row.fanOutP99)} / ${ms(row.fanOutMax)}`,

@@ -116,7 +116,7 @@ describe.skipIf(!redisPresent)('limits shared by two instances on one Redis', ()
     }
   });
 
-  it('takes subscription places from Redis a block at a time, never past the limit across instances, and exactly under 2,000', async () => {
+  it('takes subscription places from Redis a block at a time, never past the limit across instances, and exactly under 200', async () => {
     // A Redis of its own: the gateways' followers and webhook dispatchers run scripts on theirs.
     const own = await startRedis();
     const connections = [
@@ -130,23 +130,26 @@ describe.skipIf(!redisPresent)('limits shared by two instances on one Redis', ()
     const held = async (instance: RedisConnection) =>
       Number((await instance.run((client) => client.hGet('places-test:subscriptions:busy', instance.instance))) ?? 0);
     try {
-      // A limit of 10,000: blocks of 10, or as many as are waiting. 1,000 places asked at once on
-      // one instance are 2 Redis calls (a block for the first, then one for the 990 waiting), not
-      // 1,000; leaving and joining again within two blocks of spare places costs none.
+      // A limit of 10,000: blocks of 100, or as many as are waiting. 1,000 places asked at once on
+      // one instance are 2 Redis calls (a block for the first, then one for the 900 waiting), not
+      // 1,000.
       const before = await evals();
       const taken = await Promise.all(Array.from({ length: 1000 }, () => one.acquire('busy', 10_000)));
       expect(taken.every(Boolean)).toBe(true);
       expect((await evals()) - before).toBe(2);
       expect(await held(connections[0]!)).toBe(1000);
+      // Leaving and joining again within the spare places costs none; the next block is asked for
+      // while half of one is still spare (here at once: none was).
       for (let n = 0; n < 15; n += 1) await one.release('busy');
       expect(await held(connections[0]!)).toBe(1000);
       for (let n = 0; n < 15; n += 1) expect(await one.acquire('busy', 10_000)).toBe(true);
-      expect((await evals()) - before).toBe(2);
+      expect((await evals()) - before).toBe(3);
+      expect(await held(connections[0]!)).toBe(1100);
       // Two blocks spare: one goes back.
-      for (let n = 0; n < 25; n += 1) await one.release('busy');
-      expect(await held(connections[0]!)).toBe(990);
+      for (let n = 0; n < 100; n += 1) await one.release('busy');
+      expect(await held(connections[0]!)).toBe(1000);
 
-      // A limit of 2,500 (blocks of 2) over two instances: 2,500 granted in all, never more.
+      // A limit of 2,500 (blocks of 25) over two instances: 2,500 granted in all, never more.
       const granted = (await Promise.all(Array.from({ length: 2600 }, (_, n) => (n % 2 ? one : two).acquire('shared', 2500)))).filter(
         Boolean,
       ).length;
