@@ -83,7 +83,7 @@ function uncorkAll(): void {
   corked.clear();
 }
 
-/** Operations one socket sets up at once; its further messages wait unread (see #starting). */
+/** Operations one socket sets up at once; its further messages wait (see #arrive). */
 const STARTING_AT_ONCE = 4;
 
 /** An operation parsed, validated and counted, ready to run. */
@@ -129,6 +129,8 @@ export class Connection {
   #known?: Identity;
   /** Operations being set up (parsed, checked, joining their group) or run (a query). */
   #setUp = 0;
+  /** Messages read while STARTING_AT_ONCE operations were being set up (see #arrive). */
+  #inbox: string[] = [];
   readonly #initTimeout?: NodeJS.Timeout;
   connectionParams?: Record<string, unknown>;
   /** The payload of a group's event as this gateway's sockets send it (the same for every socket). */
@@ -152,12 +154,7 @@ export class Connection {
       deps.logger.warn({ err: error }, 'WebSocket failed');
       socket.terminate();
     });
-    socket.on('message', (data: Buffer) => {
-      this.#receive(String(data)).catch((error: unknown) => {
-        deps.logger.error({ err: error }, 'WebSocket message failed');
-        socket.close(CloseCode.InternalServerError, 'Internal server error');
-      });
-    });
+    socket.on('message', (data: Buffer) => this.#arrive(String(data)));
   }
 
   send(text: string): void {
@@ -177,6 +174,7 @@ export class Connection {
   /** However the socket goes, every subscription on it leaves its group. */
   closed(): void {
     clearTimeout(this.#initTimeout);
+    this.#inbox = [];
     const subscribers = [...this.operations.values()];
     this.operations.clear();
     for (const subscriber of subscribers) subscriber?.leave();
@@ -251,16 +249,32 @@ export class Connection {
 
   /**
    * Operations being set up at once on this socket are bounded: past STARTING_AT_ONCE the socket
-   * is not read until one is set up, and what its client sends waits in the network's buffers,
-   * not in this process. A burst of subscriptions (thousands of clients resubscribing after a
-   * restart) then holds a bounded number of them half-made per socket, whatever they wait for.
+   * is not read until one is set up, and messages already read wait here, in order, as text. A
+   * burst of subscriptions (thousands of clients resubscribing after a restart) then holds a few of
+   * them half-made per socket, whatever they wait for; the rest wait in the network's buffers.
    */
+  #arrive(text: string): void {
+    if (this.#inbox.length === 0 && this.#setUp < STARTING_AT_ONCE) return this.#handle(text);
+    this.#inbox.push(text);
+    this.socket.pause();
+  }
+
+  #handle(text: string): void {
+    this.#receive(text).catch((error: unknown) => {
+      this.deps.logger.error({ err: error }, 'WebSocket message failed');
+      this.socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+  }
+
   async #starting(operate: () => Promise<void>): Promise<void> {
-    if (++this.#setUp === STARTING_AT_ONCE) this.socket.pause();
+    this.#setUp += 1;
     try {
       await operate();
     } finally {
-      if (this.#setUp-- === STARTING_AT_ONCE && this.socket.readyState === WebSocket.OPEN) this.socket.resume();
+      this.#setUp -= 1;
+      while (this.#inbox.length > 0 && this.#setUp < STARTING_AT_ONCE) this.#handle(this.#inbox.shift()!);
+      // A closing socket is read again too: its client's answer to the close ends it.
+      if (this.#inbox.length === 0) this.socket.resume();
     }
   }
 

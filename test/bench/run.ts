@@ -7,6 +7,7 @@ import { benchCluster } from './cluster.ts';
 import { benchCustomers } from './customers.ts';
 import { benchFanout } from './fanout.ts';
 import { benchFollow } from './follow.ts';
+import { benchHeap } from './heap.ts';
 import { benchLatency } from './latency.ts';
 import { benchParse } from './parse.ts';
 import { benchStatuses } from './statuses.ts';
@@ -24,6 +25,7 @@ const benches: Record<string, () => Promise<void>> = {
   statuses: () => benchStatuses(),
   customers: () => benchCustomers(),
   follow: () => benchFollow(),
+  heap: () => benchHeap(),
   fanout: () => benchFanout((process.env.BENCH_FANOUT ?? '10000,100000').split(',').filter(Boolean).map(Number)),
 };
 

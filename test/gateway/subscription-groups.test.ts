@@ -225,6 +225,33 @@ describe('subscribers and their group, at the edges', () => {
     }
   });
 
+  it('sets up four operations of one WebSocket at once, reading its further messages as those finish', async () => {
+    const id = await h.placeOrder();
+    const runtime = h.gateway.runtime;
+    const saved = runtime.sharedLimits;
+    let waiting = 0;
+    let most = 0;
+    runtime.sharedLimits = {
+      acquire: async () => {
+        most = Math.max(most, ++waiting);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        waiting -= 1;
+        return true;
+      },
+      release: async () => {},
+    } as unknown as typeof saved;
+    const client = wsClient(h.url);
+    try {
+      const watchers = Array.from({ length: 20 }, () => watch(client, id));
+      await expect.poll(() => watchers.filter((watcher) => watcher.events.length > 0).length).toBe(20);
+      // Four operations at a time take places, and the group's execution, which the first started, its own.
+      expect(most).toBeLessThanOrEqual(5);
+    } finally {
+      runtime.sharedLimits = saved;
+      await client.dispose();
+    }
+  });
+
   it('refuses a subscription over HTTP that cannot be streamed, without joining a group or polling', async () => {
     const id = await h.placeOrder();
     h.sandbox.resetStats();
