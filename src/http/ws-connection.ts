@@ -70,18 +70,31 @@ const subscriptionDocuments = new LRUCache<string, DocumentNode>({ max: 1000 });
  */
 const corked = new Set<BoundedSocket>();
 
-function corkUntilIdle(socket: BoundedSocket): void {
-  const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-  if (!raw || corked.has(socket)) return;
+interface RawSocket {
+  cork(): void;
+  uncork(): void;
+  readonly writableLength: number;
+}
+
+/** What a corked socket holds before it is written out anyway: less than any bound on unread bytes. */
+const CORKED_BYTES = 16 * 1024;
+
+function corkUntilIdle(socket: BoundedSocket): RawSocket | undefined {
+  const raw = (socket as unknown as { _socket?: RawSocket })._socket;
+  if (!raw || corked.has(socket)) return raw;
   if (corked.size === 0) setImmediate(uncorkAll);
   corked.add(socket);
   raw.cork();
+  return raw;
 }
 
 function uncorkAll(): void {
-  for (const socket of corked) (socket as unknown as { _socket: { uncork(): void } })._socket.uncork();
+  for (const socket of corked) (socket as unknown as { _socket: RawSocket })._socket.uncork();
   corked.clear();
 }
+
+/** An operation being prepared, or a query running: its own object, so a reused id is never taken for it. */
+class Pending {}
 
 /** Operations one socket sets up at once; its further messages wait (see #arrive). */
 const STARTING_AT_ONCE = 4;
@@ -96,7 +109,7 @@ interface Prepared {
 
 /**
  * A subscription on this socket: its group sends it each event, framed with its id. Entries in
- * `operations` are these or null (an operation being prepared, or a query running).
+ * `operations` are these, or a Pending of its own while an operation is prepared or a query runs.
  */
 class SocketSubscriber extends Subscriber {
   constructor(
@@ -118,8 +131,8 @@ class SocketSubscriber extends Subscriber {
 }
 
 export class Connection {
-  /** Operations by id: a subscriber, or null while an operation is prepared or a query runs. */
-  readonly operations = new Map<string, SocketSubscriber | null>();
+  /** Operations by id: a subscriber, or its own Pending while an operation is prepared or a query runs. */
+  readonly operations = new Map<string, SocketSubscriber | Pending>();
   /** Operations past the per-connection limit: queries until they answer, subscribers while in `operations`. */
   #counted = 0;
   readonly #queries = queryLine();
@@ -159,13 +172,19 @@ export class Connection {
 
   send(text: string): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
-    corkUntilIdle(this.socket);
+    const raw = corkUntilIdle(this.socket);
     this.socket.send(text);
+    if (raw && raw.writableLength >= CORKED_BYTES) {
+      raw.uncork();
+      raw.cork();
+    }
   }
 
   /** Pinged every interval; a socket that did not answer the last ping is cut. */
   keepAlive(): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
+    // Not read while it sets up operations (#arrive): its pong waits unread too.
+    if (this.socket.isPaused) return void (this.#alive = true);
     if (!this.#alive) return void this.socket.terminate();
     this.#alive = false;
     this.socket.ping();
@@ -175,9 +194,9 @@ export class Connection {
   closed(): void {
     clearTimeout(this.#initTimeout);
     this.#inbox = [];
-    const subscribers = [...this.operations.values()];
+    const entries = [...this.operations.values()];
     this.operations.clear();
-    for (const subscriber of subscribers) subscriber?.leave();
+    for (const entry of entries) if (entry instanceof SocketSubscriber) entry.leave();
   }
 
   /** Removes a subscriber's entry if it is still there; whether it was. */
@@ -213,27 +232,27 @@ export class Connection {
         if (!this.#acknowledged) return this.socket.close(CloseCode.Unauthorized, 'Unauthorized');
         if (this.operations.has(message.id))
           return this.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${message.id} already exists`);
-        this.operations.set(message.id, null);
-        return this.#starting(() => this.#operate(message.id, message.payload));
+        return this.#subscribe(message.id, message.payload);
       case MessageType.Complete: {
-        const subscriber = this.operations.get(message.id);
-        if (subscriber) this.forget(message.id, subscriber);
-        else this.operations.delete(message.id);
-        return subscriber?.leave();
+        const entry = this.operations.get(message.id);
+        if (!(entry instanceof SocketSubscriber)) return void this.operations.delete(message.id);
+        this.forget(message.id, entry);
+        return entry.leave();
       }
       default:
         return this.socket.close(CloseCode.BadRequest, `Unexpected message of type ${message.type} received`);
     }
   }
 
-  async #operate(id: string, payload: SubscribePayload): Promise<void> {
+  async #operate(id: string, payload: SubscribePayload, slot: Pending): Promise<void> {
     // A socket whose client stopped reading runs nothing more.
-    if (this.socket.notReading()) return this.#refuse(id, [closing()]);
-    if (await this.#joinRunning(id, payload)) return;
+    if (this.socket.notReading()) return this.#refuse(id, [closing()], slot);
+    if (await this.#joinRunning(id, payload, slot)) return;
     const prepared = await this.#prepare(payload);
-    if (Array.isArray(prepared)) return this.#refuse(id, prepared);
-    if (!prepared.subscription) return this.#query(id, prepared);
-    if (this.operations.get(id) !== null) return void (this.#counted -= 1);
+    if (Array.isArray(prepared)) return this.#refuse(id, prepared, slot);
+    // A query waits in the socket's line, no longer set up: the socket reads on meanwhile.
+    if (!prepared.subscription) return void this.#query(id, prepared, slot).catch((error: unknown) => this.#failed(error));
+    if (this.operations.get(id) !== slot) return void (this.#counted -= 1);
     const subscriber = new SocketSubscriber(this, id);
     this.operations.set(id, subscriber);
     prepared.args.contextValue.subscriber = subscriber;
@@ -260,10 +279,12 @@ export class Connection {
   }
 
   #handle(text: string): void {
-    this.#receive(text).catch((error: unknown) => {
-      this.deps.logger.error({ err: error }, 'WebSocket message failed');
-      this.socket.close(CloseCode.InternalServerError, 'Internal server error');
-    });
+    this.#receive(text).catch((error: unknown) => this.#failed(error));
+  }
+
+  #failed(error: unknown): void {
+    this.deps.logger.error({ err: error }, 'WebSocket message failed');
+    this.socket.close(CloseCode.InternalServerError, 'Internal server error');
   }
 
   async #starting(operate: () => Promise<void>): Promise<void> {
@@ -278,9 +299,15 @@ export class Connection {
     }
   }
 
+  #subscribe(id: string, payload: SubscribePayload): Promise<void> {
+    const slot = new Pending();
+    this.operations.set(id, slot);
+    return this.#starting(() => this.#operate(id, payload, slot));
+  }
+
   /** An operation refused before it ran: an `error` message, as graphql-ws sends one. */
-  #refuse(id: string, errors: readonly GraphQLError[]): void {
-    if (this.operations.get(id) !== null) return;
+  #refuse(id: string, errors: readonly GraphQLError[], slot: Pending): void {
+    if (this.operations.get(id) !== slot) return;
     this.operations.delete(id);
     countLimits(errors, this.deps.runtime.metrics);
     this.send(stringifyMessage({ id, type: MessageType.Error, payload: errors.map(forSocket) }));
@@ -295,13 +322,15 @@ export class Connection {
    * starts per second and the places under the tenant's limit. Anything else (no such group,
    * credentials per operation, a token to verify) goes the whole way; whether it joined.
    */
-  async #joinRunning(id: string, payload: SubscribePayload): Promise<boolean> {
+  async #joinRunning(id: string, payload: SubscribePayload, slot: Pending): Promise<boolean> {
     const { runtime } = this.deps;
     const { config } = runtime;
     const text = documentOfOperation(payload, config.persistedDocuments, config.persistedDocumentsOnly);
     const document = typeof text === 'string' ? subscriptionDocuments.get(text) : undefined;
-    const identity = document && this.#identity();
-    if (!document || !identity?.ok || this.#counted >= config.subscriptionsPerConnection) return false;
+    // The operation name must pick the subscription out, as the whole way checks.
+    if (!document || getOperationAST(document, payload.operationName)?.operation !== 'subscription') return false;
+    const identity = this.#identity();
+    if (!identity?.ok || this.#counted >= config.subscriptionsPerConnection || this.operations.get(id) !== slot) return false;
     if (identity.customer && identity.customer.expiresAt <= Date.now()) return false;
     if (runtime.authFailures.wait(identity, this.request) > 0) return false;
     const subscriber = new SocketSubscriber(this, id);
@@ -310,8 +339,8 @@ export class Connection {
     const request = joinRequest(runtime, document, payload.operationName, payload.variables, identity, limitKeyOf(identity));
     const joined = await runtime.groups.join(request, subscriber);
     if (joined === NO_GROUP) {
-      if (this.forget(id, subscriber)) this.operations.set(id, null);
-      return this.operations.get(id) !== null;
+      if (this.forget(id, subscriber)) this.operations.set(id, slot);
+      return this.operations.get(id) !== slot;
     }
     if (joined === undefined) {
       if (this.operations.get(id) !== subscriber) subscriber.leave();
@@ -333,10 +362,10 @@ export class Connection {
   }
 
   /** A query or mutation, in the socket's line, unless the socket closed while it waited. */
-  async #query(id: string, { args, execute }: Prepared): Promise<void> {
+  async #query(id: string, { args, execute }: Prepared, slot: Pending): Promise<void> {
     try {
       const result = await this.#queries.run(async () => (this.socket.notReading() ? { errors: [closing()] } : execute(args)));
-      if (this.operations.get(id) !== null) return;
+      if (this.operations.get(id) !== slot) return;
       this.operations.delete(id);
       this.#answer(id, result as ExecutionResult);
     } finally {

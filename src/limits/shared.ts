@@ -57,6 +57,8 @@ return granted`;
 /** A tenant's places in this instance: spare ones, and subscribers waiting for the next block. */
 interface Places {
   free: number;
+  /** Places handed out here and not given back yet. */
+  out: number;
   block: number;
   waiting: Array<{ resolve: (granted: boolean) => void; reject: (error: unknown) => void }>;
   taking: boolean;
@@ -147,13 +149,16 @@ export class SharedLimits {
    * under 200, where the count stays exact) and handed out here in the order they were asked for;
    * the next block is asked for while half of one is still spare, so that a burst of subscribers
    * seldom waits for Redis. Thousands of subscribers joining and leaving a second cost a few
-   * Redis calls; an instance holds fewer than two blocks it does not use (2% of the limit).
+   * Redis calls; an instance holds fewer than two blocks it does not use (2% of the limit per
+   * instance), and none for a tenant once none of its places is handed out here.
    */
   acquire(tenant: string, limit: number): Promise<boolean> {
     let pool = this.#places.get(tenant);
-    if (!pool) this.#places.set(tenant, (pool = { free: 0, block: Math.max(1, Math.floor(limit / 100)), waiting: [], taking: false }));
+    if (!pool)
+      this.#places.set(tenant, (pool = { free: 0, out: 0, block: Math.max(1, Math.floor(limit / 100)), waiting: [], taking: false }));
     if (pool.free > 0 && pool.waiting.length === 0) {
       pool.free -= 1;
+      pool.out += 1;
       if (pool.block > 1 && pool.free < pool.block / 2) this.#fill(tenant, limit, pool);
       return Promise.resolve(true);
     }
@@ -172,6 +177,7 @@ export class SharedLimits {
         pool.free += granted;
         const served = pool.waiting.splice(0, Math.min(pool.free, pool.waiting.length));
         pool.free -= served.length;
+        pool.out += served.length;
         for (const waiter of served) waiter.resolve(true);
         // Nothing granted: the limit is reached for every subscriber still waiting.
         if (granted === 0) for (const waiter of pool.waiting.splice(0)) waiter.resolve(false);
@@ -184,16 +190,23 @@ export class SharedLimits {
     );
   }
 
-  /** A place back: kept for the next subscriber, and a block given back to Redis past two spare. */
+  /**
+   * A place back: kept for the next subscriber, and a block given back to Redis past two spare;
+   * every spare one once none is handed out here. A block of one (a limit under 200) keeps no
+   * spare, so the count across instances stays exact.
+   */
   async release(tenant: string): Promise<void> {
     const pool = this.#places.get(tenant);
-    if (!pool) return;
+    if (!pool) return this.#giveBack(tenant, 1);
+    pool.out -= 1;
     pool.free += 1;
-    // A block of one (a limit under 200) keeps no spare: the count across instances stays exact.
-    const giving = pool.block === 1 ? pool.free : pool.free >= 2 * pool.block ? pool.block : 0;
+    let giving = pool.block === 1 ? pool.free : pool.free >= 2 * pool.block ? pool.block : 0;
+    if (pool.out <= 0 && !pool.taking && pool.waiting.length === 0) {
+      giving = pool.free;
+      this.#places.delete(tenant);
+    }
     if (giving === 0) return;
     pool.free -= giving;
-    if (pool.free === 0 && !pool.taking && pool.waiting.length === 0) this.#places.delete(tenant);
     await this.#giveBack(tenant, giving);
   }
 
@@ -209,9 +222,19 @@ export class SharedLimits {
     return Number(granted);
   }
 
-  /** Not skipped while Redis is slow: places taken in Redis are given back there. */
+  /**
+   * Not skipped while Redis is slow: places taken in Redis are given back there. Places that could
+   * not be given back stay spare here, to be handed out or given back later, rather than lost.
+   */
   async #giveBack(tenant: string, count: number): Promise<void> {
-    await this.redis.run((client) => client.hIncrBy(this.#counts(tenant), this.redis.instance, -count));
+    try {
+      await this.redis.run((client) => client.hIncrBy(this.#counts(tenant), this.redis.instance, -count));
+    } catch (error) {
+      let pool = this.#places.get(tenant);
+      if (!pool) this.#places.set(tenant, (pool = { free: 0, out: 0, block: count, waiting: [], taking: false }));
+      pool.free += count;
+      throw error;
+    }
   }
 
   async rejected(digest: string): Promise<boolean> {

@@ -65,8 +65,12 @@ export abstract class Subscriber {
  * generator waiting for its next event would not see the client leave until that event came.
  */
 export class StreamSubscriber extends Subscriber implements AsyncIterableIterator<ExecutionResult> {
-  /** Events not yet pulled; past this many the oldest go: each event is a whole state, the last one matters. */
-  static readonly QUEUED = 64;
+  /**
+   * Events not yet pulled (each the group's own result, shared); past this many the client is not
+   * reading, and its subscription ends with RATE_LIMITED (`reason: "NOT_READING"`) rather than
+   * skipping events it would never know it missed (orderUpdates' events are of several orders).
+   */
+  static readonly QUEUED = 1000;
   #queue: ExecutionResult[] = [];
   #waiting?: (result: IteratorResult<ExecutionResult>) => void;
   #done = false;
@@ -76,9 +80,16 @@ export class StreamSubscriber extends Subscriber implements AsyncIterableIterato
     if (this.#waiting) {
       this.#waiting({ value: event.result, done: false });
       this.#waiting = undefined;
-    } else {
-      if (this.#queue.length >= StreamSubscriber.QUEUED) this.#queue.shift();
+    } else if (this.#queue.length < StreamSubscriber.QUEUED) {
       this.#queue.push(event.result);
+    } else {
+      const error = new GraphQLError('The client does not read its events: subscribe again.', {
+        path: this.group?.path,
+        extensions: { code: 'RATE_LIMITED', reason: 'NOT_READING' },
+      });
+      this.#queue = [{ errors: [error] }];
+      this.finish();
+      this.leave();
     }
   }
 

@@ -156,11 +156,20 @@ describe.skipIf(!redisPresent)('limits shared by two instances on one Redis', ()
       expect(granted).toBe(2500);
 
       // A limit of 3 (blocks of one): a place given back on one instance is at once the other's.
-      const small = await Promise.all([one.acquire('small', 3), one.acquire('small', 3), two.acquire('small', 3)]);
-      expect(small).toEqual([true, true, true]);
+      const taken3 = await Promise.all([one.acquire('small', 3), one.acquire('small', 3), two.acquire('small', 3)]);
+      expect(taken3).toEqual([true, true, true]);
       expect(await two.acquire('small', 3)).toBe(false);
       await one.release('small');
       expect(await two.acquire('small', 3)).toBe(true);
+      // Every place given back, one by one, leaves nothing counted for the instance.
+      await Promise.all([one.release('small'), two.release('small'), two.release('small')]);
+      const small = async (connection: RedisConnection) =>
+        Number((await connection.run((client) => client.hGet('places-test:subscriptions:small', connection.instance))) ?? 0);
+      expect([await small(connections[0]!), await small(connections[1]!)]).toEqual([0, 0]);
+
+      // A tenant none of whose places is handed out any more gives its spare ones back.
+      for (let n = 0; n < 900; n += 1) await one.release('busy');
+      expect(await held(connections[0]!)).toBe(0);
     } finally {
       await Promise.all([one.stop(), two.stop()]);
       await Promise.all(connections.map((connection) => connection.close()));

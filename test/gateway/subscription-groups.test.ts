@@ -6,6 +6,7 @@
 import { print, type ExecutionResult, type GraphQLFieldResolver } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { schema } from '../../src/schema/index.ts';
 import { AddOrderDocument, CustomerOrderStatusDocument, OrderStatusDocument, type OrderStatusSubscription } from '../generated/graphql.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
@@ -249,6 +250,31 @@ describe('subscribers and their group, at the edges', () => {
     } finally {
       runtime.sharedLimits = saved;
       await client.dispose();
+    }
+  });
+
+  it('gives an id reused after a complete, while the first operation was still being set up, to the second operation', async () => {
+    const [first, second] = [await h.placeOrder(), await h.placeOrder()];
+    const socket = new WebSocket(h.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const messages: Array<{ id?: string; type: string; payload?: Event }> = [];
+    socket.on('message', (data) => messages.push(JSON.parse(String(data)) as (typeof messages)[number]));
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { apiKey: DEMO_KEY } }));
+    await expect.poll(() => messages.some((message) => message.type === 'connection_ack')).toBe(true);
+    const subscribe = (id: string) => ({ id: 'x', type: 'subscribe', payload: { query: print(OrderStatusDocument), variables: { id } } });
+    try {
+      socket.send(JSON.stringify(subscribe(first)));
+      socket.send(JSON.stringify({ id: 'x', type: 'complete' }));
+      socket.send(JSON.stringify(subscribe(second)));
+      await expect.poll(() => messages.filter((message) => message.id === 'x' && message.type === 'next').length).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const ids = messages
+        .filter((message) => message.id === 'x' && message.type === 'next')
+        .map((message) => message.payload?.data?.orderStatus.id);
+      expect(new Set(ids)).toEqual(new Set([second]));
+      expect(h.gateway.runtime.groups.sizes).toMatchObject({ groups: 1, subscribers: 1 });
+    } finally {
+      socket.close();
     }
   });
 

@@ -101,7 +101,8 @@ export function joinRequest(
 /**
  * The context a group's execution runs with for as long as the group lives: the first
  * subscriber's caller, fresh loaders, and its request for the address a failing credential is
- * charged to, but not its socket, its stream or its credentials, which go when it goes.
+ * charged to (with that request's closed socket object), but not its subscriber, its stream or its
+ * credentials.
  */
 function detached(ctx: Context & Partial<ServerContext>): Context {
   return { ...createContext(ctx.runtime, ctx.identity), requestId: ctx.requestId, req: ctx.req } as Context;
