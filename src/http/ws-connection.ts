@@ -121,7 +121,7 @@ class SocketSubscriber extends Subscriber {
 
   deliver(event: GroupEvent): void {
     if (this.connection.operations.get(this.id) !== this) return;
-    this.connection.send(`{"id":${JSON.stringify(this.id)},"type":"next","payload":${event.text(this.connection.format)}}`);
+    this.connection.send(nextMessage(this.id, event.text(this.connection.format)));
   }
 
   finish(): void {
@@ -374,7 +374,7 @@ export class Connection {
   }
 
   #answer(id: string, result: ExecutionResult): void {
-    this.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${this.format(result)}}`);
+    this.send(nextMessage(id, this.format(result)));
     this.send(stringifyMessage({ id, type: MessageType.Complete }));
   }
 
@@ -447,3 +447,6 @@ function socketPayload(result: ExecutionResult, runtime: Runtime): unknown {
 }
 
 const closing = () => new GraphQLError('The connection is closing.');
+
+/** A `next` message around a payload already serialised: the text a group made once for all its sockets. */
+const nextMessage = (id: string, payload: string) => `{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`;

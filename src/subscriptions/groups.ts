@@ -228,9 +228,7 @@ export class SubscriptionGroups {
   leave(group: Group, subscriber: Subscriber): void {
     if (!group.subscribers.delete(subscriber)) return;
     const covered = subscriber.release === undefined;
-    subscriber.group = undefined;
-    subscriber.cancelExpiry?.();
-    this.#giveBack(subscriber);
+    this.#detach(subscriber);
     if (group.ended) return;
     if (group.subscribers.size === 0) {
       this.#close(group);
@@ -295,9 +293,7 @@ export class SubscriptionGroups {
     }
     this.#close(group);
     for (const subscriber of group.subscribers) {
-      subscriber.group = undefined;
-      subscriber.cancelExpiry?.();
-      this.#giveBack(subscriber);
+      this.#detach(subscriber);
       subscriber.finish();
     }
     group.subscribers.clear();
@@ -327,6 +323,13 @@ export class SubscriptionGroups {
     if (error instanceof GraphQLError) return { errors: [error] };
     this.options.onFailure?.(error);
     return { errors: [new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
+  }
+
+  /** A subscriber out of its group: its expiry timer stopped, its places given back. */
+  #detach(subscriber: Subscriber): void {
+    subscriber.group = undefined;
+    subscriber.cancelExpiry?.();
+    this.#giveBack(subscriber);
   }
 
   #giveBack(subscriber: Subscriber): void {

@@ -167,7 +167,7 @@ export class PollHub {
     this.#take(countAs, count);
     let held = true;
     return () => {
-      if (held) for (let n = 0; n < count; n += 1) this.#release(countAs);
+      if (held) this.#release(countAs, count);
       held = false;
     };
   }
@@ -226,8 +226,8 @@ export class PollHub {
     this.#perTenant.set(countAs, held + count);
   }
 
-  #release(tenant: string): void {
-    const held = (this.#perTenant.get(tenant) ?? 1) - 1;
+  #release(tenant: string, count = 1): void {
+    const held = (this.#perTenant.get(tenant) ?? count) - count;
     if (held <= 0) this.#perTenant.delete(tenant);
     else this.#perTenant.set(tenant, held);
   }

@@ -113,7 +113,7 @@ async function connect(url: string, onMessage: (message: Message) => void): Prom
   return socket;
 }
 
-async function connectAll(url: string, count: number, onMessage: (message: Message) => void): Promise<WebSocket[]> {
+export async function connectAll(url: string, count: number, onMessage: (message: Message) => void): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
   // In steps, under WS_UNAUTHENTICATED_PER_ADDRESS: a socket counts until its connection_init is admitted.
   for (let n = 0; n < count; n += 25) {
@@ -122,10 +122,11 @@ async function connectAll(url: string, count: number, onMessage: (message: Messa
   return sockets;
 }
 
-const subscribe = (socket: WebSocket, id: string, order: string) =>
+export const subscribe = (socket: WebSocket, id: string, order: string) =>
   socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query: QUERY, variables: { id: order } } }));
 
-async function placeOrders(url: string): Promise<string[]> {
+/** 1,000 orders placed through the gateway, 20 at a time. */
+export async function placeOrders(url: string): Promise<string[]> {
   const ids: string[] = [];
   const input = { serviceId: '1001', quantity: 100, link: 'https://instagram.com/p/fanout' };
   for (let n = 0; n < ORDERS; n += 20) {

@@ -7,13 +7,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { print } from 'graphql';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { createSandbox } from '../../src/sandbox/index.ts';
-import { AddOrderDocument, OrderStatusDocument } from '../generated/graphql.ts';
-import { graphql, sleep, startGateway, type GatewayProcess } from '../support/bench.ts';
-import { DEMO_KEY } from '../support/keys.ts';
+import { sleep, startGateway, type GatewayProcess } from '../support/bench.ts';
 import { redisPresent, startRedis } from '../support/redis.ts';
+import { connectAll, placeOrders, subscribe } from './fanout.ts';
 
 const ORDERS = 1000;
 const MORE = 10_000;
@@ -50,27 +48,11 @@ function totalSelfSize(snapshot: Snapshot['snapshot'], nodes: number[]): number 
 }
 
 async function subscribeAll(url: string, orders: string[], count: number, offset: number): Promise<WebSocket[]> {
-  const sockets: WebSocket[] = [];
   let first = 0;
-  for (let c = 0; c < count / 100; c += 1) {
-    const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
-    await new Promise((resolve) => socket.once('open', resolve));
-    const acked = new Promise<void>((resolve) =>
-      socket.on('message', (data) => {
-        const { type } = JSON.parse(String(data)) as { type: string };
-        if (type === 'connection_ack') resolve();
-        else if (type === 'next') first += 1;
-      }),
-    );
-    socket.send(JSON.stringify({ type: 'connection_init', payload: { apiKey: DEMO_KEY } }));
-    await acked;
-    for (let i = 0; i < 100; i += 1) {
-      const n = offset + c * 100 + i;
-      const variables = { id: orders[n % ORDERS] };
-      socket.send(JSON.stringify({ id: String(n), type: 'subscribe', payload: { query: print(OrderStatusDocument), variables } }));
-    }
-    sockets.push(socket);
-  }
+  const sockets = await connectAll(url, count / 100, (message) => void (message.type === 'next' && (first += 1)));
+  sockets.forEach((socket, c) => {
+    for (let n = offset + c * 100; n < offset + (c + 1) * 100; n += 1) subscribe(socket, String(n), orders[n % ORDERS]!);
+  });
   while (first < count) await sleep(50);
   return sockets;
 }
@@ -93,12 +75,7 @@ async function measure(store: 'memory' | 'redis'): Promise<{ store: string; firs
   });
   process.env.BENCH_NODE_FLAGS = saved;
   try {
-    const orders: string[] = [];
-    const input = { serviceId: '1001', quantity: 100, link: 'https://instagram.com/p/heap' };
-    for (let n = 0; n < ORDERS; n += 20) {
-      const placed = await Promise.all(Array.from({ length: 20 }, () => graphql(gateway.url, AddOrderDocument, { input })));
-      orders.push(...placed.map((answer) => answer.addOrder.id));
-    }
+    const orders = await placeOrders(gateway.url);
     const none = await heapBytes(gateway, dir);
     const firsts = await subscribeAll(gateway.url, orders, ORDERS, 0);
     const groups = await heapBytes(gateway, dir);
